@@ -1,0 +1,19 @@
+"""generator.interpret: a Lucid-like interpretability engine in pure PyTorch.
+
+It knows nothing of sites and imports nothing from the rest of `generator`, so it works on
+its own in a notebook:
+
+    from generator import interpret as vi
+    model = vi.load_model("efficientnet_lite0")
+    image = vi.load_image("sample:chelsea")
+    acts = vi.activations(model, image, ["blocks.10"])
+"""
+
+from .errors import InterpretError, LayerNotFound
+from .hooks import get_layer, run_to_layers
+
+# --- models and images (models.py, efficientnet.py, inception.py, images.py) ---
+
+# --- feature visualization (objectives.py, param.py, transforms.py, render.py, quality.py) ---
+
+# --- attribution and factorization (attribution.py, factor.py) ---
