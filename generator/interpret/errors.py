@@ -24,3 +24,48 @@ class LayerNotFound(InterpretError):
             else "list the layers with `python -m generator layers MODEL`"
         )
         super().__init__(f"unknown layer '{name}' — {hint}")
+
+
+# --- models and images ---
+
+
+def _listing(names: Iterable[str], limit: int = 8) -> str:
+    names = list(names)
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+class ModelError(InterpretError):
+    """A model that cannot be loaded or used: unknown name, bad factory spec, train mode."""
+
+
+class WeightsError(InterpretError):
+    """A weights file that cannot be read, fetched or trusted (e.g. a wrong sha256)."""
+
+
+class WeightsMismatch(WeightsError):
+    """A state dict whose keys or shapes do not match the model."""
+
+    def __init__(self, what: str, missing: Iterable[str], unexpected: Iterable[str],
+                 wrong_shape: Iterable[str] = ()):
+        self.missing, self.unexpected = list(missing), list(unexpected)
+        self.wrong_shape = list(wrong_shape)
+        parts = []
+        if self.missing:
+            parts.append(f"missing keys: {_listing(self.missing)}")
+        if self.unexpected:
+            parts.append(f"unexpected keys: {_listing(self.unexpected)}")
+        if self.wrong_shape:
+            parts.append(f"wrong shapes: {_listing(self.wrong_shape)}")
+        super().__init__(
+            f"{what} does not match the model ({'; '.join(parts)}) — "
+            "use weights saved from this exact architecture (model.state_dict())"
+        )
+
+
+class ImageError(InterpretError):
+    """An image that cannot be read or used: not an image, unknown sample, too small."""
+
+
+class ChannelOutOfRange(InterpretError):
+    """A channel index outside a layer's channels."""
