@@ -1,0 +1,207 @@
+"""Run jobs once each: freeze, then cache, then compute — in process or on a Dask cluster.
+
+    results = run_jobs(jobs, Cache(".cache"), freeze=FreezeStore(article / "_freeze"),
+                       progress=TqdmProgress())
+    results[job.key]   # {"sprite.webp": b"...", "index.json": b"..."}
+
+Jobs with the same key run once, whichever figures asked for them. An executor only computes;
+`run_jobs` does every lookup and every cache write, so a cluster's workers need the code but
+no access to the cache.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
+
+from .cache import Cache, check_artifacts
+from .freeze import FreezeStore
+from .jobs import Job
+from .progress import NullProgress, Progress
+
+log = logging.getLogger(__name__)
+
+Artifacts = dict[str, bytes]
+
+
+class JobFailed(Exception):
+    """A job's function raised. Carries the job, its label and the original exception.
+
+    When several jobs failed in one run, `failures` lists every (job, exception) pair; the
+    first is the one named by `job` and `original`.
+    """
+
+    def __init__(self, job: Job, original: BaseException,
+                 failures: Sequence[tuple[Job, BaseException]] = ()):
+        self.job = job
+        self.original = original
+        self.label = job.label or job.fn
+        self.message = f"{type(original).__name__}: {original}"
+        self.failures = list(failures) or [(job, original)]
+        more = len(self.failures) - 1
+        tail = f" (and {more} more failed job{'s' if more > 1 else ''})" if more else ""
+        super().__init__(f"{self.label}: {self.message}{tail}")
+
+
+def resolve(fn: str) -> Callable[[dict], Mapping[str, bytes]]:
+    """Import the function named by a dotted path `"package.module:function"`."""
+    module_name, _, attr = fn.partition(":")
+    target = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    if not callable(target):
+        raise TypeError(f"{fn} is not callable")
+    return target
+
+
+def execute(job: Job) -> Artifacts:
+    """Run one job here and check its result. Module-level and picklable, for any worker."""
+    result = resolve(job.fn)(job.call_params())
+    return check_artifacts(result, f"{job.fn} (version {job.version})")
+
+
+def execute_timed(job: Job) -> tuple[Artifacts, float]:
+    """`execute` plus the seconds it took on the machine that ran it."""
+    start = time.perf_counter()
+    artifacts = execute(job)
+    return artifacts, time.perf_counter() - start
+
+
+class Outcome:
+    """What an executor reports for one job: artifacts or the exception, and seconds spent."""
+
+    __slots__ = ("job", "artifacts", "error", "seconds")
+
+    def __init__(self, job: Job, artifacts: Artifacts | None, error: BaseException | None, seconds: float):
+        self.job, self.artifacts, self.error, self.seconds = job, artifacts, error, seconds
+
+
+class Executor(Protocol):
+    """Computes jobs (all with distinct keys) and yields an `Outcome` for each as it ends."""
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]: ...
+
+
+class InProcessExecutor:
+    """Runs jobs one after another in this process: the engine already uses every core."""
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter):
+        self._clock = clock
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
+        for job in jobs:
+            start = self._clock()
+            try:
+                artifacts, error = execute(job), None
+            except Exception as e:  # reported per job; run_jobs decides what to raise
+                artifacts, error = None, e
+            yield Outcome(job, artifacts, error, self._clock() - start)
+
+
+class DaskExecutor:
+    """Runs jobs on a Dask distributed cluster (`dask[distributed]`, the `cluster` extra).
+
+    `address` is the scheduler, e.g. `tcp://10.0.0.5:8786`; or pass a ready `client`.
+    Workers import each job's function by its dotted path, so they need this package (and
+    any `figures.py` the jobs name) importable. Results come back to this process, which
+    writes the cache.
+    """
+
+    def __init__(self, address: str | None = None, *, client=None):
+        if client is None and address is None:
+            raise ValueError("DaskExecutor needs a scheduler address (tcp://host:8786) or a client")
+        self.address = address
+        self._client = client
+
+    @property
+    def client(self):
+        if self._client is None:
+            try:
+                from dask.distributed import Client
+            except ImportError as e:
+                raise ImportError(
+                    "a Dask scheduler was given but dask.distributed is not installed — "
+                    "pip install 'vellum[cluster]'"
+                ) from e
+            self._client = Client(self.address)
+        return self._client
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
+        from dask.distributed import as_completed
+
+        by_future = {}
+        for job in jobs:
+            future = self.client.submit(execute_timed, job, key=f"vellum-{job.key}", pure=False)
+            by_future[future] = job
+        try:
+            for future in as_completed(by_future):
+                job = by_future[future]
+                try:
+                    artifacts, seconds = future.result()
+                except Exception as e:
+                    yield Outcome(job, None, e, 0.0)
+                else:
+                    yield Outcome(job, artifacts, None, seconds)
+        finally:
+            for future in by_future:
+                future.release()
+
+    def close(self) -> None:
+        """Close the client if this executor opened it."""
+        if self._client is not None and self.address is not None:
+            self._client.close()
+            self._client = None
+
+
+def unique(jobs: Iterable[Job]) -> list[Job]:
+    """The jobs with distinct keys, first occurrence kept, order preserved."""
+    seen: dict[str, Job] = {}
+    for job in jobs:
+        seen.setdefault(job.key, job)
+    return list(seen.values())
+
+
+def run_jobs(jobs: Iterable[Job], cache: Cache, *, executor: Executor | None = None,
+             freeze: FreezeStore | None = None, progress: Progress | None = None,
+             fresh: bool = False) -> dict[str, Artifacts]:
+    """Results of every job, by key, computing only what neither freeze nor cache holds.
+
+    Lookup order: `freeze` (unless `fresh`), `cache` (unless `fresh`), else the executor
+    computes it and the result is put into the cache. Every job still runs when one fails,
+    so the next build only repeats the failures; then `JobFailed` is raised.
+    """
+    executor = executor or InProcessExecutor()
+    progress = progress or NullProgress()
+    todo = unique(jobs)
+    results: dict[str, Artifacts] = {}
+    progress.start(len(todo))
+    try:
+        pending = []
+        for job in todo:
+            found = None
+            if not fresh:
+                found = freeze.get(job.key) if freeze is not None else None
+                if found is None:
+                    found = cache.get(job.key)
+            if found is None:
+                pending.append(job)
+            else:
+                results[job.key] = found
+                progress.advance(job, True, 0.0)
+        failures: list[tuple[Job, BaseException]] = []
+        for outcome in executor.run(pending):
+            if outcome.error is not None:
+                log.error("job failed: %s: %s", outcome.job.label or outcome.job.fn, outcome.error)
+                failures.append((outcome.job, outcome.error))
+            else:
+                cache.put(outcome.job.key, outcome.artifacts)
+                results[outcome.job.key] = outcome.artifacts
+            progress.advance(outcome.job, False, outcome.seconds)
+    finally:
+        progress.finish()
+    if failures:
+        job, original = failures[0]
+        raise JobFailed(job, original, failures) from original
+    return results

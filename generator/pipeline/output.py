@@ -1,0 +1,126 @@
+"""The site to write, collected in memory, then published in one atomic swap.
+
+    tree = OutputTree()
+    tree.add("index.html", html)
+    src = tree.add_hashed("my-article/data", "fig-grid", "webp", sprite)   # ".../fig-grid.1a2b3c4d5e.webp"
+    tree.publish(Path("build"))
+
+Nothing touches the disk until `publish`, which writes every file into a fresh folder beside
+the target and then swaps it in: a build that fails leaves the previous site as it was, and
+readers never see half of one. Files hold exactly the bytes given (no timestamps), so two
+builds of the same input are byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterator
+
+from .fsutil import sibling, swap_dir
+from .jobs import sha256_bytes
+
+HASH_DIGITS = 10
+
+FileWriter = Callable[[Path, bytes], None]
+
+
+class OutputConflict(ValueError):
+    """Two different contents were added at the same path."""
+
+
+def check_relpath(relpath: str) -> str:
+    """`relpath` as a clean relative POSIX path, or `ValueError` when it could escape the site."""
+    if not isinstance(relpath, str) or not relpath or "\\" in relpath or "\x00" in relpath:
+        raise ValueError(f"output path {relpath!r} must be a non-empty POSIX path")
+    path = PurePosixPath(relpath)
+    if path.is_absolute() or any(part in ("", ".", "..") for part in relpath.split("/")):
+        raise ValueError(f"output path {relpath!r} must be relative, without '.', '..' or empty parts")
+    return str(path)
+
+
+def hashed_name(stem: str, ext: str, data: bytes) -> str:
+    """`stem.<first 10 hex of sha256>.ext`: the name changes exactly when the bytes do."""
+    ext = ext.lstrip(".")
+    if not stem or "/" in stem or not ext or "/" in ext:
+        raise ValueError(f"hashed name needs a plain stem and extension, got {stem!r} and {ext!r}")
+    return f"{stem}.{sha256_bytes(data)[:HASH_DIGITS]}.{ext}"
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "xb") as f:
+        f.write(data)
+
+
+class OutputTree:
+    """Files of a site by relative path; `publish` writes them all at once."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, bytes] = {}
+
+    def add(self, relpath: str, data: bytes) -> str:
+        """Add a file. Adding the same bytes twice is fine; different bytes raise `OutputConflict`."""
+        relpath = check_relpath(relpath)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"{relpath}: expected bytes, got {type(data).__name__} (encode text as UTF-8)")
+        data = bytes(data)
+        known = self._files.get(relpath)
+        if known is not None and known != data:
+            raise OutputConflict(f"{relpath} was written twice with different contents — give one of them another name")
+        for parent in PurePosixPath(relpath).parents:
+            if str(parent) in self._files:
+                raise OutputConflict(f"{relpath} needs {parent} to be a folder, but it is a file")
+        if any(other.startswith(relpath + "/") for other in self._files):
+            raise OutputConflict(f"{relpath} is already a folder of other files")
+        self._files[relpath] = data
+        return relpath
+
+    def add_hashed(self, directory: str, stem: str, ext: str, data: bytes) -> str:
+        """Add `data` as `directory/stem.<hash>.ext` and return that relative path."""
+        name = hashed_name(stem, ext, data)
+        return self.add(f"{check_relpath(directory)}/{name}" if directory else name, data)
+
+    def __contains__(self, relpath: str) -> bool:
+        return relpath in self._files
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def get(self, relpath: str) -> bytes | None:
+        """The bytes added at `relpath`, or None."""
+        return self._files.get(relpath)
+
+    def items(self) -> Iterator[tuple[str, bytes]]:
+        """(relative path, bytes) pairs in sorted path order."""
+        for relpath in sorted(self._files):
+            yield relpath, self._files[relpath]
+
+    def write_into(self, folder: Path, write: FileWriter = _write_file) -> None:
+        """Write every file under `folder`, which must be empty or absent."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for relpath, data in self.items():
+            path = folder.joinpath(*relpath.split("/"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write(path, data)
+
+    def publish(self, target: str | os.PathLike, *, write: FileWriter = _write_file) -> Path:
+        """Replace `target` with exactly these files, atomically; return the target path.
+
+        Files go to a temp folder beside `target` (same parent, same file system); only when
+        all are written is the old target renamed aside, the new one renamed in and the old
+        one deleted. If anything fails first, `target` is untouched and the temp folder gone.
+        `write(path, data)` is injectable, for tests that fail midway.
+        """
+        target = Path(target)
+        if target.exists() and not target.is_dir():
+            raise NotADirectoryError(f"{target} exists and is not a folder — move it away or choose another --out")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = sibling(target, "new")
+        try:
+            self.write_into(staging, write)
+            swap_dir(staging, target)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        return target

@@ -1,0 +1,106 @@
+"""Progress reports for long precompute runs, passed in so a build is quiet in tests.
+
+`run_jobs` calls `start(total)` once with the number of distinct jobs, `advance(job, cached,
+seconds)` as each is found or computed, and `finish()` at the end, even after a failure.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import IO, Protocol
+
+from .jobs import Job
+
+
+class Progress(Protocol):
+    """Receives progress of a `run_jobs` call."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, job: Job, cached: bool, seconds: float) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class NullProgress:
+    """Reports nothing."""
+
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, job: Job, cached: bool, seconds: float) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+def format_seconds(seconds: float) -> str:
+    """`42s`, `3m05s`, `1h02m`: short enough for a progress bar."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+class TqdmProgress:
+    """One overall bar on stderr: the last job's label, counts, and an estimate of time left.
+
+    The estimate uses only computed jobs (found ones take no time, and would make tqdm's own
+    rate far too hopeful): mean seconds per computed job times the jobs not yet seen. Jobs
+    slower than `announce_after` seconds also get a line of their own above the bar.
+    """
+
+    def __init__(self, file: IO[str] | None = None, *, desc: str = "precompute",
+                 announce_after: float = 5.0, width: int = 40):
+        self.file = file if file is not None else sys.stderr
+        self.desc = desc
+        self.announce_after = announce_after
+        self.width = width
+        self._bar = None
+        self._computed = 0
+        self._cached = 0
+        self._seconds = 0.0
+
+    def start(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self._computed = self._cached = 0
+        self._seconds = 0.0
+        self._bar = tqdm(total=total, desc=self.desc, file=self.file, leave=True, dynamic_ncols=False,
+                         ncols=100, bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{postfix}")
+
+    def estimate(self) -> float | None:
+        """Seconds left, or None before any job has been computed."""
+        if self._bar is None or not self._computed:
+            return None
+        left = self._bar.total - self._bar.n
+        return self._seconds / self._computed * left
+
+    def advance(self, job: Job, cached: bool, seconds: float) -> None:
+        if cached:
+            self._cached += 1
+        else:
+            self._computed += 1
+            self._seconds += seconds
+            if seconds >= self.announce_after:
+                self._bar.write(f"  {job.label or job.fn}: {format_seconds(seconds)}", file=self.file)
+        label = job.label or job.fn
+        if len(label) > self.width:
+            label = label[: self.width - 1] + "…"
+        self._bar.set_description_str(f"{self.desc} {label}", refresh=False)
+        self._bar.update(1)
+        left = self.estimate()
+        postfix = f"{self._cached} cached, {self._computed} computed"
+        postfix += f", ~{format_seconds(left)} left" if left is not None else ""
+        self._bar.set_postfix_str(postfix)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.set_description_str(self.desc, refresh=False)
+            self._bar.close()
+            self._bar = None
