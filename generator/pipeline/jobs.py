@@ -112,7 +112,9 @@ class Job:
     """One unit of precompute work; see the module docstring.
 
     `fn` is `"package.module:function"`; the function takes `params` (a dict) and returns
-    `dict[str, bytes]` of named artifacts. `version` is the figure kind's algorithm version:
+    `dict[str, bytes]` of named artifacts. `files` maps input names to paths on this machine:
+    the function reads them as `params["files"][name]`; the key holds their sha256 (in
+    `inputs`), never the path, so a moved article keeps its keys. `version` is the figure kind's algorithm version:
     bump it when the output would change for the same params. Params are normalised on
     construction (see `normalize_params`). Two jobs are equal when their keys and labels are.
     """
@@ -122,6 +124,7 @@ class Job:
     params: Mapping[str, Any] = field(default_factory=dict)
     inputs: Mapping[str, str] = field(default_factory=dict)
     label: str = ""
+    files: Mapping[str, str] = field(default_factory=dict)
     key: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -145,8 +148,12 @@ class Job:
         object.__setattr__(self, "key", sha256_bytes(canonical_json(identity).encode("ascii")))
 
     def call_params(self) -> dict[str, Any]:
-        """A private deep copy of the params, so the function cannot change the job."""
-        return copy.deepcopy(dict(self.params))
+        """A private deep copy of the params, so the function cannot change the job, plus
+        `files`: where this machine finds the inputs (name -> path), when the job has any."""
+        params = copy.deepcopy(dict(self.params))
+        if self.files:
+            params["files"] = dict(self.files)
+        return params
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Job):
