@@ -4,11 +4,14 @@ A `Job` says *what* to compute, never *where* or *when*: a dotted path to the fu
 worker process can import it), the algorithm version of the figure kind, JSON-able parameters
 and the sha256 of every input file (an image, model weights). `job.key` hashes exactly those
 four things, so an unchanged job is never run twice and two figures that need the same work
-share it. The label is for people watching progress and is not part of the key.
+share it. The label is for people watching progress and is not part of the key; nor are
+`files`, the local paths where the function finds its inputs (their bytes are in the key
+through `inputs`, so moving a file does not invalidate anything).
 
     job = Job("generator.figures.feature_vis:render_icons", version=2,
               params={"layer": "blocks.10", "units": [7, 9], "size": 128},
               inputs={"weights": sha256_file(weights_path)},
+              files={"weights": str(weights_path)},     # the function reads params["files"]
               label="fig-grid: icons blocks.10")
     job.key   # '3f1c…' (64 hex digits)
 """
@@ -117,6 +120,10 @@ class Job:
     `inputs`), never the path, so a moved article keeps its keys. `version` is the figure kind's algorithm version:
     bump it when the output would change for the same params. Params are normalised on
     construction (see `normalize_params`). Two jobs are equal when their keys and labels are.
+
+    `files` maps input names to local paths; every name must also be in `inputs` (so the
+    key sees the file's bytes), and the function receives them as `params["files"]`. On a
+    cluster, the paths must be readable by the workers.
     """
 
     fn: str
@@ -141,6 +148,13 @@ class Job:
                     f"job input {name!r} = {digest!r} is not a sha256 — pass sha256_file(path) or sha256_bytes(data)"
                 )
             inputs[name] = digest
+        files = {str(name): os.fspath(path) for name, path in sorted(self.files.items())}
+        unhashed = sorted(set(files) - set(inputs))
+        if unhashed:
+            raise ValueError(f"job files {unhashed} have no sha256 in inputs — add inputs[name] = sha256_file(path)")
+        if files and "files" in params:
+            raise ValueError("job params may not have a 'files' entry when the job has files — rename it")
+        object.__setattr__(self, "files", files)
         object.__setattr__(self, "params", params)
         object.__setattr__(self, "inputs", inputs)
         object.__setattr__(self, "label", str(self.label))

@@ -1,0 +1,136 @@
+"""An article: `articles/<slug>/index.md`, YAML front matter between `---` lines, then Markdown.
+
+The front matter is checked against a typed schema; every error names the file and the line
+of the key, and unknown keys suggest the closest valid one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import schema as s
+from .errors import Problems, SpecError
+from .yamlload import YamlProblem, load_yaml
+
+LICENSES = {
+    "CC-BY-4.0": ("Creative Commons Attribution 4.0 International", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC-BY-SA-4.0": ("Creative Commons Attribution-ShareAlike 4.0 International",
+                     "https://creativecommons.org/licenses/by-sa/4.0/"),
+    "CC-BY-NC-4.0": ("Creative Commons Attribution-NonCommercial 4.0 International",
+                     "https://creativecommons.org/licenses/by-nc/4.0/"),
+    "CC0-1.0": ("CC0 1.0 Universal (public domain dedication)", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "MIT": ("MIT License", "https://opensource.org/license/mit"),
+}
+
+
+def _affiliation(value):
+    if isinstance(value, str):
+        return {"name": s.text(value), "url": None}
+    return s.record(AFFILIATION)(value)
+
+
+AFFILIATION = s.Schema("affiliation", {
+    "name": s.Option(s.text, required=True, doc="the institution's name"),
+    "url": s.Option(s.optional(s.url)),
+})
+
+AUTHOR = s.Schema("author", {
+    "name": s.Option(s.text, required=True, doc="the author's full name"),
+    "url": s.Option(s.optional(s.url), doc="a personal page"),
+    "affiliations": s.Option(s.list_of(_affiliation, single_ok=True), default=[]),
+    "orcid": s.Option(s.optional(s.pattern(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", "0000-0002-1825-0097")),
+                      doc="ORCID iD"),
+})
+
+UPDATE = s.Schema("update", {
+    "date": s.Option(s.date, required=True, doc="when, as YYYY-MM-DD"),
+    "note": s.Option(s.text, required=True, doc="what changed"),
+})
+
+FRONT_MATTER = s.Schema("front matter", {
+    "title": s.Option(s.text, required=True, doc="the article's title"),
+    "description": s.Option(s.text, default="", doc="one sentence for the index page and social cards"),
+    "authors": s.Option(s.list_of(s.record(AUTHOR)), default=[], doc="who wrote it"),
+    "published": s.Option(s.optional(s.date), doc="publication date, YYYY-MM-DD"),
+    "updated": s.Option(s.list_of(s.record(UPDATE)), default=[], doc="updates and corrections"),
+    "doi": s.Option(s.optional(s.pattern(r"10\.\d{4,9}/\S+", "10.23915/distill.00010")), doc="the DOI"),
+    "bibliography": s.Option(s.optional(s.text), doc="a BibTeX file beside index.md"),
+    "license": s.Option(s.one_of(*LICENSES), default=None, doc="the license of text and figures"),
+    "model": s.Option(s.text, default="efficientnet_lite0", doc="default model of the figures"),
+    "quality": s.Option(s.one_of("draft", "final"), default="draft", doc="quality profile of figures"),
+    "status": s.Option(s.one_of("draft", "review", "published"), default="draft", doc="editorial status"),
+    "thumbnail": s.Option(s.optional(s.text), doc="an image beside index.md for the index page"),
+})
+
+_FENCE = re.compile(r"^---\s*$")
+
+
+@dataclass
+class Article:
+    """One article, parsed but not yet rendered."""
+
+    slug: str
+    directory: Path
+    path: Path            # index.md
+    meta: dict            # checked front matter
+    body: str             # Markdown after the front matter
+    body_first_line: int  # line of `body`'s first line in index.md
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return self.meta["title"]
+
+    @property
+    def published(self) -> dt.date | None:
+        return self.meta["published"]
+
+
+def read_article(directory: Path, problems: Problems, display: str | None = None) -> Article | None:
+    """Read and check `directory/index.md`. Problems are added to `problems`; returns None when
+    the front matter cannot be read at all."""
+    path = directory / "index.md"
+    shown = display or str(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.error(shown, None, "article has no index.md", f"create {shown}")
+        return None
+    except UnicodeDecodeError as exc:
+        problems.error(shown, None, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8")
+        return None
+    lines = source.splitlines(keepends=True)
+    if not lines or not _FENCE.match(lines[0]):
+        problems.error(shown, 1, "missing front matter", "start the file with a `---` line, "
+                       "YAML keys (at least `title:`), and a closing `---` line")
+        return None
+    end = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i])), None)
+    if end is None:
+        problems.error(shown, 1, "front matter is not closed", "add a `---` line after the YAML keys")
+        return None
+    try:
+        data = load_yaml("".join(lines[1:end]), shown, first_line=2)
+    except YamlProblem as exc:
+        problems.errors.append(exc.problem)
+        return None
+    meta = FRONT_MATTER.validate(data, shown, problems, line=1)
+    if meta["status"] == "published" and meta["published"] is None and isinstance(data, dict):
+        problems.error(shown, 1, "a published article needs a `published:` date",
+                       "add `published: YYYY-MM-DD` or set `status: draft`")
+    return Article(
+        slug=directory.name,
+        directory=directory,
+        path=path,
+        meta=meta,
+        body="".join(lines[end + 1:]),
+        body_first_line=end + 2,
+    )
+
+
+def check_slug(slug: str) -> None:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
+        raise SpecError(f"article folder '{slug}' is not a valid slug",
+                        "use lowercase letters, digits and hyphens, e.g. what-the-network-sees")

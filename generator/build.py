@@ -1,0 +1,148 @@
+"""The build, as a list of steps: discover -> parse -> plan -> precompute -> render -> publish.
+
+Every step collects all the problems it can find before the build stops, and nothing is
+written to the output folder until every page has rendered: a failed build leaves the
+previous `build/` as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .article import Article, read_article
+from .errors import BuildError, Problem, Problems
+from .pages import ArticlePage, SiteWriter, parse_article, plan_figures, render_figures
+from .pipeline.cache import Cache
+from .pipeline.executors import DaskExecutor, InProcessExecutor, JobFailed, run_jobs
+from .pipeline.freeze import FreezeStore
+from .pipeline.progress import NullProgress, TqdmProgress
+from .site import read_site
+
+log = logging.getLogger(__name__)
+
+QUALITIES = ("tiny", "draft", "final")
+
+
+@dataclass
+class BuildOptions:
+    """What `python -m generator build` was asked to do."""
+
+    root: Path = field(default_factory=Path.cwd)    # the project: site.yml, articles/, assets/
+    out: Path | None = None                          # default: root / "build"
+    article: str | None = None                       # build only this slug
+    quality: str | None = None                       # overrides each article's `quality:`
+    fresh: bool = False                              # ignore freeze and cache
+    review: bool = False                             # build review copies
+    scheduler: str | None = None                     # a Dask scheduler address
+    write: bool = True                               # False: check only
+    progress: bool = True
+
+    @property
+    def output(self) -> Path:
+        return self.out or self.root / "build"
+
+
+@dataclass
+class BuildReport:
+    pages: list[str]
+    warnings: list[Problem]
+    jobs: int
+    seconds: float
+
+
+def build(options: BuildOptions) -> BuildReport:
+    """Build the site, or raise `BuildError` naming every problem found."""
+    started = time.perf_counter()
+    problems = Problems()
+    site = read_site(options.root, problems)
+    articles = discover(options, problems)
+    pages = [parse_article(a, site, options, problems) for a in articles]
+    pages = [p for p in pages if p is not None]
+    problems.raise_if_any()
+
+    jobs = plan_figures(pages, options, problems)
+    problems.raise_if_any()
+    results = precompute(jobs, pages, options)
+
+    writer = SiteWriter(options.root, site, today=_build_date(pages))
+    for page in pages:
+        render_figures(page, results, writer, problems)
+    problems.raise_if_any()
+    for page in pages:
+        writer.article(page)
+    writer.journal(pages)
+    if options.write:
+        writer.tree.publish(options.output)
+    return BuildReport(pages=[p.article.slug for p in pages], warnings=problems.warnings,
+                       jobs=len(jobs), seconds=time.perf_counter() - started)
+
+
+def discover(options: BuildOptions, problems: Problems) -> list[Article]:
+    """Every `articles/<slug>/index.md`, in slug order (or the one asked for)."""
+    folder = options.root / "articles"
+    dirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith((".", "_"))) \
+        if folder.is_dir() else []
+    if options.article:
+        dirs = [d for d in dirs if d.name == options.article]
+        if not dirs:
+            from .errors import did_you_mean
+            known = [d.name for d in folder.iterdir() if d.is_dir()] if folder.is_dir() else []
+            problems.error(f"articles/{options.article}", None, "no such article",
+                           did_you_mean(options.article, known) if known else "create it with "
+                           f"`python -m generator new {options.article}`")
+            problems.raise_if_any()
+    articles = []
+    for d in dirs:
+        article = read_article(d, problems, display=str(d.relative_to(options.root) / "index.md"))
+        if article is not None:
+            articles.append(article)
+    return articles
+
+
+def precompute(jobs, pages: list[ArticlePage], options: BuildOptions) -> dict:
+    """Run every job not in a freeze or the cache; figures share identical jobs."""
+    if not jobs:
+        return {}
+    cache = Cache(options.root / ".cache")
+    executor = DaskExecutor(options.scheduler) if options.scheduler else InProcessExecutor()
+    progress = TqdmProgress() if options.progress else NullProgress()
+    results: dict = {}
+    try:
+        for page in pages:
+            page_jobs = [j for f in page.figures for j in f.jobs]
+            if not page_jobs:
+                continue
+            freeze = FreezeStore(page.article.directory / "_freeze")
+            results.update(run_jobs(page_jobs, cache, executor=executor, freeze=freeze,
+                                    progress=progress, fresh=options.fresh))
+    except JobFailed as failed:
+        raise BuildError([_job_problem(failed, pages)]) from None
+    finally:
+        if isinstance(executor, DaskExecutor):
+            executor.close()
+    return results
+
+
+def _job_problem(failed: JobFailed, pages: list[ArticlePage]) -> Problem:
+    for page in pages:
+        for figure in page.figures:
+            if any(j.key == failed.job.key for j in figure.jobs):
+                original = failed.original
+                expected = type(original).__name__ in ("FigureFunctionError", "InterpretError") or \
+                    isinstance(original, ValueError) and " — " in str(original)
+                message = str(original) if expected else f"{type(original).__name__}: {original}"
+                return Problem(figure.source, figure.directive.line, f"figure {figure.name}: {message}",
+                               figure.fix_hint)
+    return Problem("build", None, f"job {failed.job.label or failed.job.fn} failed: {failed.original}")
+
+
+def _build_date(pages: list[ArticlePage]) -> dt.date:
+    """The site's date: the newest article date, so two builds of one input are identical."""
+    days = [p.article.published for p in pages if p.article.published]
+    for p in pages:
+        days += [u["date"] for u in p.article.meta["updated"]]
+    return max(days, default=dt.date(2026, 1, 1))

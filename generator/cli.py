@@ -1,0 +1,138 @@
+"""`python -m generator build|serve|new|check|layers|freeze|verify|reproduce`.
+
+User errors print one line each, `path:line: what — fix`, and exit with status 1. Never a
+traceback for something the user can fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from .errors import BuildError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    try:
+        return args.run(args) or 0
+    except BuildError as err:
+        for problem in err.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"build failed: {len(err.problems)} problem{'s' if len(err.problems) != 1 else ''}; "
+              "build/ was left as it was", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = sub.add_parser("build", help="build the site into build/")
+    _build_flags(build)
+    build.add_argument("--fresh", action="store_true", help="ignore the freeze and the cache; draft quality")
+    build.set_defaults(run=_build)
+
+    check = sub.add_parser("check", help="validate every article without writing anything")
+    check.add_argument("--article", metavar="SLUG")
+    check.set_defaults(run=_check)
+
+    serve = sub.add_parser("serve", help="serve the site on 127.0.0.1, rebuilding on change")
+    serve.add_argument("--port", type=int, default=8000)
+    _build_flags(serve)
+    serve.set_defaults(run=_serve)
+
+    new = sub.add_parser("new", help="start a new article from the starter")
+    new.add_argument("slug")
+    new.set_defaults(run=_new)
+
+    layers = sub.add_parser("layers", help="list a model's layers with channels and sizes")
+    layers.add_argument("model")
+    layers.set_defaults(run=_layers)
+    return parser
+
+
+def _build_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--article", metavar="SLUG", help="build only this article")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: build/)")
+    p.add_argument("--quality", choices=("tiny", "draft", "final"), help="override the articles' quality")
+    p.add_argument("--review", action="store_true", help="build review copies")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _options(args, **extra):
+    from .build import BuildOptions
+
+    return BuildOptions(
+        root=Path.cwd(), out=getattr(args, "out", None), article=getattr(args, "article", None),
+        quality=getattr(args, "quality", None) or ("draft" if getattr(args, "fresh", False) else None),
+        fresh=getattr(args, "fresh", False), review=getattr(args, "review", False),
+        scheduler=getattr(args, "scheduler", None), progress=not getattr(args, "quiet", False), **extra)
+
+
+def _print_warnings(warnings) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _build(args) -> int:
+    from .build import build
+
+    report = build(_options(args))
+    _print_warnings(report.warnings)
+    print(f"built {len(report.pages)} article{'s' if len(report.pages) != 1 else ''} "
+          f"({report.jobs} jobs) into {args.out or 'build'}/ in {report.seconds:.1f} s")
+    return 0
+
+
+def _check(args) -> int:
+    from .build import build
+
+    report = build(_options(args, write=False))
+    _print_warnings(report.warnings)
+    print(f"checked {len(report.pages)} article{'s' if len(report.pages) != 1 else ''}: no errors")
+    return 0
+
+
+def _serve(args) -> int:
+    from .serve import serve
+
+    return serve(_options(args), port=args.port)
+
+
+def _new(args) -> int:
+    from .starter import create_article
+
+    path = create_article(Path.cwd(), args.slug)
+    print(f"created {path} — edit it, then run `make serve`")
+    return 0
+
+
+def _layers(args) -> int:
+    from . import interpret as vi
+
+    try:
+        model = vi.load_model(args.model)
+    except vi.InterpretError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    rows = vi.layers(model)
+    width = max(len(r.name) for r in rows)
+    print(f"{'layer':<{width}}  {'channels':>8}  {'size':>9}  kind")
+    for r in rows:
+        size = f"{r.height}x{r.width}" if r.height else "-"
+        print(f"{r.name:<{width}}  {r.channels:>8}  {size:>9}  {r.kind}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

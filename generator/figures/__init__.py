@@ -1,0 +1,7 @@
+"""Figure kinds: one file each, registered by name in `KINDS`."""
+
+from .base import KINDS, COMMON_OPTIONS, MODEL_OPTIONS, FigureContext, FigureKind, figure_html, spec_schema
+from . import bokeh, image  # noqa: F401  (each registers its kind)
+
+__all__ = ["KINDS", "COMMON_OPTIONS", "MODEL_OPTIONS", "FigureContext", "FigureKind", "figure_html",
+           "spec_schema"]

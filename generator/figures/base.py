@@ -1,0 +1,125 @@
+"""What every figure kind shares: the spec keys common to all, the `FigureKind` protocol,
+the context a kind is given, and the `<figure>` wrapper with number and caption.
+
+A figure kind is the only place that knows both a spec and the engine. Each kind is one file
+in this package and registers itself in `generator.figures.KINDS`.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from .. import schema as s
+from ..errors import SpecError
+
+LAYOUTS = ("body", "page", "screen", "gutter")
+
+COMMON_OPTIONS: dict[str, s.Option] = {
+    "id": s.Option(s.optional(s.pattern(r"fig-[A-Za-z0-9_-]+", "fig-cat-grid")),
+                   doc="anchor for cross-references, `fig-...`"),
+    "caption": s.Option(s.optional(s.text), default="", doc="Markdown caption"),
+    "alt": s.Option(s.optional(s.text), doc="text for readers who cannot see the figure"),
+    "layout": s.Option(s.one_of(*LAYOUTS), default="body", doc="width of the figure"),
+}
+
+MODEL_OPTIONS: dict[str, s.Option] = {
+    "model": s.Option(s.optional(s.text), doc="overrides the article's `model:`"),
+    "size": s.Option(s.optional(s.integer(16, 1024)), doc="image size in pixels"),
+    "steps": s.Option(s.optional(s.integer(1, 20000)), doc="optimization steps"),
+}
+
+
+@dataclass
+class FigureContext:
+    """What a figure kind may know about where its figure lives."""
+
+    article_dir: Path          # the article's folder (inputs are relative to it)
+    source: str                # index.md as shown in messages
+    line: int                  # line of the directive's opening fence
+    number: int                # figure number in the article
+    caption_html: str          # the caption, rendered (Markdown, citations, cross-refs)
+    model: str                 # the model to use (spec or article default)
+    quality: str               # quality profile name
+    status: str                # the article's editorial status
+    emit: "Emitter"            # where output files go
+
+
+class Emitter(Protocol):
+    """Writes files of the built page and returns their URLs relative to the article page."""
+
+    def data(self, stem: str, ext: str, content: bytes) -> str: ...
+
+    def script(self, name: str) -> str:
+        """Ask the page to load a script from the static assets (e.g. a component); returns
+        its URL relative to the page."""
+        ...
+
+
+class FigureKind(Protocol):
+    """A figure kind: its options, its precompute jobs, and its HTML."""
+
+    name: str
+    version: int
+    options: dict[str, s.Option]
+
+    def plan(self, spec: dict, ctx: FigureContext) -> list[Any]:
+        """Jobs (generator.pipeline.Job) that compute this figure's artifacts."""
+        ...
+
+    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
+        """The figure's inner HTML, from the artifacts of the jobs `plan` returned (same order)."""
+        ...
+
+
+def figure_html(spec: dict, ctx: FigureContext, inner: str, *, extra_class: str = "") -> str:
+    """The `<figure>` wrapper: id, layout class, the inner HTML, number and caption."""
+    fig_id = f' id="{html.escape(spec["id"])}"' if spec.get("id") else ""
+    classes = f"vellum-figure l-{spec['layout']}" + (f" {extra_class}" if extra_class else "")
+    caption = (f'<figcaption><span class="figure-number">Figure {ctx.number}:</span> '
+               f"{ctx.caption_html}</figcaption>")
+    return f'<figure class="{classes}"{fig_id}>\n{inner}\n{caption}\n</figure>'
+
+
+def check_input_file(value: str, ctx: FigureContext, key: str) -> Path:
+    """A file named relative to the article, which must exist inside the article folder."""
+    path = (ctx.article_dir / value).resolve()
+    if not path.is_file():
+        raise SpecError(f"file '{value}' not found",
+                        f"put it at {ctx.article_dir / value} or fix `{key}:`", field=key)
+    try:
+        path.relative_to(ctx.article_dir.resolve())
+    except ValueError:
+        raise SpecError(f"file '{value}' is outside the article folder",
+                        "keep an article's inputs inside its folder", field=key) from None
+    return path
+
+
+@dataclass
+class Registry:
+    """Figure kinds by name; `register` is used as a decorator on each kind's class."""
+
+    kinds: dict[str, FigureKind] = field(default_factory=dict)
+
+    def register(self, cls: Callable[[], FigureKind]):
+        kind = cls()
+        self.kinds[kind.name] = kind
+        return cls
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.kinds
+
+    def __getitem__(self, name: str) -> FigureKind:
+        return self.kinds[name]
+
+    def names(self) -> list[str]:
+        return sorted(self.kinds)
+
+
+KINDS = Registry()
+
+
+def spec_schema(kind: FigureKind) -> s.Schema:
+    return s.Schema(f"figure '{kind.name}'", {**COMMON_OPTIONS, **kind.options})

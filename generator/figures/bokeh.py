@@ -1,0 +1,118 @@
+"""`{bokeh}`: any chart that a function in the article's `figures.py` returns.
+
+The function runs as a job keyed by the bytes of `figures.py` and its name, so an unchanged
+chart is never recomputed. Its Bokeh model is serialised with `bokeh.embed.json_item`; the
+ids Bokeh hands out from a process-wide counter are renumbered in order of appearance, so
+the same chart gives the same bytes in any build. The page embeds the JSON inline (no
+fetch: it works from `file://`) and `assets/js/bokeh-figure.js` draws it with the BokehJS
+copied from the installed bokeh package.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+from .. import schema as s
+from ..errors import SpecError
+from ..pipeline.jobs import Job, sha256_file
+from .base import KINDS, FigureContext, check_input_file, figure_html
+
+_SOURCE = re.compile(r"^(?P<file>[\w./-]+\.py):(?P<function>[A-Za-z_]\w*)$")
+
+
+class FigureFunctionError(Exception):
+    """The author's function raised or returned something that is not a Bokeh model."""
+
+
+@KINDS.register
+class BokehFigure:
+    name = "bokeh"
+    version = 1
+    options = {
+        "source": s.Option(s.pattern(_SOURCE.pattern, "figures.py:my_chart"), required=True,
+                           doc="`file.py:function` beside index.md; the function returns a Bokeh model"),
+        "height": s.Option(s.optional(s.integer(50, 2000)), doc="reserved height in pixels before it draws"),
+    }
+
+    def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+        match = _SOURCE.match(spec["source"])
+        path = check_input_file(match["file"], ctx, "source")
+        return [Job(
+            "generator.figures.bokeh:run_chart", self.version,
+            params={"file": match["file"], "function": match["function"]},
+            inputs={"source": sha256_file(path)},
+            files={"source": str(path)},
+            label=f"{spec.get('id') or 'bokeh'}: {spec['source']}",
+        )]
+
+    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
+        item = results[0]["item.json"].decode("utf-8")
+        ctx.emit.script("bokeh/bokeh.min.js")
+        ctx.emit.script("js/bokeh-figure.js")
+        target = f"{spec.get('id') or f'figure-{ctx.number}'}-chart"
+        height = spec.get("height") or 280
+        alt = html.escape(spec.get("alt") or "", quote=True)
+        payload = item.replace("</", "<\\/")
+        inner = (f'<div class="bokeh-figure" id="{html.escape(target)}" role="img" aria-label="{alt}" '
+                 f'style="min-height:{height}px"></div>\n'
+                 f'<script type="application/json" class="bokeh-item" data-target="{html.escape(target)}">'
+                 f"{payload}</script>\n"
+                 f'<noscript><p class="figure-fallback">{alt}</p></noscript>')
+        return figure_html(spec, ctx, inner, extra_class="figure-bokeh")
+
+
+def run_chart(params: dict) -> dict[str, bytes]:
+    """Job: import the source file, call `function`, serialise the returned model."""
+    from bokeh.embed import json_item
+    from bokeh.model import Model
+
+    path = Path(params["files"]["source"])
+    module_name = f"vellum_figures_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+        function = getattr(module, params["function"], None)
+        if function is None:
+            raise FigureFunctionError(f"{params['file']} has no function '{params['function']}'")
+        model = function()
+    except FigureFunctionError:
+        raise
+    except Exception as exc:  # the author's code: show its own error
+        raise FigureFunctionError(f"{params['file']}:{params['function']} raised "
+                                  f"{type(exc).__name__}: {exc}{_where(exc, path)}") from exc
+    finally:
+        sys.modules.pop(module_name, None)
+    if not isinstance(model, Model):
+        raise FigureFunctionError(f"{params['file']}:{params['function']} returned "
+                                  f"{type(model).__name__}, not a Bokeh model — return the figure or layout")
+    item = json_item(model)
+    return {"item.json": _stable_ids(json.dumps(item, sort_keys=True, separators=(",", ":"))).encode("utf-8")}
+
+
+def _where(exc: BaseException, path: Path) -> str:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename).resolve() == path.resolve():
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f" (at {path.name} line {line})" if line else ""
+
+
+def _stable_ids(text: str) -> str:
+    """Renumber Bokeh's `pNNNN` ids in order of first appearance."""
+    mapping: dict[str, str] = {}
+
+    def renumber(match: re.Match) -> str:
+        old = match.group(2)
+        new = mapping.setdefault(old, f"v{len(mapping) + 1}")
+        return f'"{match.group(1)}":"{new}"'
+
+    return re.sub(r'"(id|root_id)":"(p\d+)"', renumber, text)

@@ -1,0 +1,43 @@
+"""`{image}`: a plain captioned image, copied into the page's data folder under a
+content-hashed name, with its pixel size so the page does not jump while it loads."""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from .. import schema as s
+from ..errors import SpecError
+from .base import KINDS, FigureContext, check_input_file, figure_html
+from .inputs import resolve_image_source
+
+
+@KINDS.register
+class ImageFigure:
+    name = "image"
+    version = 1
+    options = {
+        "src": s.Option(s.text, required=True, doc="a path relative to the article, or sample:NAME"),
+    }
+
+    def plan(self, spec: dict, ctx: FigureContext) -> list:
+        spec["_path"] = resolve_image_source(spec["src"], ctx, "src")
+        return []
+
+    def render(self, spec: dict, ctx: FigureContext, results: list) -> str:
+        path: Path = spec["_path"]
+        data = path.read_bytes()
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+        except (UnidentifiedImageError, OSError):
+            raise SpecError(f"'{spec['src']}' is not an image Pillow can read",
+                            "use a PNG, JPEG, WebP or GIF file", field="src") from None
+        url = ctx.emit.data(path.stem, path.suffix.lstrip(".").lower(), data)
+        alt = html.escape(spec.get("alt") or "", quote=True)
+        inner = (f'<img src="{html.escape(url)}" alt="{alt}" width="{width}" height="{height}" '
+                 f'loading="lazy" decoding="async">')
+        return figure_html(spec, ctx, inner)

@@ -1,0 +1,35 @@
+"""The journal's settings, `site.yml`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import schema as s
+from .article import LICENSES
+from .errors import Problems
+from .yamlload import YamlProblem, load_yaml
+
+SITE = s.Schema("site.yml", {
+    "title": s.Option(s.text, required=True, doc="the journal's name"),
+    "description": s.Option(s.text, default="", doc="one sentence about the journal"),
+    "base_url": s.Option(s.url, default="https://example.org/", doc="where the site is published"),
+    "repository": s.Option(s.optional(s.url), doc="the source repository"),
+    "license": s.Option(s.one_of(*LICENSES), default="CC-BY-4.0", doc="default license of articles"),
+})
+
+
+def read_site(root: Path, problems: Problems) -> dict:
+    path = root / "site.yml"
+    shown = path.name
+    if not path.exists():
+        problems.error(shown, None, "site.yml is missing", "create it with at least `title: My Journal`")
+        return SITE.validate({"title": "Untitled"}, shown, Problems())
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"), shown)
+    except YamlProblem as exc:
+        problems.errors.append(exc.problem)
+        return SITE.validate({"title": "Untitled"}, shown, Problems())
+    site = SITE.validate(data, shown, problems, line=1)
+    if not site["base_url"].endswith("/"):
+        site["base_url"] += "/"
+    return site

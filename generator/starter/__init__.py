@@ -1,0 +1,31 @@
+"""`python -m generator new SLUG`: a ready-to-edit article, a trimmed copy of the author's
+guide with one example of each feature."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+from ..errors import BuildError, Problem
+
+TEMPLATE = Path(__file__).parent / "template"
+
+
+def create_article(root: Path, slug: str, today: dt.date | None = None) -> Path:
+    """Create `articles/<slug>/` from the template; refuse a bad slug or an existing folder."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
+        raise BuildError([Problem(f"articles/{slug}", None, f"'{slug}' is not a valid article name",
+                                  "use lowercase letters, digits and hyphens, e.g. what-the-network-sees")])
+    target = root / "articles" / slug
+    if target.exists():
+        raise BuildError([Problem(f"articles/{slug}", None, "an article with this name already exists",
+                                  "pick another name or edit the existing article")])
+    shutil.copytree(TEMPLATE, target, ignore=shutil.ignore_patterns("__pycache__"))
+    index = target / "index.md"
+    title = slug.replace("-", " ").capitalize()
+    text = index.read_text(encoding="utf-8")
+    text = text.replace("{{title}}", title).replace("{{date}}", (today or dt.date.today()).isoformat())
+    index.write_text(text, encoding="utf-8")
+    return index

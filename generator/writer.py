@@ -1,0 +1,183 @@
+"""Writes the site: static assets under content-hashed names, article pages, the journal
+index, the feed, the sitemap and the 404 page, all into one `OutputTree` that is published
+atomically at the end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from markupsafe import Markup
+
+from .article import LICENSES
+from .pipeline.output import OutputTree
+from .templates import environment
+
+BOKEH_SCRIPTS = ("bokeh.min.js",)
+
+
+class SiteWriter:
+    """Collects every file of the site; nothing touches the disk before `tree.publish`."""
+
+    def __init__(self, root: Path, site: dict, today: dt.date):
+        self.root = root
+        self.site = site
+        self.today = today
+        self.tree = OutputTree()
+        self.env = environment()
+        self.assets: dict[str, str] = {}      # "css/vellum.css" -> "static/css/vellum.<hash>.css"
+        self.listed: list[dict] = []
+        self._add_static_assets()
+
+    # --- static files ---------------------------------------------------------------------
+
+    def _add_static_assets(self) -> None:
+        folder = self.root / "assets"
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
+            name = path.relative_to(folder).as_posix()
+            self._add_asset(name, path.read_bytes())
+
+    def _add_asset(self, name: str, data: bytes) -> str:
+        if name not in self.assets:
+            directory, base = posixpath.split(name)
+            stem, _, ext = base.rpartition(".")
+            self.assets[name] = self.tree.add_hashed(posixpath.join("static", directory), stem, ext, data)
+        return self.assets[name]
+
+    def asset_url(self, name: str, depth: int) -> str:
+        if name not in self.assets and name.startswith("bokeh/"):
+            self._add_bokeh(name)
+        if name not in self.assets:
+            raise KeyError(f"no static asset '{name}' — add it under assets/")
+        return "../" * depth + self.assets[name]
+
+    def _add_bokeh(self, name: str) -> None:
+        import bokeh
+
+        base = Path(bokeh.__file__).parent / "server" / "static" / "js"
+        self._add_asset(name, (base / name.split("/", 1)[1]).read_bytes())
+
+    # --- pages ----------------------------------------------------------------------------
+
+    def emitter(self, page) -> "PageEmitter":
+        return PageEmitter(self, page)
+
+    def _common(self, depth: int, page_path: str) -> dict:
+        return {
+            "site": self.site,
+            "root": "../" * depth,
+            "asset": lambda name: self.asset_url(name, depth),
+            "page_url": self.site["base_url"] + page_path,
+            "build_date": self.today,
+        }
+
+    def article(self, page) -> None:
+        """Render one article page to `<slug>/index.html`."""
+        context = article_context(page, self)
+        html = self.env.get_template("article.html").render(article=context, **self._common(1, f"{page.article.slug}/"))
+        self.tree.add(f"{page.article.slug}/index.html", html.encode("utf-8"))
+        self.listed.append(context)
+
+    def journal(self, pages) -> None:
+        """The index page, the Atom feed, the sitemap and the 404 page."""
+        articles = sorted(self.listed, key=lambda a: (a["published"], a["slug"]), reverse=True)
+        index = [dict(a, url=f"{a['slug']}/index.html") for a in articles]
+        public = [a for a in index if a["status"] != "draft"]
+        common = self._common(0, "")
+        self.tree.add("index.html", self._render("index.html", common, articles=index))
+        self.tree.add("feed.xml", self._render("feed.xml", common, articles=public))
+        self.tree.add("sitemap.xml", self._render("sitemap.xml", common, articles=public))
+        self.tree.add("404.html", self._render("404.html", self._common(0, "404.html")))
+
+    def _render(self, template: str, common: dict, **extra) -> bytes:
+        return self.env.get_template(template).render(**common, **extra).encode("utf-8")
+
+
+@dataclass
+class PageEmitter:
+    """Where a figure of one page writes its data files and asks for scripts."""
+
+    writer: SiteWriter
+    page: object
+
+    def data(self, stem: str, ext: str, content: bytes) -> str:
+        slug = self.page.article.slug
+        path = self.writer.tree.add_hashed(f"{slug}/data", stem, ext, content)
+        return path[len(slug) + 1:]
+
+    def script(self, name: str) -> str:
+        url = self.writer.asset_url(name, 1)
+        if url not in self.page.scripts:
+            self.page.scripts.append(url)
+        return url
+
+
+def article_context(page, writer: SiteWriter) -> dict:
+    """The `article` object the templates read (see templates/README.md)."""
+    from .bib import article_bibtex, scholar_reference
+
+    meta = page.article.meta
+    slug = page.article.slug
+    license_id = meta["license"] or writer.site["license"]
+    name, url = LICENSES[license_id]
+    published = meta["published"] or writer.today
+    authors = meta["authors"]
+    site = writer.site
+    page_url = site["base_url"] + f"{slug}/"
+    numbered = {key: i + 1 for i, key in enumerate(page.markdown.citations)}
+    references = [{"key": key, "number": numbered[key], "html": Markup(page.references[key].html())}
+                  for key in page.markdown.citations if key in page.references]
+    thumbnail = None
+    if meta["thumbnail"]:
+        path = page.article.directory / meta["thumbnail"]
+        if path.is_file():
+            thumbnail = writer.emitter(page).data(path.stem, path.suffix.lstrip("."), path.read_bytes())
+    return {
+        "slug": slug,
+        "title": meta["title"],
+        "description": meta["description"],
+        "authors": authors,
+        "published": published,
+        "updated": meta["updated"],
+        "doi": meta["doi"],
+        "license": {"id": license_id, "name": name, "url": url},
+        "status": meta["status"],
+        "body_html": Markup(page.body_html),
+        "toc": page.markdown.toc,
+        "footnotes_html": Markup(page.markdown.footnotes_html),
+        "references": references,
+        "citation_text": citation_sentence(meta, published, site["title"]),
+        "citation_bibtex": article_bibtex(
+            key=_bibtex_key(authors, published, meta["title"]), title=meta["title"],
+            authors=[a["name"] for a in authors], year=published.year, journal=site["title"],
+            url=page_url, doi=meta["doi"]),
+        "scholar_references": [scholar_reference(page.references[k]) for k in page.markdown.citations
+                               if k in page.references],
+        "thumbnail": thumbnail,
+        "reviews_url": None,
+        "scripts": list(page.scripts),
+        "head_extra": Markup(""),
+    }
+
+
+def citation_sentence(meta: dict, published: dt.date, journal: str) -> str:
+    names = [a["name"] for a in meta["authors"]]
+    if len(names) > 2:
+        who = f"{_last(names[0])}, et al."
+    elif names:
+        who = " and ".join(_last(n) for n in names) + ","
+    else:
+        who = ""
+    return f'{who} "{meta["title"]}", {journal}, {published.year}.'.strip()
+
+
+def _last(name: str) -> str:
+    return name.split()[-1]
+
+
+def _bibtex_key(authors: list, published: dt.date, title: str) -> str:
+    last = _last(authors[0]["name"]).lower() if authors else "anonymous"
+    word = next((w for w in title.lower().split() if len(w) > 3 and w.isalpha()), "article")
+    return "".join(ch for ch in f"{last}{published.year}{word}" if ch.isalnum())

@@ -1,0 +1,65 @@
+"""YAML that remembers where each key was written, so errors can name the line."""
+
+from __future__ import annotations
+
+import yaml
+
+from .errors import Problem
+
+
+class LineDict(dict):
+    """A mapping from YAML with `line` (of the mapping) and `lines` (key -> line), 1-based."""
+
+    line: int = 0
+    lines: dict
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(text: str, path: str, first_line: int = 1):
+    """Parse `text`, whose first line is line `first_line` of `path`. Line numbers in the
+    returned LineDicts are lines of the file. Broken YAML raises `YamlProblem`."""
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + mark.line if mark is not None else first_line
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise YamlProblem(Problem(path, line, f"invalid YAML: {reason}",
+                                  "check the indentation, colons and quotes on this line")) from None
+    _shift(data, first_line - 1)
+    return data
+
+
+def _shift(data, offset: int) -> None:
+    if isinstance(data, LineDict):
+        data.line += offset
+        data.lines = {k: v + offset for k, v in data.lines.items()}
+        for value in data.values():
+            _shift(value, offset)
+    elif isinstance(data, list):
+        for item in data:
+            _shift(item, offset)
+
+
+class YamlProblem(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
