@@ -137,3 +137,16 @@ def test_sha256_file_hashes_an_unchanged_file_once(tmp_path, monkeypatch):
     os.utime(path, ns=(1, 1))  # same bytes, different mtime: hashed again, same answer
     assert sha256_file(path) == first
     assert len(opened) == 1
+
+
+def test_files_are_passed_to_the_function_but_are_not_in_the_key(tmp_path):
+    a = make(files={"image": tmp_path / "a" / "cat.png"})
+    b = make(files={"image": "/elsewhere/cat.png"})
+    assert a.key == b.key == make().key
+    assert a.call_params()["files"] == {"image": str(tmp_path / "a" / "cat.png")}
+    assert "files" not in make().call_params()
+
+
+def test_every_file_needs_its_hash_in_inputs():
+    with pytest.raises(ValueError, match="no sha256 in inputs"):
+        make(files={"extra": "/data/extra.bin"})
