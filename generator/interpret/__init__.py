@@ -17,3 +17,10 @@ from .hooks import get_layer, run_to_layers
 # --- feature visualization (objectives.py, param.py, transforms.py, render.py, quality.py) ---
 
 # --- attribution and factorization (attribution.py, factor.py) ---
+from .attribution import (
+    channel_attribution,
+    class_attribution_maps,
+    layer_attribution,
+    spatial_attribution,
+)
+from .factor import NeuronGroups, SemanticDictionary, neuron_groups, semantic_dictionary

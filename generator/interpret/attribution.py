@@ -1,0 +1,296 @@
+"""Attribution: how much each position or channel of a layer contributes to an output.
+
+Building Blocks of Interpretability's linear approximations, in pure PyTorch:
+
+- `spatial_attribution`: gradient x activation summed over channels, one number per position;
+- `channel_attribution`: gradient x activation summed over positions, one number per channel,
+  optionally path-integrated (integrated gradients of the layer from a zero baseline);
+- `layer_attribution`: layer to layer, backpropagating the L2 norm of the later layer's
+  activation vector at each of its positions;
+- `class_attribution_maps`: one spatial map per class, for the top classes.
+
+A target is a class index (its logit) or a pair `(a, b)` meaning logit a - logit b.
+
+How gradients are taken: a forward hook replaces the layer's output by a leaf tensor that
+requires grad, so the backward pass stops at the layer and nothing before it is touched.
+`torch.autograd.grad` never writes `.grad` of parameters, and their `requires_grad` flags are
+left as they were. Many backward passes from one forward (one per position or per class) are
+batched with `is_grads_batched` (vmap over the backward).
+"""
+
+from __future__ import annotations
+
+import logging
+import operator
+from typing import Callable, Iterator, Sequence, Union
+
+import torch
+from torch import nn
+
+from .errors import InterpretError
+from .hooks import get_layer, run_to_layers
+
+log = logging.getLogger(__name__)
+
+Target = Union[int, Sequence[int]]
+"""A class index, or a pair (a, b) meaning logit a - logit b."""
+
+CHUNK = 64
+"""How many backward passes (positions, classes, path steps) run in one batch."""
+
+
+# --- checks shared by every public function --------------------------------------------------
+
+def check_eval(model: nn.Module) -> None:
+    """Raise unless `model` (and every submodule) is in eval mode: dropout and batch-norm
+    statistics would otherwise change the answer from one call to the next."""
+    if any(m.training for m in model.modules()):
+        raise InterpretError("model is in train mode — call model.eval()")
+
+
+def model_input(model: nn.Module, image: torch.Tensor) -> torch.Tensor:
+    """The image [3, H, W] in [0, 1] as a batch of one (1, 3, H, W) on the model's device."""
+    if not isinstance(image, torch.Tensor):
+        raise InterpretError(
+            f"image must be a tensor [3, H, W], got {type(image).__name__} — load it with load_image"
+        )
+    if image.dim() == 4 and image.shape[0] == 1:
+        image = image[0]
+    if image.dim() != 3 or image.shape[0] != 3:
+        raise InterpretError(
+            f"image must have shape [3, H, W], got {list(image.shape)} — pass one RGB image"
+        )
+    if not image.is_floating_point():
+        raise InterpretError("image must be a float tensor in [0, 1] — divide bytes by 255")
+    if not torch.isfinite(image).all():
+        raise InterpretError("image contains NaN or infinite values")
+    if image.min() < -1e-3 or image.max() > 1 + 1e-3:
+        raise InterpretError(
+            f"image values must be in [0, 1], got [{image.min():.3g}, {image.max():.3g}]"
+            " — the model normalises inside; pass the raw RGB image"
+        )
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    return image.detach().to(device=device, dtype=torch.float32).unsqueeze(0)  # (1, 3, H, W)
+
+
+def finite(t: torch.Tensor, what: str) -> torch.Tensor:
+    """`t` as float32 on the CPU, or an error if it holds NaN or infinity."""
+    if not torch.isfinite(t).all():
+        raise InterpretError(f"{what} produced NaN or infinite values — check the model and image")
+    return t.detach().to("cpu", torch.float32)
+
+
+def target_weights(target: Target, num_classes: int) -> torch.Tensor:
+    """The target as weights on the logits [K]: one-hot, or +1/-1 for a pair (a, b)."""
+    if isinstance(target, (tuple, list)):
+        if len(target) != 2:
+            raise InterpretError(f"target must be a class or a pair (a, b), got {list(target)}")
+        a, b = (_class_index(t, num_classes) for t in target)
+        weights = torch.zeros(num_classes)
+        weights[a] += 1.0
+        weights[b] -= 1.0
+        return weights
+    weights = torch.zeros(num_classes)
+    weights[_class_index(target, num_classes)] = 1.0
+    return weights
+
+
+def _class_index(value, num_classes: int) -> int:
+    if isinstance(value, bool):
+        raise InterpretError(f"class must be an integer, got {value!r}")
+    try:
+        index = operator.index(value)
+    except TypeError:
+        raise InterpretError(f"class must be an integer, got {value!r}") from None
+    if not 0 <= index < num_classes:
+        raise InterpretError(
+            f"class {index} is out of range — the model has {num_classes} classes (0 to {num_classes - 1})"
+        )
+    return index
+
+
+# --- forward with the layer as a leaf, and batched backward passes ---------------------------
+
+def forward_from_layer(
+    model: nn.Module,
+    x: torch.Tensor,
+    layer: str,
+    upto: str = "",
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Run `model` on `x` with the output of `layer` replaced by a leaf that requires grad.
+
+    Returns (activation, leaf, out): the layer's own output (detached), the leaf (the output
+    passed through `transform`, e.g. scaled for path integrals) and `out`, the logits when
+    `upto` is "" or else the activation of layer `upto` (the forward pass stops there).
+    """
+    module = get_layer(model, layer)
+    if upto:
+        get_layer(model, upto)
+    seen: list[torch.Tensor] = []
+
+    def hook(_module, _inputs, output):
+        if not isinstance(output, torch.Tensor):
+            raise InterpretError(f"layer '{layer}' returns {type(output).__name__}, not a tensor — pick another layer")
+        if seen:
+            raise InterpretError(f"layer '{layer}' runs more than once in a forward pass — pick a layer that runs once")
+        activation = output.detach()
+        leaf = (transform(activation) if transform else activation).requires_grad_(True)
+        seen.extend([activation, leaf])
+        return leaf.clone()  # a copy, so in-place ops after the layer leave the leaf intact
+
+    handle = module.register_forward_hook(hook)
+    try:
+        with torch.enable_grad():
+            out = model(x) if upto == "" else run_to_layers(model, x, [upto])[upto]
+    finally:
+        handle.remove()
+    if not seen:
+        raise InterpretError(f"layer '{upto}' runs before '{layer}' — the later layer must come after")
+    if not out.requires_grad:
+        raise InterpretError(f"'{upto or 'the logits'}' does not depend on layer '{layer}'")
+    return seen[0], seen[1], out
+
+
+def batched_vjp(
+    out: torch.Tensor, leaf: torch.Tensor, count: int, rows: Callable[[int, int], torch.Tensor]
+) -> Iterator[torch.Tensor]:
+    """Gradients of `count` weighted sums of `out` with respect to `leaf`, CHUNK at a time.
+
+    `rows(start, stop)` gives the weights of sums start..stop-1 as (stop - start, *out.shape);
+    yields the gradients (stop - start, *leaf.shape) of each chunk in order, so callers can
+    reduce them before the next chunk is computed.
+    """
+    for start in range(0, count, CHUNK):
+        chunk = rows(start, min(start + CHUNK, count))
+        try:
+            (grads,) = torch.autograd.grad(
+                out, leaf, chunk, retain_graph=True, is_grads_batched=True, allow_unused=True
+            )
+        except RuntimeError as error:  # an op without a batching rule: one backward per row
+            log.debug("batched backward failed (%s); falling back to a loop", error)
+            grads = torch.stack([_vjp(out, leaf, g) for g in chunk])
+        if grads is None:
+            raise InterpretError("the output does not depend on the layer")
+        yield grads.detach()
+
+
+def _vjp(out: torch.Tensor, leaf: torch.Tensor, grad_output: torch.Tensor) -> torch.Tensor:
+    (grad,) = torch.autograd.grad(out, leaf, grad_output, retain_graph=True, allow_unused=True)
+    if grad is None:
+        raise InterpretError("the output does not depend on the layer")
+    return grad
+
+
+def layer_gradient(model: nn.Module, image: torch.Tensor, layer: str, targets: Sequence[Target]):
+    """The layer's activation (C, H, W) and the gradient of each target's score with respect
+    to it (T, C, H, W), from one forward pass."""
+    check_eval(model)
+    x = model_input(model, image)
+    activation, leaf, logits = forward_from_layer(model, x, layer)
+    weights = torch.stack([target_weights(t, logits.shape[1]) for t in targets])  # (T, K)
+    grad_outputs = weights.to(logits.device).unsqueeze(1)                         # (T, 1, K)
+    grads = torch.cat(list(batched_vjp(logits, leaf, len(targets), lambda i, j: grad_outputs[i:j])))
+    return activation[0], grads[:, 0]                                            # (T, C, H, W)
+
+
+# --- public functions -------------------------------------------------------------------------
+
+def spatial_attribution(model: nn.Module, image: torch.Tensor, layer: str, target: Target) -> torch.Tensor:
+    """Gradient x activation of `target`'s logit, summed over channels: a map [H, W] of the
+    layer's positions. Positive where the position pushes the target up."""
+    activation, grads = layer_gradient(model, image, layer, [target])  # (C, H, W), (1, C, H, W)
+    return finite((grads[0] * activation).sum(0), "spatial attribution")  # (H, W)
+
+
+def channel_attribution(
+    model: nn.Module, image: torch.Tensor, layer: str, target: Target, steps: int | None = None
+) -> torch.Tensor:
+    """Gradient x activation of `target`'s logit, summed over positions: one number per
+    channel [C].
+
+    With `steps=N`, the path-integrated version: integrated gradients of the layer's output
+    from a zero baseline, with the midpoint rule (gradients at alpha = (k + 1/2) / N times the
+    activation, k = 0 .. N-1). This equals Captum's `LayerIntegratedGradients` on the layer
+    output with `method="riemann_middle"`. The channels then sum to the target's score minus
+    its score with the layer zeroed, up to the quadrature error.
+    """
+    if steps is None:
+        activation, grads = layer_gradient(model, image, layer, [target])
+        return finite((grads[0] * activation).sum((1, 2)), "channel attribution")  # (C,)
+    return finite(_integrated_gradients(model, image, layer, target, steps).sum((1, 2)), "channel attribution")
+
+
+def _integrated_gradients(model: nn.Module, image: torch.Tensor, layer: str, target: Target, steps) -> torch.Tensor:
+    """Integrated gradients of the layer's output (C, H, W), midpoint rule with `steps` steps."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise InterpretError(f"steps must be a positive integer, got {steps!r}")
+    check_eval(model)
+    x = model_input(model, image)
+    alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps  # (N,)
+    total = None
+    for start in range(0, steps, CHUNK):
+        alpha = alphas[start:start + CHUNK].to(x.device).view(-1, 1, 1, 1)  # (b, 1, 1, 1)
+        batch = x.expand(alpha.shape[0], -1, -1, -1)                      # (b, 3, H, W)
+        activation, leaf, logits = forward_from_layer(model, batch, layer, transform=lambda a: a * alpha)
+        weights = target_weights(target, logits.shape[1]).to(logits.device)  # (K,)
+        grad = _vjp(logits, leaf, weights.expand_as(logits))              # (b, C, H, W)
+        chunk_sum = grad.sum(0).detach()                                  # (C, H, W)
+        total = chunk_sum if total is None else total + chunk_sum
+    return activation[0] * total / steps                                  # (C, H, W)
+
+
+def layer_attribution(model: nn.Module, image: torch.Tensor, layer: str, to_layer: str) -> torch.Tensor:
+    """Layer to layer attribution [H2, W2, H1, W1]: for each position of the later layer
+    `to_layer` (H2 x W2), the gradient of the L2 norm of its activation vector with respect to
+    `layer`, times `layer`'s activation, summed over channels (a map H1 x W1).
+
+    One forward pass; the H2 * W2 backward passes are batched. A position whose vector is zero
+    has zero attribution (the norm's gradient there is taken as zero).
+    """
+    check_eval(model)
+    x = model_input(model, image)
+    activation, leaf, later = forward_from_layer(model, x, layer, upto=to_layer)
+    if later.dim() != 4:
+        raise InterpretError(f"layer '{to_layer}' has shape {list(later.shape)}, not (1, C, H, W) — pick a convolutional layer")
+    _, c2, h2, w2 = later.shape
+    units = later.detach()[0] / later.detach()[0].norm(dim=0, keepdim=True)  # (C2, H2, W2)
+    units = torch.nan_to_num(units, nan=0.0)                                  # zero vectors: 0
+
+    def rows(start: int, stop: int) -> torch.Tensor:  # d|v_p| / dv = v_p / |v_p| at p only
+        grad_outputs = torch.zeros(stop - start, 1, c2, h2 * w2, device=later.device)  # (b, 1, C2, P)
+        positions = torch.arange(start, stop, device=later.device)
+        grad_outputs[torch.arange(stop - start), 0, :, positions] = units.flatten(1).T[start:stop]
+        return grad_outputs.view(stop - start, 1, c2, h2, w2)                # (b, 1, C2, H2, W2)
+
+    maps = torch.cat([
+        (grads[:, 0] * activation).sum(1)                                    # (b, H1, W1)
+        for grads in batched_vjp(later, leaf, h2 * w2, rows)
+    ])                                                                        # (P, H1, W1)
+    return finite(maps.view(h2, w2, *maps.shape[1:]), "layer attribution")  # (H2, W2, H1, W1)
+
+
+def class_attribution_maps(
+    model: nn.Module, image: torch.Tensor, layer: str, classes: Sequence[Target] | None = None, top: int = 5
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spatial attribution maps for several classes from one forward pass.
+
+    Returns (classes [T] int64, maps [T, H, W]). With `classes=None`, the model's `top` most
+    likely classes, most likely first. Pairs (a, b) are accepted in `classes`; the returned
+    class index is then a.
+    """
+    check_eval(model)
+    if classes is None:
+        with torch.no_grad():
+            logits = model(model_input(model, image))                     # (1, K)
+        if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= logits.shape[1]:
+            raise InterpretError(f"top must be between 1 and {logits.shape[1]}, got {top!r}")
+        classes = logits[0].topk(top).indices.tolist()
+    classes = list(classes)
+    if not classes:
+        raise InterpretError("classes is empty — give at least one class")
+    activation, grads = layer_gradient(model, image, layer, classes)      # (C, H, W), (T, C, H, W)
+    maps = finite((grads * activation).sum(1), "class attribution")       # (T, H, W)
+    firsts = [c[0] if isinstance(c, (tuple, list)) else c for c in classes]
+    return torch.tensor(firsts, dtype=torch.int64), maps
