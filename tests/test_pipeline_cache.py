@@ -175,3 +175,10 @@ def test_killing_a_writer_never_leaves_a_torn_entry(tmp_path):
     for entry in root.glob("??/*"):
         assert (entry / MANIFEST).is_file()
         assert json.loads((entry / MANIFEST).read_text())["key"] == entry.name
+
+
+def test_a_trailing_newline_is_not_a_safe_name_or_key(tmp_path):
+    with pytest.raises(ValueError, match="safe file name"):
+        Cache(tmp_path).put(key("a"), {"a.bin\n": b"x"})
+    with pytest.raises(ValueError, match="job key"):
+        Cache(tmp_path).path(key("a") + "\n")

@@ -47,7 +47,7 @@ def check_artifacts(artifacts: Mapping[str, bytes], origin: str = "artifacts") -
         raise TypeError(f"{origin}: expected dict[str, bytes], got {type(artifacts).__name__}")
     out = {}
     for name, data in artifacts.items():
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ValueError(
                 f"{origin}: artifact name {name!r} is not a safe file name — "
                 "use letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -68,7 +68,7 @@ def read_verified(directory: Path, files: Mapping[str, Mapping]) -> dict[str, by
     """Read the listed files from `directory`; None when any is missing or differs."""
     out = {}
     for name, meta in files.items():
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             return None
         try:
             data = (directory / name).read_bytes()

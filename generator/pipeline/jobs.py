@@ -135,7 +135,7 @@ class Job:
     key: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.fn, str) or not _FN.match(self.fn):
+        if not isinstance(self.fn, str) or not _FN.fullmatch(self.fn):
             raise ValueError(f"job fn {self.fn!r} is not a dotted path — write it as 'package.module:function'")
         if isinstance(self.version, bool) or not isinstance(self.version, int):
             raise TypeError(f"job version {self.version!r} must be an int")
@@ -143,7 +143,7 @@ class Job:
         inputs = {}
         for name in sorted(self.inputs):
             digest = self.inputs[name]
-            if not isinstance(name, str) or not isinstance(digest, str) or not _HEX64.match(digest):
+            if not isinstance(name, str) or not isinstance(digest, str) or not _HEX64.fullmatch(digest):
                 raise ValueError(
                     f"job input {name!r} = {digest!r} is not a sha256 — pass sha256_file(path) or sha256_bytes(data)"
                 )
@@ -180,4 +180,4 @@ class Job:
 
 def is_key(value: object) -> bool:
     """Whether `value` looks like a job key (64 lowercase hex digits)."""
-    return isinstance(value, str) and bool(_HEX64.match(value))
+    return isinstance(value, str) and bool(_HEX64.fullmatch(value))
