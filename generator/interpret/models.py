@@ -1,0 +1,326 @@
+"""Models: loading them by name, listing their layers, reading activations, predicting.
+
+    model = load_model("efficientnet_lite0")       # eval mode, frozen, RGB in [0, 1]
+    layers(model)                                  # [LayerInfo(name="blocks.10", channels=112, ...)]
+    activations(model, load_image("sample:chelsea"), ["blocks.10"])   # {"blocks.10": (112, 14, 14)}
+    predict(model, "sample:coffee")                # [(967, "espresso", 0.94), ...]
+
+A loaded model carries `input_size`, `labels` (class names or None), `model_id`,
+`weights_sha256` (None for random or seeded weights) and `min_size` (the smallest image side
+it accepts).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import logging
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+
+from .errors import ChannelOutOfRange, ModelError
+from .hooks import get_layer, run_to_layers
+from .images import MIN_SIDE, ImageSource, check_size, fit_image, load_image
+from .imagenet import imagenet_labels
+from .weights import load_checked, read_state_dict, resolve_weights, sha256_file
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INPUT_SIZE = 224
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _efficientnet_lite0(path: Path | None) -> nn.Module:
+    from .efficientnet import EfficientNetLite, efficientnet_lite0, load_lukemelas_state
+
+    if path is None:
+        return efficientnet_lite0()
+    model, state = EfficientNetLite(), read_state_dict(path)
+    if any(key.startswith("_blocks.") for key in state):
+        load_lukemelas_state(model, state)
+    else:
+        load_checked(model, state, f"weights file '{path}'")
+    return model
+
+
+def _inceptionv1(path: Path | None) -> nn.Module:
+    from .inception import InceptionV1
+
+    if path is None:
+        raise ModelError(
+            "inceptionv1 needs its weights — pass weights='path/to/inceptionv1.pth' (a state "
+            "dict with Lucent's parameter names) or a URL with sha256="
+        )
+    model = InceptionV1()
+    load_checked(model, read_state_dict(path), f"weights file '{path}'")
+    return model
+
+
+def _tiny(path: Path | None) -> nn.Module:
+    from .tiny import tiny_cnn
+
+    model = tiny_cnn()
+    if path is not None:
+        load_checked(model, read_state_dict(path), f"weights file '{path}'")
+    return model
+
+
+BUILTIN: dict[str, Callable[[Path | None], nn.Module]] = {
+    "efficientnet_lite0": _efficientnet_lite0,
+    "inceptionv1": _inceptionv1,
+    "tiny": _tiny,
+}
+
+
+def _from_factory(spec: str, path: Path | None) -> nn.Module:
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ModelError(f"model spec '{spec}' must look like 'package.module:factory'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ModelError(
+            f"model spec '{spec}': cannot import '{module_name}' ({exc}) — check the module path "
+            "and that its folder is on PYTHONPATH"
+        ) from exc
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise ModelError(f"model spec '{spec}': '{module_name}' has no callable '{attr}'")
+    model = factory()
+    if not isinstance(model, nn.Module):
+        raise ModelError(
+            f"model spec '{spec}': the factory returned a {type(model).__name__}, not a torch nn.Module"
+        )
+    if path is not None:
+        load_checked(model, read_state_dict(path), f"weights file '{path}'")
+    return model
+
+
+def load_model(
+    name_or_spec: str,
+    weights: str | Path | None = None,
+    *,
+    device: str | torch.device | None = None,
+    sha256: str | None = None,
+) -> nn.Module:
+    """A model in eval mode with frozen parameters, taking RGB in [0, 1] (N, 3, H, W).
+
+    `name_or_spec` is "efficientnet_lite0" (packaged ImageNet weights), "inceptionv1" (needs
+    `weights`), "tiny" (a seeded random CNN for tests) or "package.module:factory" (a function
+    returning an nn.Module that normalises its own input). `weights` is a state-dict file or
+    an http(s) URL pinned by `sha256` (or a `#sha256=<hex>` URL fragment); a local file is
+    checked against `sha256` when given. Keys are checked: missing or unexpected ones are an
+    error that lists them."""
+    path = resolve_weights(weights, sha256) if weights is not None else None
+    if name_or_spec in BUILTIN:
+        model = BUILTIN[name_or_spec](path)
+    elif ":" in name_or_spec:
+        model = _from_factory(name_or_spec, path)
+    else:
+        close = difflib.get_close_matches(name_or_spec, list(BUILTIN), n=2, cutoff=0.5)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        raise ModelError(
+            f"unknown model '{name_or_spec}' — {hint}use one of {', '.join(BUILTIN)} "
+            "or a 'package.module:factory' spec"
+        )
+    return _prepare(model, name_or_spec, path, device)
+
+
+def _prepare(model: nn.Module, model_id: str, path: Path | None, device) -> nn.Module:
+    model.eval().requires_grad_(False)
+    if device is not None:
+        model.to(device)
+    model.input_size = int(getattr(model, "input_size", DEFAULT_INPUT_SIZE))
+    model.min_size = int(getattr(model, "min_size", MIN_SIDE))
+    labels = getattr(model, "labels", None)
+    if labels is None and model_id == "efficientnet_lite0":
+        labels = imagenet_labels()
+    model.labels = list(labels) if labels is not None else None
+    model.model_id = model_id
+    if path is not None:
+        model.weights_sha256 = sha256_file(path)
+    elif model_id == "efficientnet_lite0":
+        from .efficientnet import efficientnet_lite0_weights_path
+
+        model.weights_sha256 = sha256_file(efficientnet_lite0_weights_path())
+    else:
+        model.weights_sha256 = None
+    return model
+
+
+def check_model(model: nn.Module) -> None:
+    """Refuse a model any of whose modules is in train mode (batch norm and dropout would
+    change every activation and the statistics of the model itself)."""
+    if any(module.training for module in model.modules()):
+        raise ModelError(
+            "model is in train mode — call model.eval() before using it with the engine "
+            "(load_model returns models in eval mode)"
+        )
+
+
+def _device(model: nn.Module) -> torch.device:
+    for tensor in model.parameters():
+        return tensor.device
+    for tensor in model.buffers():
+        return tensor.device
+    return torch.device("cpu")
+
+
+# --- layers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """A hookable layer: its name (module path), output channels and spatial size at the
+    model's input size, the module's class name, and for EfficientNet blocks their stage."""
+
+    name: str
+    channels: int
+    height: int
+    width: int
+    kind: str
+    stage: int | None = None
+
+
+_LAYERS: "weakref.WeakKeyDictionary[nn.Module, list[LayerInfo]]" = weakref.WeakKeyDictionary()
+
+
+def layers(model: nn.Module) -> list[LayerInfo]:
+    """Every module whose output is a (N, C, H, W) map at the model's input size, plus the
+    module producing the logits, in forward order. One forward pass on a dummy input; the
+    result is cached per model."""
+    if model in _LAYERS:
+        return list(_LAYERS[model])
+    size = int(getattr(model, "input_size", DEFAULT_INPUT_SIZE))
+    modules = {name: module for name, module in model.named_modules() if name}
+    order: list[str] = []                                   # names by the start of their forward
+    seen: dict[str, tuple[nn.Module, torch.Tensor]] = {}
+
+    def started(name: str):
+        def hook(_module, _inputs):
+            if name not in order:
+                order.append(name)
+        return hook
+
+    def finished(name: str):
+        def hook(module, _inputs, output):
+            seen.setdefault(name, (module, output))
+        return hook
+
+    handles = [module.register_forward_pre_hook(started(name)) for name, module in modules.items()]
+    handles += [module.register_forward_hook(finished(name)) for name, module in modules.items()]
+    try:
+        with torch.no_grad():
+            logits = model(torch.zeros(1, 3, size, size, device=_device(model)))
+    finally:
+        for handle in handles:
+            handle.remove()
+    found = []
+    for name in order:
+        module, out = seen[name]
+        if not isinstance(out, torch.Tensor):
+            continue
+        if out.dim() == 4:
+            found.append(LayerInfo(name, out.shape[1], out.shape[2], out.shape[3],
+                                   type(module).__name__, _stage(model, name)))
+        elif out is logits and out.dim() == 2:
+            found.append(LayerInfo(name, out.shape[1], 1, 1, type(module).__name__, None))
+    _LAYERS[model] = found
+    return list(found)
+
+
+def _stage(model: nn.Module, name: str) -> int | None:
+    """The `stage` attribute of the module `name` or of its nearest ancestor."""
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        stage = getattr(get_layer(model, ".".join(parts[:end])), "stage", None)
+        if isinstance(stage, int):
+            return stage
+    return None
+
+
+def resolve_layer(model: nn.Module, name: str) -> nn.Module:
+    """The module named `name`; `LayerNotFound` with the closest names otherwise."""
+    return get_layer(model, name)
+
+
+def check_channel(model: nn.Module, layer: str, index: int) -> None:
+    """Refuse a channel index outside `layer`'s channels (the error names the count)."""
+    info = next((item for item in layers(model) if item.name == layer), None)
+    if info is None:
+        resolve_layer(model, layer)  # raises LayerNotFound for an unknown name
+        raise ChannelOutOfRange(f"layer '{layer}' has no (N, C, H, W) output, so no channels to pick")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < info.channels:
+        raise ChannelOutOfRange(
+            f"channel {index!r} is out of range for layer '{layer}', which has {info.channels} "
+            f"channels — use 0 to {info.channels - 1}"
+        )
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def _batch(model: nn.Module, images) -> tuple[torch.Tensor, bool]:
+    """(N, 3, S, S) at the model's input size, and whether one image (not a batch) was given."""
+    size, minimum = model.input_size, getattr(model, "min_size", MIN_SIDE)
+    if isinstance(images, (list, tuple)):
+        return torch.stack([load_image(image, size) for image in images]), False
+    if isinstance(images, torch.Tensor) and images.dim() == 4:
+        if images.shape[1] != 3:
+            raise ModelError(f"a batch must be (N, 3, H, W) RGB, got shape {tuple(images.shape)}")
+        check_size(images, f"batch of shape {tuple(images.shape)}", minimum)
+        return fit_image(images.float(), size), False
+    image = load_image(images)                                      # (3, H, W)
+    check_size(image, "image", minimum)
+    return fit_image(image, size)[None], True
+
+
+def activations(
+    model: nn.Module,
+    image_or_batch: ImageSource | Sequence[ImageSource],
+    layers: Sequence[str] | str,
+    *,
+    batch_size: int = 32,
+) -> dict[str, torch.Tensor]:
+    """{layer: activation} for one image ((C, H, W) each) or a batch ((N, C, H, W) each).
+
+    Images are resized to the model's input size (shorter side, then centre crop) when they
+    differ. No gradients; batches run `batch_size` images at a time; the forward pass stops
+    after the last requested layer. Results are on the model's device."""
+    check_model(model)
+    names = [layers] if isinstance(layers, str) else list(layers)
+    for name in names:
+        if name:
+            resolve_layer(model, name)
+    batch, single = _batch(model, image_or_batch)
+    device = _device(model)
+    chunks: dict[str, list[torch.Tensor]] = {name: [] for name in names}
+    with torch.no_grad():
+        for start in range(0, batch.shape[0], batch_size):
+            x = batch[start:start + batch_size].to(device)          # (n, 3, S, S)
+            for name, value in run_to_layers(model, x, names).items():
+                chunks[name].append(value)
+    out = {name: torch.cat(parts) for name, parts in chunks.items()}
+    return {name: value[0] for name, value in out.items()} if single else out
+
+
+def predict(model: nn.Module, image: ImageSource, top: int = 5) -> list[tuple[int, str, float]]:
+    """The `top` classes of one image: [(class index, label, probability)], most likely first.
+    Labels come from `model.labels` (the index as text when the model has none)."""
+    check_model(model)
+    batch, _ = _batch(model, image)
+    with torch.no_grad():
+        probs = model(batch.to(_device(model))).softmax(dim=-1)[0]  # (classes,)
+    values, indices = probs.topk(min(top, probs.shape[0]))
+    labels = getattr(model, "labels", None)
+    return [
+        (int(i), labels[i] if labels is not None and i < len(labels) else str(int(i)), float(p))
+        for p, i in zip(values.tolist(), indices.tolist())
+    ]
