@@ -1,0 +1,281 @@
+"""The page templates: valid HTML, the head metadata readers' tools rely on, the appendix,
+the feed and sitemap, and in Chromium from file://: hover cards, keyboard focus, phone width.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from browser_support import browser, browser_page  # noqa: F401  (fixtures)
+from sample_site import SITE, SLUG, article_context, render_sample_site
+from validate_html import VNU_JAR, require_vnu, validate_html
+
+from generator.templates import environment
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+SCREENSHOTS = Path(os.environ.get("VELLUM_SCREENSHOTS", Path(tempfile.gettempdir()) / "vellum-screenshots"))
+AXE = VNU_JAR.parents[3] / "axe-core" / "axe.min.js"
+
+
+class TagCollector(HTMLParser):
+    """Every start tag as (tag, attributes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def meta(self, key: str) -> list[str]:
+        return [a.get("content") for t, a in self.tags if t == "meta" and key in (a.get("name"), a.get("property"))]
+
+
+def tags_of(path: Path) -> TagCollector:
+    collector = TagCollector()
+    collector.feed(path.read_text(encoding="utf-8"))
+    return collector
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    render_sample_site(out)
+    return out
+
+
+def render_article(tmp_path: Path, **changes) -> Path:
+    article = {**article_context(), **changes}
+    render_sample_site(tmp_path, article)
+    return tmp_path / SLUG / "index.html"
+
+
+# ---- Static checks ----
+
+def test_pages_are_valid_html(site):
+    require_vnu()
+    pages = [site / "index.html", site / "404.html", site / SLUG / "index.html"]
+    errors = validate_html(pages)
+    assert not errors, "\n".join(map(str, errors))
+
+
+def test_validator_reports_invalid_html(tmp_path):
+    require_vnu()
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!DOCTYPE html><html lang=en><title>x</title><p><div id=a></div><span id=a></span>")
+    errors = validate_html([bad])
+    assert any("Duplicate ID" in e.message for e in errors), errors
+
+
+def test_article_head_carries_scholar_open_graph_and_twitter_metadata(site):
+    article = article_context()
+    tags = tags_of(site / SLUG / "index.html")
+    page_url = f"{SITE['base_url']}{SLUG}/"
+    assert ("html", {"lang": "en"}) in tags.tags
+    assert tags.meta("citation_title") == [article["title"]]
+    assert tags.meta("citation_author") == [a["name"] for a in article["authors"]]
+    assert tags.meta("citation_publication_date") == ["2026/11/26"]
+    assert tags.meta("citation_doi") == [article["doi"]]
+    assert tags.meta("citation_journal_title") == [SITE["title"]]
+    assert tags.meta("citation_reference") == article["scholar_references"]
+    assert tags.meta("og:type") == ["article"]
+    assert tags.meta("og:url") == [page_url]
+    assert tags.meta("og:image") == [SITE["base_url"] + article["thumbnail"]]
+    assert tags.meta("twitter:card") == ["summary_large_image"]
+    assert tags.meta("viewport") and tags.meta("description") == [article["description"]]
+    assert ("link", {"rel": "canonical", "href": page_url}) in tags.tags
+    assert tags.meta("robots") == []
+
+
+def test_article_without_thumbnail_doi_or_reviews_leaves_them_out(tmp_path):
+    page = render_article(tmp_path, thumbnail=None, doi=None, reviews_url=None, updated=[])
+    tags = tags_of(page)
+    text = page.read_text(encoding="utf-8")
+    assert tags.meta("og:image") == [] and tags.meta("twitter:card") == ["summary"]
+    assert tags.meta("citation_doi") == []
+    assert "Reviews</a>" not in text and "https://doi.org/10.1234" not in text
+    assert "Updated</dt>" not in text
+
+
+def test_draft_is_marked_and_kept_out_of_search_engines(tmp_path):
+    page = render_article(tmp_path, status="draft")
+    assert tags_of(page).meta("robots") == ["noindex"]
+    assert 'class="status-banner"' in page.read_text(encoding="utf-8")
+
+
+def test_byline_links_authors_orcid_doi_and_reviews(site):
+    tags = tags_of(site / SLUG / "index.html")
+    hrefs = [a.get("href") for t, a in tags.tags if t == "a"]
+    assert "https://example.org/ada" in hrefs
+    assert "https://orcid.org/0000-0002-1825-0097" in hrefs
+    assert "https://doi.org/10.1234/vellum.00001" in hrefs
+    assert "https://example.org/vellum/issues/1" in hrefs
+    assert "https://example.org/lab" in hrefs
+
+
+def test_appendix_follows_distill_order(site):
+    text = (site / SLUG / "index.html").read_text(encoding="utf-8")
+    order = ['id="footnotes"', 'id="references"', 'id="updates"', 'id="reuse"', 'id="citation"']
+    positions = [text.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    assert '<li id="ref-olah2018building" value="1">' in text
+    assert "@article{example2026what," in text
+    assert "Fixed the caption of Figure 1." in text
+
+
+def test_index_lists_the_articles_in_the_order_given(site):
+    text = (site / "index.html").read_text(encoding="utf-8")
+    assert text.index("What the Network Sees") < text.index("An Older Article")
+    assert f'src="{SLUG}/images/thumbnail.png"' in text
+    assert "Ada Example, Grace Sample" in text and "November 26, 2026" in text
+    assert f'href="{SLUG}/index.html"' in text
+
+
+def test_feed_is_atom_with_absolute_urls_and_only_published_articles(site):
+    feed = ET.parse(site / "feed.xml").getroot()
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.findtext(f"{ATOM}title") for e in entries] == ["What the Network Sees"]
+    link = entries[0].find(f"{ATOM}link").get("href")
+    assert link == f"{SITE['base_url']}{SLUG}/index.html"
+    assert entries[0].findtext(f"{ATOM}updated") == "2026-12-01T00:00:00Z"
+    assert feed.findtext(f"{ATOM}updated") == "2026-12-01T00:00:00Z"
+    assert [a.findtext(f"{ATOM}name") for a in entries[0].findall(f"{ATOM}author")] == ["Ada Example", "Grace Sample"]
+
+
+def test_sitemap_lists_the_index_and_published_articles(site):
+    urls = ET.parse(site / "sitemap.xml").getroot().findall(f"{SITEMAP}url")
+    assert [u.findtext(f"{SITEMAP}loc") for u in urls] == [SITE["base_url"], f"{SITE['base_url']}{SLUG}/index.html"]
+
+
+def test_a_missing_context_field_is_an_error_not_a_blank():
+    article = copy.deepcopy(article_context())
+    del article["doi"]
+    with pytest.raises(jinja2.UndefinedError, match="doi"):
+        environment().get_template("article.html").render(
+            site=SITE, root="../", asset=lambda name: name, page_url="x", build_date=None, article=article)
+
+
+# ---- In the browser ----
+
+CARD = "#vellum-hover-card"
+
+
+def card_text(page) -> str:
+    page.wait_for_selector(f"{CARD}:not([hidden])", timeout=3000)
+    return page.inner_text(CARD)
+
+
+@pytest.mark.browser
+def test_article_opens_from_disk_without_errors_or_network(site, browser_page):
+    browser_page.open(site / SLUG / "index.html")
+    assert browser_page.page.locator(CARD).count() == 1
+    browser_page.open(site / "index.html")
+    browser_page.open(site / "404.html")
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("trigger, expected, unexpected", [
+    ("span.citation[data-cites^='olah2018building']", ["Building Blocks of Interpretability", "Feature Visualization"], []),
+    ("a.footnote-ref", ["The footnote appears on hover and in the appendix."], ["↩"]),
+    ("a.xref[href='#fig-grid']", ["Figure 1:", "Each cell shows what the network sees"], []),
+    ("a.xref[href='#eq-dir']", ["(1)"], []),
+    ("a.xref[href='#sec-intro']", ["Introduction", "The network separates the two animals"], []),
+])
+def test_hovering_a_reference_shows_its_target(site, browser_page, trigger, expected, unexpected):
+    page = browser_page.page
+    browser_page.open(site / SLUG / "index.html")
+    page.hover(trigger)
+    text = card_text(page)
+    for words in expected:
+        assert words in text
+    for words in unexpected:
+        assert words not in text
+    assert page.get_attribute(CARD, "role") == "tooltip"
+    assert page.evaluate(f"document.querySelectorAll('{CARD} [id]').length") == 0
+    page.mouse.move(5, 5)
+    page.wait_for_selector(CARD, state="hidden", timeout=3000)
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+def test_figure_card_shows_the_figure_image(site, browser_page):
+    browser_page.open(site / SLUG / "index.html")
+    browser_page.page.hover("a.xref[href='#fig-grid']")
+    card_text(browser_page.page)
+    assert browser_page.page.locator(f"{CARD} img").count() == 1
+
+
+@pytest.mark.browser
+def test_tab_focus_shows_the_card_with_a_focus_ring_and_escape_closes_it(site, browser_page):
+    page = browser_page.page
+    browser_page.open(site / SLUG / "index.html")
+    page.focus("a[href='#ref-olah2017feature']")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.matches('a.xref[href=\"#fig-grid\"]')")
+    assert "Each cell shows what the network sees" in card_text(page)
+    assert page.get_attribute("a.xref[href='#fig-grid']", "aria-describedby") == "vellum-hover-card"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    page.keyboard.press("Escape")
+    page.wait_for_selector(CARD, state="hidden", timeout=3000)
+    assert page.get_attribute("a.xref[href='#fig-grid']", "aria-describedby") is None
+    page.keyboard.press("Tab")
+    assert "footnote appears on hover" in card_text(page)
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [360, 1280])
+def test_card_stays_inside_the_viewport(site, browser_page, width):
+    page = browser_page.page
+    page.set_viewport_size({"width": width, "height": 700})
+    browser_page.open(site / SLUG / "index.html")
+    for trigger in ("span.citation[data-cites^='olah2018building']", "a.xref[href='#fig-grid']", "a.footnote-ref"):
+        page.locator(trigger).scroll_into_view_if_needed()
+        page.hover(trigger)
+        card_text(page)
+        card = page.locator(CARD).bounding_box()
+        box = (card["x"], card["y"], card["x"] + card["width"], card["y"] + card["height"])
+        assert box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= 700, (trigger, box)
+        page.keyboard.press("Escape")
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["article", "index", "404"])
+def test_nothing_overflows_a_360px_phone_and_screenshots(site, browser_page, name):
+    page = browser_page.page
+    path = {"article": site / SLUG / "index.html", "index": site / "index.html", "404": site / "404.html"}[name]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 800})
+        browser_page.open(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [360, 1280])
+def test_article_passes_axe_wcag_aa_checks(site, browser_page, width):
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing: run `npm install`")
+    page = browser_page.page
+    page.set_viewport_size({"width": width, "height": 800})
+    browser_page.open(site / SLUG / "index.html")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}).then(r => r.violations.map("
+        "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))")
+    assert violations == []
+    browser_page.assert_clean()
