@@ -1,0 +1,189 @@
+"""Directives: a fenced block whose info string is `{kind}` and whose body is YAML.
+
+    ```{image}
+    id: fig-cat
+    src: images/cat.jpg
+    caption: A cat, as in @fig-grid.
+    ```
+
+A figure directive becomes a `Directive` in `RenderState.figures` and, in the HTML, an inert
+placeholder `<!--vellum-figure-N-->` standing as its own block where the build puts the
+figure. Its caption is rendered in place, in the flow of the document, so citations and
+cross-references in captions are numbered where the reader meets them; a postprocessor then
+lifts the rendered caption out into `Directive.caption_html`.
+
+`{aside}` is built in: its body is Markdown, rendered as `<aside class="margin-note">`.
+
+Ordinary fenced code (```` ```python ````) passes through untouched to `fenced_code`.
+The preprocessor returns exactly one output item per input line, so the next
+preprocessor can still tell file lines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from markdown import Markdown
+from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
+
+from generator.errors import did_you_mean
+from generator.markdown.fences import Fence, open_fence
+from generator.markdown.priorities import priority
+from generator.markdown.state import Directive, RenderState, Target
+
+ASIDE = "aside"
+ASIDE_OPEN = '\n<aside class="margin-note" markdown="1">\n'
+ASIDE_CLOSE = "\n</aside>\n"
+FIGURE_ID_PREFIX = "fig-"
+
+CAPTIONED = re.compile(r"<p>(<!--vellum-figure-(\d+)-->)(.*?)</p>", re.DOTALL)
+
+
+def placeholder(number: int) -> str:
+    """The inert HTML that stands where figure `number` goes."""
+    return f"<!--vellum-figure-{number}-->"
+
+
+class DirectivePreprocessor(Preprocessor):
+    """Turns directive fences into figure placeholders with captions, and asides into HTML."""
+
+    def __init__(self, md: Markdown, state: RenderState):
+        super().__init__(md)
+        self.state = state
+
+    def run(self, lines: list[str]) -> list[str]:
+        out: list[str] = []
+        aside: tuple[Fence, int] | None = None
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            if aside and aside[0].closes(line):
+                out.append(ASIDE_CLOSE)
+                aside, i = None, i + 1
+                continue
+            fence = open_fence(line)
+            if fence is None:
+                out.append(line)
+                i += 1
+                continue
+            kind = fence.directive_kind()
+            close = fence.close_index(lines, i + 1)
+            if kind is None:                      # ordinary code: leave it to fenced_code
+                end = len(lines) if close is None else close + 1
+                out.extend(lines[i:end])
+                i = end
+                continue
+            file_line = self.state.source.first_line + i
+            if kind == ASIDE:
+                if aside:
+                    self.state.error(file_line, "an {aside} inside an {aside}",
+                                     f"close the aside opened on line {aside[1]} first")
+                    out.append("")
+                else:
+                    aside = (fence, file_line)
+                    out.append(ASIDE_OPEN)
+                i += 1
+                continue
+            if close is None:
+                self.state.error(file_line, f"directive '{{{kind}}}' is never closed",
+                                 f"end its YAML with a line of {fence.char * fence.length}")
+                out.append("")
+                i += 1
+                continue
+            out.append(self.figure(kind, lines[i + 1:close], file_line))
+            out.extend([""] * (close - i))
+            i = close + 1
+        if aside:
+            self.state.error(aside[1], "{aside} is never closed",
+                             f"end it with a line of {aside[0].char * aside[0].length}")
+            out.append(ASIDE_CLOSE)
+        return out
+
+    def figure(self, kind: str, body: list[str], line: int) -> str:
+        """The replacement text of one figure directive, or "" when it is wrong."""
+        known = self.state.directive_kinds | {ASIDE}
+        if kind not in known:
+            self.state.error(line, f"unknown directive '{{{kind}}}'", did_you_mean(kind, known))
+            return ""
+        spec = self.parse_spec(kind, body, line)
+        if spec is None:
+            return ""
+        number = len(self.state.figures) + 1
+        fig_id = self.figure_id(spec, line)
+        if fig_id:
+            self.state.targets[fig_id] = Target("Figure", str(number), line)
+        caption = spec.get("caption", "")
+        if not isinstance(caption, str):
+            self.state.error(line, f"caption of '{{{kind}}}' must be text",
+                             "write `caption:` followed by one line of Markdown")
+            caption = ""
+        self.state.figures.append(Directive(kind, spec, line, fig_id, number, placeholder(number)))
+        marker = self.md.htmlStash.store(placeholder(number))
+        caption = re.sub(r"\s*\n\s*", " ", caption.strip())
+        return f"\n{marker} {caption}\n" if caption else f"\n{marker}\n"
+
+    def parse_spec(self, kind: str, body: list[str], line: int) -> dict[str, Any] | None:
+        """The YAML body as a dict; errors name the YAML's own line in the file."""
+        try:
+            spec = yaml.safe_load("\n".join(body))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = line + 1 + mark.line if mark is not None else line
+            reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            self.state.error(where, f"invalid YAML in directive '{{{kind}}}': {reason}",
+                             "check the indentation, and quote values that contain ': ' or ' #'")
+            return None
+        if spec is None:
+            return {}
+        if not isinstance(spec, dict):
+            self.state.error(line + 1, f"the body of '{{{kind}}}' must be YAML keys and values",
+                             "write one `key: value` per line, e.g. `id: fig-name`")
+            return None
+        return spec
+
+    def figure_id(self, spec: dict[str, Any], line: int) -> str | None:
+        """The spec's `id`, checked and reserved, or None."""
+        fig_id = spec.get("id")
+        if fig_id is None:
+            return None
+        if not isinstance(fig_id, str) or not fig_id.startswith(FIGURE_ID_PREFIX) \
+                or not re.fullmatch(r"[\w-]+", fig_id):
+            self.state.error(line, f"figure id {fig_id!r} must start with '{FIGURE_ID_PREFIX}'",
+                             f"use letters, digits and '-', e.g. 'id: {FIGURE_ID_PREFIX}example'")
+            return None
+        return fig_id if self.state.claim_id(fig_id, line, "figure") else None
+
+
+class CaptionPostprocessor(Postprocessor):
+    """Lifts each rendered caption out of the body into its `Directive.caption_html`."""
+
+    def __init__(self, md: Markdown, state: RenderState):
+        super().__init__(md)
+        self.state = state
+
+    def run(self, text: str) -> str:
+        figures = {d.number: d for d in self.state.figures}
+
+        def lift(m: re.Match) -> str:
+            figures[int(m.group(2))].caption_html = m.group(3).strip()
+            return m.group(1)
+
+        return CAPTIONED.sub(lift, text)
+
+
+class DirectiveExtension(Extension):
+    """Registers the directive preprocessor and the caption postprocessor."""
+
+    def __init__(self, state: RenderState):
+        super().__init__()
+        self.state = state
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.preprocessors.register(DirectivePreprocessor(md, self.state), "vellum-directives",
+                                  priority("preprocessors", "vellum-directives"))
+        md.postprocessors.register(CaptionPostprocessor(md, self.state), "vellum-figure-captions",
+                                   priority("post", "vellum-figure-captions"))
