@@ -52,7 +52,7 @@ class ArticlePage:
 
 def parse_article(article: Article, site: dict, options, problems: Problems) -> ArticlePage | None:
     """Read the bibliography and render the Markdown; problems are collected, not raised."""
-    from .bib import load_bibliography, unused_keys
+    from .bib import parse_bibliography, report_unused
     from .markdown import render_markdown
 
     source = str(article.path.relative_to(options.root))
@@ -66,15 +66,15 @@ def parse_article(article: Article, site: dict, options, problems: Problems) -> 
                            f"put the BibTeX file at {bib_path.relative_to(options.root)} or fix `bibliography:`")
         else:
             try:
-                references = load_bibliography(bib_path, display=str(bib_path.relative_to(options.root)))
+                references = parse_bibliography(bib_path.read_text(encoding="utf-8"),
+                                                path=str(bib_path.relative_to(options.root)))
             except BuildError as err:
                 problems.errors.extend(err.problems)
     rendered = render_markdown(article.body, path=source, first_line=article.body_first_line,
                                references=references, directive_kinds=set(KINDS.names()))
     problems.extend(rendered.problems)
     if references:
-        for warning in unused_keys(references, rendered.citations):
-            problems.warnings.append(warning)
+        report_unused(references, rendered.citations, problems)
     return ArticlePage(article=article, source=source, markdown=rendered, references=references)
 
 

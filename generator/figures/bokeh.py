@@ -32,7 +32,7 @@ class FigureFunctionError(Exception):
 @KINDS.register
 class BokehFigure:
     name = "bokeh"
-    version = 1
+    version = 2
     options = {
         "source": s.Option(s.pattern(_SOURCE.pattern, "figures.py:my_chart"), required=True,
                            doc="`file.py:function` beside index.md; the function returns a Bokeh model"),
@@ -93,7 +93,7 @@ def run_chart(params: dict) -> dict[str, bytes]:
         raise FigureFunctionError(f"{params['file']}:{params['function']} returned "
                                   f"{type(model).__name__}, not a Bokeh model — return the figure or layout")
     item = json_item(model)
-    return {"item.json": _stable_ids(json.dumps(item, sort_keys=True, separators=(",", ":"))).encode("utf-8")}
+    return {"item.json": _stable_ids(json.dumps(item, separators=(",", ":"))).encode("utf-8")}
 
 
 def _where(exc: BaseException, path: Path) -> str:

@@ -1,0 +1,5 @@
+import sys
+from pathlib import Path
+
+# Test helper modules (projects.py, browser_support.py, ...) import by plain name.
+sys.path.insert(0, str(Path(__file__).parent))
