@@ -13,6 +13,20 @@ from .errors import InterpretError, LayerNotFound
 from .hooks import get_layer, run_to_layers
 
 # --- models and images (models.py, efficientnet.py, inception.py, images.py) ---
+from .errors import ChannelOutOfRange, ImageError, ModelError, WeightsError, WeightsMismatch
+from .images import MIN_SIDE, SAMPLES, fit_image, load_image, sample_path
+from .imagenet import imagenet_labels
+from .models import (
+    LayerInfo,
+    activations,
+    check_channel,
+    check_model,
+    layers,
+    load_model,
+    predict,
+    resolve_layer,
+)
+from .weights import cache_dir, sha256_file
 
 # --- feature visualization (objectives.py, param.py, transforms.py, render.py, quality.py) ---
 
