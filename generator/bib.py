@@ -224,7 +224,8 @@ def parse_bibliography(text: str, path: str | Path = "<bibliography>") -> dict[s
         except Exception as exc:  # pybtex gives up on some input instead of reporting it
             errors.append(exc)
             data = BibliographyData()
-    problems += bibtex_problems(errors, entries, path)
+    reported = {p.line for p in problems}
+    problems += [p for p in bibtex_problems(errors, entries, path) if p.line not in reported]
     if problems:
         raise BuildError(problems)
     lines = {key.lower(): line for line, _, key in reversed(entries)}
