@@ -157,9 +157,8 @@ def make_reference(key: str, entry, line: int | None, path: str) -> Reference:
     people = entry.persons.get("author") or entry.persons.get("editor") or []
     et_al = any(str(p).strip().lower() == "others" for p in people)
     authors = [person_name(p) for p in people if str(p).strip().lower() != "others"]
-    container = next((fields[f] for f in CONTAINER_FIELDS if fields.get(f)), "")
-    if fields.get("howpublished", "").lstrip().startswith("\\url"):
-        container = next((fields[f] for f in CONTAINER_FIELDS[:3] if fields.get(f)), "")
+    container = next((fields[name] for name in CONTAINER_FIELDS if fields.get(name)
+                      and not (name == "howpublished" and _url_in(fields[name]))), "")
     url = fields.get("url", "") or _url_in(fields.get("howpublished", ""))
     return Reference(
         key=key,

@@ -178,3 +178,16 @@ def test_load_bibliography_reads_utf8_and_reports_a_missing_file(tmp_path):
     assert load_bibliography(path)["m"].authors == ["Jörg Müller"]
     with pytest.raises(BuildError, match="bibliography file not found"):
         load_bibliography(tmp_path / "missing.bib")
+
+
+def test_misc_with_url_in_howpublished_and_corporate_author():
+    refs = parse_bibliography(r"""@misc{lucid,
+  author = {{The Lucid Authors}},
+  title = {Lucid: A Collection of Infrastructure and Tools for Research in Neural Network Interpretability},
+  howpublished = {\url{https://github.com/tensorflow/lucid}},
+  year = {2018}
+}""", PATH)
+    ref = refs["lucid"]
+    assert ref.authors == ["The Lucid Authors"]
+    assert ref.container == "" and ref.url == "https://github.com/tensorflow/lucid"
+    assert ref.html().endswith('<a href="https://github.com/tensorflow/lucid">https://github.com/tensorflow/lucid</a>')

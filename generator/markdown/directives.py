@@ -57,51 +57,43 @@ class DirectivePreprocessor(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         out: list[str] = []
-        aside: tuple[Fence, int] | None = None
-        i = 0
-        while i < len(lines):
-            line = lines[i]
-            if aside and aside[0].closes(line):
-                out.append(ASIDE_CLOSE)
-                aside, i = None, i + 1
-                continue
-            fence = open_fence(line)
-            if fence is None:
-                out.append(line)
-                i += 1
-                continue
-            kind = fence.directive_kind()
-            close = fence.close_index(lines, i + 1)
-            if kind is None:                      # ordinary code: leave it to fenced_code
-                end = len(lines) if close is None else close + 1
-                out.extend(lines[i:end])
-                i = end
-                continue
-            file_line = self.state.source.first_line + i
-            if kind == ASIDE:
-                if aside:
-                    self.state.error(file_line, "an {aside} inside an {aside}",
-                                     f"close the aside opened on line {aside[1]} first")
-                    out.append("")
-                else:
-                    aside = (fence, file_line)
-                    out.append(ASIDE_OPEN)
-                i += 1
-                continue
-            if close is None:
-                self.state.error(file_line, f"directive '{{{kind}}}' is never closed",
-                                 f"end its YAML with a line of {fence.char * fence.length}")
-                out.append("")
-                i += 1
-                continue
-            out.append(self.figure(kind, lines[i + 1:close], file_line))
-            out.extend([""] * (close - i))
-            i = close + 1
-        if aside:
-            self.state.error(aside[1], "{aside} is never closed",
-                             f"end it with a line of {aside[0].char * aside[0].length}")
-            out.append(ASIDE_CLOSE)
+        self.aside: tuple[Fence, int] | None = None      # the open aside's fence and line
+        while len(out) < len(lines):
+            out += self.step(lines, len(out))
+        if self.aside:
+            fence, line = self.aside
+            self.state.error(line, "{aside} is never closed", f"end it with a line of {fence.char * fence.length}")
+            out[-1] += ASIDE_CLOSE
         return out
+
+    def step(self, lines: list[str], i: int) -> list[str]:
+        """The output for what starts at line `i`: one item per line it spans."""
+        if self.aside and self.aside[0].closes(lines[i]):
+            self.aside = None
+            return [ASIDE_CLOSE]
+        fence = open_fence(lines[i])
+        if fence is None:
+            return [lines[i]]
+        kind = fence.directive_kind()
+        close = fence.close_index(lines, i + 1)
+        if kind is None:                                 # ordinary code: for fenced_code
+            return lines[i:len(lines) if close is None else close + 1]
+        line = self.state.source.first_line + i
+        if kind == ASIDE:
+            return [self.open_aside(fence, line)]
+        if close is None:
+            self.state.error(line, f"directive '{{{kind}}}' is never closed",
+                             f"end its YAML with a line of {fence.char * fence.length}")
+            return [""]
+        return [self.figure(kind, lines[i + 1:close], line)] + [""] * (close - i)
+
+    def open_aside(self, fence: Fence, line: int) -> str:
+        if self.aside:
+            self.state.error(line, "an {aside} inside an {aside}",
+                             f"close the aside opened on line {self.aside[1]} first")
+            return ""
+        self.aside = (fence, line)
+        return ASIDE_OPEN
 
     def figure(self, kind: str, body: list[str], line: int) -> str:
         """The replacement text of one figure directive, or "" when it is wrong."""

@@ -50,8 +50,13 @@ class SectionNumberer(Treeprocessor):
         self.state = state
 
     def run(self, root: etree.Element) -> None:
+        found = list(headings(root))
+        for heading in found:                            # given ids first: slugs avoid them
+            if heading.get("id"):
+                self.state.claim_id(heading.get("id"), self.state.source.line_of("#" + heading.get("id")),
+                                    "heading")
         counts = [0, 0]                                  # (h2, h3) counters
-        for heading in headings(root):
+        for heading in found:
             level = HEADINGS[heading.tag]
             heading_id = self.heading_id(heading)
             if level not in NUMBERED_LEVELS:
@@ -68,10 +73,9 @@ class SectionNumberer(Treeprocessor):
             self.state.toc.append(TocEntry(level, heading_id, number, ""))
 
     def heading_id(self, heading: etree.Element) -> str:
-        """The heading's own id, reserved, or a new one made from its text."""
+        """The heading's own id (already reserved), or a new one made from its text."""
         given = heading.get("id")
         if given:
-            self.state.claim_id(given, self.state.source.line_of("#" + given), "heading")
             return given
         text = STASHED.sub("", "".join(heading.itertext()))
         new = self.state.unique_id(slugify_unicode(text, "-") or "section")
