@@ -201,6 +201,13 @@ def test_duplicate_section_id_is_an_error():
     assert found == [f"{PATH}:9: duplicate id 'sec-a' — the first is on line 7; give this heading another id"]
 
 
+def test_bare_key_of_a_reference_is_a_warning_not_a_citation():
+    assert warnings("""
+        Intro.
+        As @olah2017feature. shows, but ada@olah2017feature.org does not.
+    """) == [f"{PATH}:8: '@olah2017feature' is not a citation — write [@olah2017feature] to cite it"]
+
+
 def test_valid_body_has_no_problems():
     result = render_markdown("## A {#sec-a}\n\nSee @sec-a [@olah2017feature].[^n]\n\n[^n]: Note.\n",
                              path=PATH, references=REFS, directive_kinds=KINDS)

@@ -27,9 +27,11 @@ from markdown.treeprocessors import Treeprocessor
 
 from generator.markdown.priorities import priority
 from generator.markdown.state import RenderState
+from generator.markdown.tree import text_nodes
 
 KEY = r"(?!(?:fig|sec|eq)-)\w[\w:.+?~/-]*"
 CITATION = rf"\[(?P<keys>@{KEY}(?:\s*;\s*@{KEY})*)\s*\]"
+BARE_KEY = re.compile(rf"(?<![\w.@/\\])@({KEY})")
 CITATION_CLASS = "citation"
 REFERENCE_ID_PREFIX = "ref-"
 
@@ -57,6 +59,11 @@ class CitationNumberer(Treeprocessor):
         for span in root.iter("span"):
             if span.get("class") == CITATION_CLASS and span.get("data-cites") is not None:
                 self.fill(span, span.get("data-cites").split())
+        for text in text_nodes(root):
+            for key in (k.rstrip(".:?/~+-") for k in BARE_KEY.findall(text)):
+                if key in self.state.references:
+                    self.state.warn(self.state.source.line_of("@" + key), f"'@{key}' is not a citation",
+                                    f"write [@{key}] to cite it")
 
     def number(self, key: str) -> int | None:
         """The number of `key`, given on first use; None (and an error) when unknown."""

@@ -25,6 +25,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from generator.markdown.priorities import priority
 from generator.markdown.state import RenderState
+from generator.markdown.tree import text_nodes
 
 CONFIG = {
     "SEPARATOR": "-",
@@ -35,19 +36,6 @@ NOTE_ID_PREFIX = "fn" + CONFIG["SEPARATOR"]
 LIST_CLASS = "footnotes"
 SPLIT_MARK = f'<ol class="{LIST_CLASS}">'
 UNDEFINED_REF = re.compile(r"(?<!!)\[\^([^\]\s]+)\](?!:)")
-CODE_TAGS = {"code", "pre", "kbd", "samp"}
-
-
-def text_nodes(parent: etree.Element):
-    """Every (text) of the tree outside code, in document order."""
-    if parent.tag in CODE_TAGS:
-        return
-    if parent.text:
-        yield parent.text
-    for child in parent:
-        yield from text_nodes(child)
-        if child.tail:
-            yield child.tail
 
 
 class FootnoteChecker(Treeprocessor):
