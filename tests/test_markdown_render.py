@@ -46,9 +46,12 @@ def test_figures_are_directives_in_document_order_with_file_lines():
     assert result.figures == [
         Directive("image", {"id": "fig-one", "src": "one.png", "caption": "First, see @fig-two."}, 7,
                   "fig-one", 1, "<!--vellum-figure-1-->",
-                  'First, see <a class="xref" data-ref="fig-two" href="#fig-two">Figure 3</a>.'),
-        Directive("bokeh", {"source": "figures.py:chart"}, 17, None, 2, "<!--vellum-figure-2-->", ""),
-        Directive("image", {"id": "fig-two", "src": "two.png"}, 21, "fig-two", 3, "<!--vellum-figure-3-->", ""),
+                  'First, see <a class="xref" data-ref="fig-two" href="#fig-two">Figure 3</a>.',
+                  {"id": 8, "src": 9, "caption": 10}),
+        Directive("bokeh", {"source": "figures.py:chart"}, 17, None, 2, "<!--vellum-figure-2-->", "",
+                  {"source": 18}),
+        Directive("image", {"id": "fig-two", "src": "two.png"}, 21, "fig-two", 3, "<!--vellum-figure-3-->", "",
+                  {"id": 22, "src": 23}),
     ]
 
 

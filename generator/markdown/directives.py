@@ -48,6 +48,14 @@ def placeholder(number: int) -> str:
     return f"<!--vellum-figure-{number}-->"
 
 
+def key_lines(body: list[str], first_line: int) -> dict[str, int]:
+    """The file line of each top-level key of a YAML mapping that parses."""
+    node = yaml.compose("\n".join(body), Loader=yaml.SafeLoader)
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(key.value): first_line + key.start_mark.line for key, _ in node.value}
+
+
 class DirectivePreprocessor(Preprocessor):
     """Turns directive fences into figure placeholders with captions, and asides into HTML."""
 
@@ -113,7 +121,8 @@ class DirectivePreprocessor(Preprocessor):
             self.state.error(line, f"caption of '{{{kind}}}' must be text",
                              "write `caption:` followed by one line of Markdown")
             caption = ""
-        self.state.figures.append(Directive(kind, spec, line, fig_id, number, placeholder(number)))
+        self.state.figures.append(Directive(kind, spec, line, fig_id, number, placeholder(number),
+                                            key_lines=key_lines(body, line + 1)))
         marker = self.md.htmlStash.store(placeholder(number))
         caption = re.sub(r"\s*\n\s*", " ", caption.strip())
         return f"\n{marker} {caption}\n" if caption else f"\n{marker}\n"

@@ -18,7 +18,8 @@ class Directive:
     """One figure directive: a fenced block with info string `{kind}` and a YAML body.
 
     `placeholder` stands, as its own block, where the figure goes in `RenderedMarkdown.html`;
-    the build replaces it with the kind's `<figure id=...>` HTML.
+    the build replaces it with the kind's `<figure id=...>` HTML. `key_lines` gives the file
+    line of each top-level spec key, for errors about one value.
     """
 
     kind: str
@@ -28,6 +29,7 @@ class Directive:
     number: int
     placeholder: str
     caption_html: str = ""
+    key_lines: dict[str, int] = field(default_factory=dict)   # spec key -> its file line
 
 
 @dataclass(frozen=True)
