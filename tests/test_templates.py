@@ -284,3 +284,15 @@ def test_article_passes_axe_wcag_aa_checks(site, browser_page, width):
         "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa'], preload: false}).then(r => r.violations.map("
         "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))")
     assert violations == []
+
+
+@pytest.mark.browser
+def test_print_hides_navigation_and_keeps_figures_whole(site, browser_page):
+    page = browser_page.page
+    browser_page.open(site / SLUG / "index.html")
+    page.emulate_media(media="print")
+    style = "(s) => { const e = document.querySelector(s); const c = getComputedStyle(e); return [c.display, c.breakInside]; }"
+    assert page.evaluate(style, ".toc")[0] == "none"
+    assert page.evaluate(style, ".site-header")[0] == "none"
+    assert page.evaluate(style, "#fig-grid")[1] == "avoid"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
