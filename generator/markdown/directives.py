@@ -96,6 +96,7 @@ class DirectivePreprocessor(Preprocessor):
         return [self.figure(kind, lines[i + 1:close], line)] + [""] * (close - i)
 
     def open_aside(self, fence: Fence, line: int) -> str:
+        """The opening `<aside>` tag, or "" (and an error) for an aside inside an aside."""
         if self.aside:
             self.state.error(line, "an {aside} inside an {aside}",
                              f"close the aside opened on line {self.aside[1]} first")

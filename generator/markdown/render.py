@@ -44,6 +44,18 @@ class RenderedMarkdown:
     problems: Problems
 
 
+def make_markdown(state: RenderState) -> markdown.Markdown:
+    """A Markdown converter with the built-in and Vellum extensions, sharing `state`."""
+    return markdown.Markdown(
+        output_format="html",
+        extensions=BUILTIN_EXTENSIONS + [
+            DirectiveExtension(state), MathExtension(state), CitationExtension(state),
+            CrossrefExtension(state), SectionExtension(state), footnotes.FootnoteExtension(state),
+        ],
+        extension_configs=BUILTIN_CONFIG,
+    )
+
+
 def render_markdown(
     text: str,
     path: str = "<article>",
@@ -64,15 +76,7 @@ def render_markdown(
         references=references or {},
         directive_kinds=frozenset(directive_kinds),
     )
-    md = markdown.Markdown(
-        output_format="html",
-        extensions=BUILTIN_EXTENSIONS + [
-            DirectiveExtension(state), MathExtension(state), CitationExtension(state),
-            CrossrefExtension(state), SectionExtension(state), footnotes.FootnoteExtension(state),
-        ],
-        extension_configs=BUILTIN_CONFIG,
-    )
-    html = md.convert(text)
+    html = make_markdown(state).convert(text)
     state.problems.errors.sort(key=lambda p: p.line or 0)
     state.problems.warnings.sort(key=lambda p: p.line or 0)
     log.debug("%s: %d figures, %d citations, %d errors", path, len(state.figures),
