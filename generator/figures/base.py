@@ -87,8 +87,8 @@ def check_input_file(value: str, ctx: FigureContext, key: str) -> Path:
     """A file named relative to the article, which must exist inside the article folder."""
     path = (ctx.article_dir / value).resolve()
     if not path.is_file():
-        raise SpecError(f"file '{value}' not found",
-                        f"put it at {ctx.article_dir / value} or fix `{key}:`", field=key)
+        shown = (Path(ctx.source).parent / value).as_posix()
+        raise SpecError(f"file '{value}' not found", f"put it at {shown} or fix `{key}:`", field=key)
     try:
         path.relative_to(ctx.article_dir.resolve())
     except ValueError:

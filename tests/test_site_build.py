@@ -1,0 +1,94 @@
+"""The example site, end to end: build, validate, rebuild identically, read in Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from browser_support import browser, browser_page  # noqa: F401  (fixtures)
+from generator.build import BuildOptions, build
+from projects import ROOT, make_project
+from validate_html import validate_html
+
+GUIDE = "writing-with-vellum"
+
+
+@pytest.fixture(scope="module")
+def guide_site(tmp_path_factory) -> Path:
+    """The author's guide built from a copy of the repository's article, with its own cache."""
+    root = make_project(tmp_path_factory.mktemp("site"))
+    shutil.copytree(ROOT / "articles" / GUIDE, root / "articles" / GUIDE,
+                    ignore=shutil.ignore_patterns("_freeze", "__pycache__"))
+    build(BuildOptions(root=root, progress=False))
+    return root
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_site_layout(guide_site):
+    out = guide_site / "build"
+    names = files_of(out)
+    for name in ("index.html", "feed.xml", "sitemap.xml", "404.html", f"{GUIDE}/index.html"):
+        assert name in names
+    assert any(re.fullmatch(r"static/bokeh/bokeh\.min\.[0-9a-f]{10}\.js", n) for n in names)
+    assert any(re.fullmatch(rf"{GUIDE}/data/chelsea\.[0-9a-f]{{10}}\.png", n) for n in names)
+
+
+def test_pages_pass_the_html_checker(guide_site):
+    pages = [p for p in (guide_site / "build").rglob("*.html")]
+    errors = validate_html(pages)
+    assert not errors, "\n".join(map(str, errors))
+
+
+def test_pages_use_only_relative_urls(guide_site):
+    for page in (guide_site / "build").rglob("*.html"):
+        html = page.read_text()
+        loaded = re.findall(r'<(?:script|img|source|iframe)[^>]+src="([^"]+)"', html)
+        loaded += [re.search(r'href="([^"]+)"', tag).group(1)
+                   for tag in re.findall(r"<link[^>]+>", html)
+                   if re.search(r'rel="(stylesheet|icon|preload|modulepreload|manifest)"', tag)]
+        assert loaded, f"{page.name} loads nothing?"
+        for url in loaded:
+            assert not re.match(r"^(https?:)?//", url), f"{page.name} loads {url} from the network"
+
+
+def test_rebuild_is_byte_identical_and_cached(guide_site, tmp_path):
+    first = files_of(guide_site / "build")
+    report = build(BuildOptions(root=guide_site, out=tmp_path / "again", progress=False))
+    assert files_of(tmp_path / "again") == first
+    assert report.jobs >= 1
+
+
+def test_head_has_scholar_and_social_tags(guide_site):
+    html = (guide_site / "build" / GUIDE / "index.html").read_text()
+    assert '<meta name="citation_title" content="Writing with Vellum">' in html
+    assert html.count('name="citation_author"') == 2
+    assert html.count('name="citation_reference"') == 4
+    assert 'property="og:title"' in html and 'name="twitter:card"' in html
+    assert f'<link rel="canonical" href="https://journal.example.org/{GUIDE}/">' in html
+
+
+@pytest.mark.browser
+def test_hover_cards_and_bokeh_from_file_url(guide_site, browser_page):
+    page = browser_page.page
+    browser_page.open(guide_site / "build" / GUIDE / "index.html")
+    card = page.locator("#vellum-hover-card")
+
+    page.locator(".citation a").first.hover()
+    card.wait_for(state="visible")
+    assert "Feature Visualization" in card.inner_text()
+
+    page.locator("a.footnote-ref, .footnote-ref a").first.hover()
+    page.wait_for_function("document.getElementById('vellum-hover-card').innerText.includes('hover or focus')")
+
+    page.locator('a.xref[href="#fig-cat"]').first.hover()
+    page.wait_for_function("document.getElementById('vellum-hover-card').innerText.includes('scikit-image')")
+
+    page.locator("#fig-curve").scroll_into_view_if_needed()
+    page.wait_for_selector("#fig-curve canvas", timeout=10000)
+    browser_page.assert_clean()
