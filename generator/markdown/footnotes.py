@@ -39,7 +39,7 @@ UNDEFINED_REF = re.compile(r"(?<!!)\[\^([^\]\s]+)\](?!:)")
 
 
 class FootnoteChecker(Treeprocessor):
-    """Reports undefined and unused notes, and sets the list apart behind a marker."""
+    """Reports undefined and unused notes, and moves the note list to the end of the body."""
 
     def __init__(self, md: Markdown, state: RenderState):
         super().__init__(md)
@@ -47,7 +47,8 @@ class FootnoteChecker(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         notes = next((c for c in root if c.tag == "div" and c.get("class") == "footnote"), None)
-        defined = [li.get("id", "")[len(NOTE_ID_PREFIX):] for li in notes.iter("li")] if notes is not None else []
+        items = list(notes.find("ol")) if notes is not None else []     # nested lists have no ids
+        defined = [li.get("id", "")[len(NOTE_ID_PREFIX):] for li in items]
         for text in text_nodes(root):
             for label in UNDEFINED_REF.findall(text):
                 fix = self.state.suggest(label, defined, f"define it on a line of its own: [^{label}]: The note.")
