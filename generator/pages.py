@@ -12,6 +12,7 @@ from .article import Article
 from .errors import BuildError, Problems, SpecError
 from .figures import KINDS, FigureContext, FigureKind, spec_schema
 from .interpret.errors import InterpretError
+from .yamlload import LineDict
 from .writer import SiteWriter  # noqa: F401  (re-exported for build.py)
 
 
@@ -87,8 +88,8 @@ def plan_figures(pages: list[ArticlePage], options, problems: Problems) -> list:
         for directive in page.markdown.figures:
             kind = KINDS[directive.kind]
             before = len(problems.errors)
-            spec = spec_schema(kind).validate(directive.spec, page.source, problems,
-                                              line=getattr(directive.spec, "line", directive.line))
+            spec = spec_schema(kind).validate(_with_lines(directive), page.source, problems,
+                                              line=directive.line)
             figure = FigurePlan(directive, kind, spec, None, page.source)
             page.figures.append(figure)
             if len(problems.errors) > before:
@@ -135,8 +136,15 @@ def _figure_error(problems: Problems, figure: FigurePlan, err: Exception) -> Non
 
 
 def _spec_line(figure: FigurePlan, field_name: str | None) -> int | None:
-    lines = getattr(figure.directive.spec, "lines", None) or {}
-    return lines.get(field_name) if field_name else None
+    return figure.directive.key_lines.get(field_name) if field_name else None
+
+
+def _with_lines(directive) -> LineDict:
+    """The directive's spec as a LineDict, so schema errors name the line of each key."""
+    spec = LineDict(directive.spec)
+    spec.line = directive.line
+    spec.lines = dict(directive.key_lines)
+    return spec
 
 
 def _check_alt(figure: FigurePlan, status: str, problems: Problems) -> None:
