@@ -103,6 +103,19 @@ def test_activations_resize_other_sizes_like_load_image(tiny):
     assert torch.allclose(resized, direct)
 
 
+def test_gradients_reach_the_input_of_a_frozen_model(tiny):
+    x = torch.rand(2, 3, 64, 64, requires_grad=True)
+    vi.run_to_layers(tiny, x, ["blocks.1"])["blocks.1"][:, 3].mean().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert all(p.grad is None for p in tiny.parameters())
+
+
+def test_imagenet_labels_are_offline_and_in_class_order():
+    labels = vi.imagenet_labels()
+    assert len(labels) == 1000
+    assert (labels[282], labels[285], labels[967]) == ("tiger cat", "Egyptian cat", "espresso")
+
+
 def test_predict_returns_sorted_probabilities_with_labels(tiny):
     top = vi.predict(tiny, torch.rand(3, 64, 64), top=4)
     assert len(top) == 4 and [p for *_, p in top] == sorted((p for *_, p in top), reverse=True)

@@ -18,7 +18,7 @@ import logging
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -37,20 +37,25 @@ DEFAULT_INPUT_SIZE = 224
 # --- loading -------------------------------------------------------------------------------
 
 
-def _efficientnet_lite0(path: Path | None) -> nn.Module:
-    from .efficientnet import EfficientNetLite, efficientnet_lite0, load_lukemelas_state
+# A builder makes a model from an optional weights file and returns it with the file it
+# actually loaded (its packaged weights when none was given), whose sha256 the model records.
+Builder = Callable[[Optional[Path]], Tuple[nn.Module, Optional[Path]]]
 
-    if path is None:
-        return efficientnet_lite0()
+
+def _efficientnet_lite0(path: Path | None) -> tuple[nn.Module, Path | None]:
+    from .efficientnet import EfficientNetLite, efficientnet_lite0_weights_path, load_lukemelas_state
+
+    path = path or Path(efficientnet_lite0_weights_path())
     model, state = EfficientNetLite(), read_state_dict(path)
-    if any(key.startswith("_blocks.") for key in state):
+    if any(key.startswith("_blocks.") for key in state):   # the packaged, lukemelas-named file
         load_lukemelas_state(model, state)
     else:
         load_checked(model, state, f"weights file '{path}'")
-    return model
+    model.labels = imagenet_labels()
+    return model, path
 
 
-def _inceptionv1(path: Path | None) -> nn.Module:
+def _inceptionv1(path: Path | None) -> tuple[nn.Module, Path | None]:
     from .inception import InceptionV1
 
     if path is None:
@@ -60,26 +65,26 @@ def _inceptionv1(path: Path | None) -> nn.Module:
         )
     model = InceptionV1()
     load_checked(model, read_state_dict(path), f"weights file '{path}'")
-    return model
+    return model, path
 
 
-def _tiny(path: Path | None) -> nn.Module:
+def _tiny(path: Path | None) -> tuple[nn.Module, Path | None]:
     from .tiny import tiny_cnn
 
     model = tiny_cnn()
     if path is not None:
         load_checked(model, read_state_dict(path), f"weights file '{path}'")
-    return model
+    return model, path
 
 
-BUILTIN: dict[str, Callable[[Path | None], nn.Module]] = {
+BUILTIN: dict[str, Builder] = {
     "efficientnet_lite0": _efficientnet_lite0,
     "inceptionv1": _inceptionv1,
     "tiny": _tiny,
 }
 
 
-def _from_factory(spec: str, path: Path | None) -> nn.Module:
+def _from_factory(spec: str, path: Path | None) -> tuple[nn.Module, Path | None]:
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise ModelError(f"model spec '{spec}' must look like 'package.module:factory'")
@@ -100,7 +105,7 @@ def _from_factory(spec: str, path: Path | None) -> nn.Module:
         )
     if path is not None:
         load_checked(model, read_state_dict(path), f"weights file '{path}'")
-    return model
+    return model, path
 
 
 def load_model(
@@ -120,9 +125,9 @@ def load_model(
     error that lists them."""
     path = resolve_weights(weights, sha256) if weights is not None else None
     if name_or_spec in BUILTIN:
-        model = BUILTIN[name_or_spec](path)
+        model, path = BUILTIN[name_or_spec](path)
     elif ":" in name_or_spec:
-        model = _from_factory(name_or_spec, path)
+        model, path = _from_factory(name_or_spec, path)
     else:
         close = difflib.get_close_matches(name_or_spec, list(BUILTIN), n=2, cutoff=0.5)
         hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
@@ -140,18 +145,9 @@ def _prepare(model: nn.Module, model_id: str, path: Path | None, device) -> nn.M
     model.input_size = int(getattr(model, "input_size", DEFAULT_INPUT_SIZE))
     model.min_size = int(getattr(model, "min_size", MIN_SIDE))
     labels = getattr(model, "labels", None)
-    if labels is None and model_id == "efficientnet_lite0":
-        labels = imagenet_labels()
     model.labels = list(labels) if labels is not None else None
     model.model_id = model_id
-    if path is not None:
-        model.weights_sha256 = sha256_file(path)
-    elif model_id == "efficientnet_lite0":
-        from .efficientnet import efficientnet_lite0_weights_path
-
-        model.weights_sha256 = sha256_file(efficientnet_lite0_weights_path())
-    else:
-        model.weights_sha256 = None
+    model.weights_sha256 = sha256_file(path) if path is not None else None
     return model
 
 
