@@ -73,12 +73,13 @@ def layer_info(model, layer: str, field: str = "layer"):
     return info
 
 
-def icon_settings(quality: str) -> dict:
-    """The settings every icon of a quality profile is rendered with (part of the job key)."""
+def icon_settings(quality: str, size: int | None = None, steps: int | None = None) -> dict:
+    """The settings icons are rendered with (part of the job key): the profile's icon size
+    and steps unless a figure overrides them (then only figures with the same override share)."""
     from .. import interpret as vi
 
     profile = vi.QUALITY[quality]
-    return {"quality": quality, "size": profile.icon_size, "steps": profile.steps,
+    return {"quality": quality, "size": size or profile.icon_size, "steps": steps or profile.steps,
             "profile": repr(profile), "seed": ICON_SEED}
 
 
@@ -87,16 +88,18 @@ def chunks_of(units: Sequence[int]) -> list[int]:
     return sorted({int(u) // CHUNK * CHUNK for u in units})
 
 
-def icon_jobs(model_name: str, layer: str, units: Sequence[int], quality: str) -> list[Job]:
+def icon_jobs(model_name: str, layer: str, units: Sequence[int], quality: str, *,
+              size: int | None = None, steps: int | None = None) -> list[Job]:
     """One job per chunk of CHUNK channels that holds any of `units`, whose artifacts are
-    the icons of every channel of the chunk. Validates the layer and the channels."""
+    the icons of every channel of the chunk. Validates the layer and the channels.
+    `size`/`steps` override the profile's icon settings (a figure's `size:`/`steps:`)."""
     model = model_for(model_name)
     info = layer_info(model, layer)
     bad = [u for u in units if not 0 <= int(u) < info.channels]
     if bad:
         raise SpecError(f"channel {bad[0]} is out of range for layer '{layer}', which has "
                         f"{info.channels} channels", f"use 0 to {info.channels - 1}", field="units")
-    settings = icon_settings(quality)
+    settings = icon_settings(quality, size, steps)
     jobs = []
     for start in chunks_of(units):
         stop = min(start + CHUNK, info.channels)

@@ -1,0 +1,149 @@
+// <vellum-activation-grid>: the photo, the activation grid of a layer (each cell the feature
+// visualization of that position's activation vector, faded by its magnitude), and the
+// semantic dictionary of the cell under the pointer or the keyboard (arrow keys, Home, End).
+// Several layers get a switcher. Uses window.VellumDictionary (semantic-dictionary.js) for
+// loading its data script and drawing the dictionary. Replaces the composite <img> fallback.
+(function () {
+  "use strict";
+
+  var CSS = [
+    "vellum-activation-grid{display:block}",
+    ".ag-switch{display:flex;gap:.25rem;margin:0 0 .6rem;font:0.8rem system-ui,sans-serif}",
+    ".ag-switch button{font:inherit;padding:.2rem .6rem;border:1px solid #bbb;background:#fff;border-radius:3px;cursor:pointer}",
+    ".ag-switch button[aria-pressed=true]{background:#1a5fb4;border-color:#1a5fb4;color:#fff}",
+    ".ag-switch button:focus-visible{outline:3px solid #e66100;outline-offset:1px}",
+    ".ag-body{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}",
+    ".ag-photo{position:relative;width:min(100%,200px)}",
+    ".ag-photo img{display:block;width:100%;height:auto}",
+    ".ag-mark{position:absolute;box-sizing:border-box;border:2px solid #fff;box-shadow:0 0 0 1px #000;pointer-events:none}",
+    ".ag-grid{display:grid;gap:0;outline:none;background:#fff;cursor:crosshair}",
+    ".ag-grid:focus-visible{outline:3px solid #1a5fb4;outline-offset:3px}",
+    ".ag-cell{background-repeat:no-repeat;box-sizing:border-box}",
+    ".ag-cell.is-selected{outline:2px solid #e66100;outline-offset:-2px;opacity:1!important}"
+  ].join("\n");
+
+  function style() {
+    if (document.getElementById("vellum-activation-grid-style")) return;
+    var el = document.createElement("style");
+    el.id = "vellum-activation-grid-style";
+    el.textContent = CSS;
+    document.head.appendChild(el);
+  }
+
+  class ActivationGrid extends HTMLElement {
+    connectedCallback() {
+      if (this._started || !window.VellumDictionary) return;
+      this._started = true;
+      style();
+      window.VellumDictionary.style();
+      var self = this;
+      window.VellumDictionary.load(this, function (data) { self.build(data); });
+    }
+
+    build(data) {
+      var self = this;
+      this.data = data;
+      var fallback = this.querySelector(".ag-fallback");
+      if (fallback) fallback.remove();
+      if (data.layers.length > 1) {
+        var bar = document.createElement("div");
+        bar.className = "ag-switch";
+        bar.setAttribute("role", "group");
+        bar.setAttribute("aria-label", "Layer");
+        this.buttons = data.layers.map(function (layer, n) {
+          var button = document.createElement("button");
+          button.type = "button";
+          button.textContent = layer.layer;
+          button.addEventListener("click", function () { self.showLayer(n); });
+          bar.appendChild(button);
+          return button;
+        });
+        this.appendChild(bar);
+      }
+      var body = document.createElement("div");
+      body.className = "ag-body";
+      var photo = document.createElement("div");
+      photo.className = "ag-photo";
+      var img = document.createElement("img");
+      img.src = data.photo;
+      img.alt = "";
+      photo.appendChild(img);
+      this.mark = document.createElement("div");
+      this.mark.className = "ag-mark";
+      photo.appendChild(this.mark);
+      this.grid = document.createElement("div");
+      this.grid.className = "ag-grid";
+      this.grid.tabIndex = 0;
+      this.grid.setAttribute("role", "application");
+      this.panel = document.createElement("div");
+      this.panel.className = "sd-panel";
+      this.panel.setAttribute("aria-live", "polite");
+      body.appendChild(photo);
+      body.appendChild(this.grid);
+      body.appendChild(this.panel);
+      this.appendChild(body);
+      this.grid.addEventListener("mouseover", function (event) {
+        var i = event.target.getAttribute("data-i");
+        if (i !== null) self.select(Number(i));
+      });
+      this.grid.addEventListener("keydown", function (event) {
+        var layer = self.layer;
+        var next = window.VellumDictionary.step(event.key, self.cell, layer.rows, layer.cols);
+        if (next < 0) return;
+        event.preventDefault();
+        self.select(next);
+      });
+      this.showLayer(0);
+    }
+
+    showLayer(n) {
+      var layer = this.data.layers[n], cells = layer.cells;
+      this.layer = layer;
+      this.cell = -1;
+      (this.buttons || []).forEach(function (b, m) { b.setAttribute("aria-pressed", String(m === n)); });
+      this.grid.setAttribute("aria-label", "Activation grid of " + layer.layer + ", " + layer.cols + " by " +
+        layer.rows + " cells: move with the arrow keys");
+      var room = Math.max(160, Math.min(448, (this.clientWidth || 640) - 420));
+      var side = Math.max(8, Math.min(cells.tile[0], Math.floor(room / layer.cols)));
+      var scale = side / cells.tile[0];
+      var top = Math.max.apply(null, layer.magnitude) || 1;
+      this.grid.style.gridTemplateColumns = "repeat(" + layer.cols + ", " + side + "px)";
+      this.grid.textContent = "";
+      this.cellEls = layer.magnitude.map(function (m, i) {
+        var el = document.createElement("div");
+        el.className = "ag-cell";
+        el.setAttribute("data-i", String(i));
+        el.style.width = el.style.height = side + "px";
+        el.style.backgroundImage = "url(\"" + cells.src + "\")";
+        el.style.backgroundSize = (cells.width * scale) + "px " + (cells.height * scale) + "px";
+        el.style.backgroundPosition = (-(i % cells.columns) * side) + "px " + (-Math.floor(i / cells.columns) * side) + "px";
+        el.style.opacity = String(Math.max(0.04, m / top).toFixed(3));
+        return el;
+      });
+      var grid = this.grid;
+      this.cellEls.forEach(function (el) { grid.appendChild(el); });
+      this.select(window.VellumDictionary.strongest(layer));
+    }
+
+    select(cell) {
+      if (cell === this.cell) return;
+      var layer = this.layer;
+      if (this.cell >= 0) this.cellEls[this.cell].classList.remove("is-selected");
+      this.cell = cell;
+      this.cellEls[cell].classList.add("is-selected");
+      var x = cell % layer.cols, y = Math.floor(cell / layer.cols);
+      this.mark.style.left = (100 * x / layer.cols) + "%";
+      this.mark.style.top = (100 * y / layer.rows) + "%";
+      this.mark.style.width = (100 / layer.cols) + "%";
+      this.mark.style.height = (100 / layer.rows) + "%";
+      window.VellumDictionary.render(this.panel, layer, cell);
+    }
+  }
+
+  function define() {
+    if (!customElements.get("vellum-activation-grid")) customElements.define("vellum-activation-grid", ActivationGrid);
+  }
+  // semantic-dictionary.js is emitted first; wait for the document in case it ran later.
+  if (window.VellumDictionary) define();
+  else document.addEventListener("DOMContentLoaded", define);
+})();

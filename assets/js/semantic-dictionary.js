@@ -1,0 +1,173 @@
+// <vellum-dictionary>: hover (or move with the arrow keys over) a photo to see the semantic
+// dictionary of each position of a layer: its most active channels as feature-vis icons,
+// sized by activation, with values. Also defines window.VellumDictionary, which the
+// activation grid reuses: render(panel, layerData, cell), load(element, callback), style().
+// Data comes from a classic script (data-src) that sets window.VELLUM_DATA[data-key];
+// it is inserted when the figure nears the viewport (works from file://, no fetch).
+(function () {
+  "use strict";
+
+  var CSS = [
+    ".sd-panel{min-width:11rem;font:0.8rem/1.3 system-ui,sans-serif;color:#333}",
+    ".sd-where{margin:0 0 .4rem;font-weight:600}",
+    ".sd-list{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:.35rem}",
+    ".sd-item{display:grid;grid-template-columns:auto 1fr;grid-template-rows:auto auto;column-gap:.5rem;align-items:center}",
+    ".sd-icon,.sd-crop{grid-row:1/3;display:block;overflow:hidden;background-repeat:no-repeat;border-radius:2px}",
+    ".sd-value{font-variant-numeric:tabular-nums;color:#555}",
+    "vellum-dictionary{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}",
+    ".sd-stage{position:relative;width:min(100%,320px);cursor:crosshair;outline:none}",
+    ".sd-stage img{display:block;width:100%;height:auto}",
+    ".sd-stage:focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}",
+    ".sd-mark{position:absolute;box-sizing:border-box;border:2px solid #fff;box-shadow:0 0 0 1px #000;pointer-events:none}"
+  ].join("\n");
+
+  function style() {
+    if (document.getElementById("vellum-dictionary-style")) return;
+    var el = document.createElement("style");
+    el.id = "vellum-dictionary-style";
+    el.textContent = CSS;
+    document.head.appendChild(el);
+  }
+
+  // Calls callback(data) once the element's data script has run; lazily, near the viewport.
+  function load(element, callback) {
+    var key = element.getAttribute("data-key");
+    var store = window.VELLUM_DATA || {};
+    if (store[key]) { callback(store[key]); return; }
+    function insert() {
+      var script = document.createElement("script");
+      script.src = element.getAttribute("data-src");
+      script.onload = function () { callback(window.VELLUM_DATA[key]); };
+      document.head.appendChild(script);
+    }
+    if (!("IntersectionObserver" in window)) { insert(); return; }
+    var observer = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (e) { return e.isIntersecting; })) return;
+      observer.disconnect();
+      insert();
+    }, { rootMargin: "600px 0px" });
+    observer.observe(element);
+  }
+
+  function text(tag, className, content) {
+    var el = document.createElement(tag);
+    el.className = className;
+    el.textContent = content;
+    return el;
+  }
+
+  // Fills `panel` with the dictionary of cell `cell` of one layer's data.
+  function render(panel, data, cell) {
+    var icons = data.icons, tile = icons.tile[0], slot = {};
+    icons.channels.forEach(function (c, i) { slot[c] = i; });
+    var channels = data.channels[cell], values = data.values[cell];
+    var top = Math.max(values[0], 1e-6), base = Math.min(tile, 72);
+    var list = document.createElement("ol");
+    list.className = "sd-list";
+    channels.forEach(function (channel, j) {
+      var scale = Math.max(0.35, Math.min(1, values[j] / top));
+      var side = Math.round(base * scale), k = side / tile, i = slot[channel];
+      var item = document.createElement("li");
+      item.className = "sd-item";
+      var icon = document.createElement("span");
+      icon.className = "sd-icon";
+      icon.style.width = icon.style.height = side + "px";
+      icon.style.backgroundImage = "url(\"" + icons.src + "\")";
+      icon.style.backgroundSize = (icons.width * k) + "px " + (icons.height * k) + "px";
+      icon.style.backgroundPosition = (-(i % icons.columns) * side) + "px " + (-Math.floor(i / icons.columns) * side) + "px";
+      item.appendChild(icon);
+      item.appendChild(text("span", "sd-label", "channel " + channel));
+      item.appendChild(text("span", "sd-value", values[j].toFixed(2)));
+      list.appendChild(item);
+    });
+    var x = cell % data.cols, y = Math.floor(cell / data.cols);
+    panel.textContent = "";
+    panel.appendChild(text("p", "sd-where", data.layer + " at (" + x + ", " + y + ")"));
+    panel.appendChild(list);
+    panel.setAttribute("aria-label", data.layer + " at (" + x + ", " + y + "): " + channels.map(function (c, j) {
+      return "channel " + c + " " + values[j].toFixed(2);
+    }).join(", "));
+  }
+
+  // The cell a keyboard arrow moves to, or -1 for another key.
+  function step(key, cell, rows, cols) {
+    var x = cell % cols, y = Math.floor(cell / cols);
+    if (key === "ArrowLeft") x = Math.max(0, x - 1);
+    else if (key === "ArrowRight") x = Math.min(cols - 1, x + 1);
+    else if (key === "ArrowUp") y = Math.max(0, y - 1);
+    else if (key === "ArrowDown") y = Math.min(rows - 1, y + 1);
+    else if (key === "Home") { x = 0; y = 0; }
+    else if (key === "End") { x = cols - 1; y = rows - 1; }
+    else return -1;
+    return y * cols + x;
+  }
+
+  function strongest(data) {
+    var best = 0;
+    data.magnitude.forEach(function (m, i) { if (m > data.magnitude[best]) best = i; });
+    return best;
+  }
+
+  window.VellumDictionary = { render: render, load: load, style: style, step: step, strongest: strongest };
+
+  class Element extends HTMLElement {}
+
+  Element.prototype.connectedCallback = function () {
+    if (this._started) return;
+    this._started = true;
+    style();
+    var self = this;
+    load(this, function (data) { self.build(data); });
+  };
+
+  Element.prototype.build = function (data) {
+    var self = this;
+    this.data = data;
+    var photo = this.querySelector("img.sd-photo");
+    var fallback = this.querySelector(".sd-fallback");
+    if (fallback) fallback.remove();
+    var stage = document.createElement("div");
+    stage.className = "sd-stage";
+    stage.tabIndex = 0;
+    stage.setAttribute("role", "application");
+    stage.setAttribute("aria-label", "Positions of " + data.layer + ": move with the arrow keys");
+    photo.parentNode.insertBefore(stage, photo);
+    stage.appendChild(photo);
+    this.mark = document.createElement("div");
+    this.mark.className = "sd-mark";
+    stage.appendChild(this.mark);
+    this.panel = document.createElement("div");
+    this.panel.className = "sd-panel";
+    this.panel.setAttribute("aria-live", "polite");
+    this.appendChild(this.panel);
+    stage.addEventListener("mousemove", function (event) {
+      var box = stage.getBoundingClientRect();
+      var x = Math.min(data.cols - 1, Math.floor((event.clientX - box.left) / box.width * data.cols));
+      var y = Math.min(data.rows - 1, Math.floor((event.clientY - box.top) / box.height * data.rows));
+      self.select(Math.max(0, y) * data.cols + Math.max(0, x));
+    });
+    stage.addEventListener("keydown", function (event) {
+      var next = step(event.key, self.cell, data.rows, data.cols);
+      if (next < 0) return;
+      event.preventDefault();
+      self.select(next);
+    });
+    this.select(strongest(data));
+  };
+
+  Element.prototype.select = function (cell) {
+    if (cell === this.cell) return;
+    var data = this.data;
+    this.cell = cell;
+    var x = cell % data.cols, y = Math.floor(cell / data.cols);
+    this.mark.style.left = (100 * x / data.cols) + "%";
+    this.mark.style.top = (100 * y / data.rows) + "%";
+    this.mark.style.width = (100 / data.cols) + "%";
+    this.mark.style.height = (100 / data.rows) + "%";
+    render(this.panel, data, cell);
+  };
+
+  if (!customElements.get("vellum-dictionary")) customElements.define("vellum-dictionary", Element);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", style);
+  else style();
+})();

@@ -1,0 +1,157 @@
+"""`{activation-grid}`: the image as a grid of what the network sees at each position.
+
+```{activation-grid}
+id: fig-grid
+image: sample:chelsea
+layer: blocks.10          # or layers: [blocks.6, blocks.10] for a layer switcher
+top: 4                    # channels in each cell's semantic dictionary
+```
+
+Each cell is the feature visualization of that position's whole activation vector v_xy:
+Lucid's `direction(layer, v_xy, cossim_pow=GRID_COSSIM)`, all cells of a layer optimized in
+batches of the profile's batch size (Building Blocks' method). Cells fade with the length of
+their vector (faint where little is active). Hovering a cell, or moving over the grid with
+the arrow keys, shows its semantic dictionary beside it (`assets/js/activation-grid.js`,
+which reuses `semantic-dictionary.js`); without script, the grid is one composite image.
+
+Cost: one image per position. EfficientNet-Lite0's blocks.10 at 224 px is 14x14 = 196 cells;
+at draft quality (56 px cells, 128 steps) that is 196 x 128 image-steps of a 56 px image,
+plus the channel icons that the dictionaries show (shared with every other figure).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+import numpy as np
+
+from .. import schema as s
+from ..errors import SpecError
+from ..pipeline.data_script import data_script
+from ..pipeline.jobs import Job, sha256_file
+from ..pipeline.sprites import pack_sprite
+from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .icons import icon_jobs, icon_sprite, layer_info, model_for, weights_key
+from .inputs import resolve_image_source
+from .semantic_dictionary import dictionary_data, photo, used_channels
+
+VERSION = 1
+GRID_COSSIM = 1.0                                      # cossim_pow of each cell's direction
+CELL_SIZE = {"tiny": 24, "draft": 56, "final": 96}     # cell image side, pixels
+CELL_STEPS = {"tiny": 8, "draft": 128, "final": 512}   # optimizer steps per cell
+
+
+@KINDS.register
+class ActivationGridFigure:
+    name = "activation-grid"
+    version = VERSION
+    options = {
+        **MODEL_OPTIONS,
+        "image": s.Option(s.text, required=True, doc="sample:NAME or a path relative to the article"),
+        "layer": s.Option(s.optional(s.text), doc="the layer (module path), e.g. blocks.10"),
+        "layers": s.Option(s.optional(s.list_of(s.text)), doc="several layers, with a switcher"),
+        "top": s.Option(s.integer(1, 16), default=4, doc="channels in each cell's dictionary"),
+    }
+
+    def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+        names = _layer_names(spec)
+        model = model_for(ctx.model)
+        path = resolve_image_source(spec["image"], ctx, "image")
+        field = "layer" if spec.get("layer") else "layers"
+        label = spec.get("id") or f"figure {ctx.number}"
+        jobs, layers = [], []
+        for name in names:
+            info = layer_info(model, name, field=field)
+            data = dictionary_data(model, path, info.name, min(spec["top"], info.channels))
+            channels = used_channels(data)
+            icons = icon_jobs(ctx.model, info.name, channels, ctx.quality)
+            jobs.append(Job(
+                "generator.figures.activation_grid:render_grid", VERSION,
+                params={"model": ctx.model, "layer": info.name, "quality": ctx.quality,
+                        "size": spec.get("size") or CELL_SIZE[ctx.quality],
+                        "steps": spec.get("steps") or CELL_STEPS[ctx.quality],
+                        "cossim_pow": GRID_COSSIM, "seed": 0},
+                inputs={"image": sha256_file(path), "weights": weights_key(model)},
+                files={"image": str(path)},
+                label=f"{label}: grid {info.name} ({info.height}x{info.width} cells)",
+            ))
+            jobs.extend(icons)
+            layers.append({"layer": info.name, "data": data, "channels": channels, "icon_jobs": len(icons)})
+        spec["_grid"] = {"layers": layers, "path": path}
+        return jobs
+
+    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
+        plan = spec["_grid"]
+        stem = spec.get("id") or f"figure-{ctx.number}"
+        photo_bytes, ext = photo(model_for(ctx.model), plan["path"])
+        payload = {"photo": ctx.emit.data(f"{stem}-photo", ext, photo_bytes), "layers": []}
+        fallback = None
+        at = 0
+        for n, layer in enumerate(plan["layers"]):
+            grid, icon_results = results[at], results[at + 1:at + 1 + layer["icon_jobs"]]
+            at += 1 + layer["icon_jobs"]
+            meta = json.loads(grid["index.json"])
+            slug = layer["layer"].replace(".", "-")
+            cells = ctx.emit.data(f"{stem}-{slug}-cells", meta["cells"]["format"], grid["cells"])
+            sprite, icons = icon_sprite(icon_results, layer["channels"])
+            icon_src = ctx.emit.data(f"{stem}-{slug}-icons", icons["format"], sprite)
+            if fallback is None:
+                fallback = (ctx.emit.data(f"{stem}-{slug}-grid", meta["composite"]["format"],
+                                          grid["composite"]), meta["composite"])
+            payload["layers"].append({
+                **layer["data"], "layer": layer["layer"],
+                "cells": {**meta["cells"], "src": cells},
+                "icons": {**icons, "src": icon_src},
+            })
+        src = ctx.emit.data(stem, "js", data_script(stem, payload))
+        ctx.emit.script("js/semantic-dictionary.js")
+        ctx.emit.script("js/activation-grid.js")
+        alt = html.escape(spec.get("alt") or "", quote=True)
+        url, index = fallback
+        inner = (f'<vellum-activation-grid data-src="{html.escape(src)}" data-key="{html.escape(stem)}" '
+                 f'role="group" aria-label="{alt}">\n'
+                 f'<img class="ag-fallback" src="{html.escape(url)}" alt="{alt}" '
+                 f'width="{index["width"]}" height="{index["height"]}" loading="lazy" decoding="async">\n'
+                 f"</vellum-activation-grid>")
+        return figure_html(spec, ctx, inner, extra_class="figure-activation-grid")
+
+
+def _layer_names(spec: dict) -> list[str]:
+    if spec.get("layer") and spec.get("layers"):
+        raise SpecError("give either `layer` or `layers`, not both",
+                        "move the layer into the `layers:` list", field="layers")
+    if not spec.get("layer") and not spec.get("layers"):
+        raise SpecError("no layer given", "add `layer: blocks.10` (or `layers: [...]`)", field="layer")
+    names = spec.get("layers") or [spec["layer"]]
+    if len(set(names)) != len(names):
+        raise SpecError("`layers` lists a layer twice", "list each layer once", field="layers")
+    return names
+
+
+def render_grid(params: dict) -> dict[str, bytes]:
+    """Job: one direction visualization per position of the layer.
+
+    Artifacts: `cells` (a sprite whose tiles are laid out as the layer's grid: tile i is
+    position (i % cols, i // cols)), `composite` (the same grid with each cell faded by its
+    activation magnitude, over white: the static fallback) and `index.json` with both
+    sprites' indexes."""
+    from .. import interpret as vi
+
+    model = model_for(params["model"])
+    layer = params["layer"]
+    image = vi.load_image(params["files"]["image"], model.input_size)      # (3, S, S)
+    activation = vi.activations(model, image, [layer])[layer].float().cpu()  # (C, H, W)
+    channels, rows, cols = activation.shape
+    vectors = activation.permute(1, 2, 0).reshape(rows * cols, channels)    # (H*W, C)
+    objectives = [vi.direction(layer, v, cossim_pow=params["cossim_pow"]) for v in vectors]
+    cells = vi.feature_vis(model, objectives, size=params["size"], steps=params["steps"],
+                           seed=params["seed"], quality=vi.QUALITY[params["quality"]])  # (H*W, s, s, 3)
+    magnitude = vectors.norm(dim=1).numpy()                                  # (H*W,)
+    opacity = magnitude / magnitude.max() if magnitude.max() > 0 else magnitude
+    faded = 255 - (255 - cells.astype(np.float32)) * opacity[:, None, None, None]  # over white
+    cells_data, cells_index = pack_sprite(cells, columns=cols)
+    comp_data, comp_index = pack_sprite(np.round(faded).astype(np.uint8), columns=cols)
+    index = {"cells": cells_index, "composite": comp_index, "rows": rows, "cols": cols}
+    return {"cells": cells_data, "composite": comp_data,
+            "index.json": json.dumps(index, sort_keys=True).encode()}

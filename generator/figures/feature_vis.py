@@ -1,0 +1,271 @@
+"""`{feature-vis}`: units of a layer as optimized images, in a gallery with unit labels.
+
+```{feature-vis}
+id: fig-units
+layer: blocks.10
+units: 0-15            # a list, `0-15`, {from: 0, to: 15}, `all`, or {top: 8} (needs `image`)
+objective: channel     # channel (default) | neuron | direction | an expression
+diversity: 3           # optional: 3 more images per unit, made to differ, shown on hover
+```
+
+Channel galleries reuse the shared channel icons (`generator.figures.icons`), so a gallery
+and a semantic dictionary of the same layer render each channel once (a `size`/`steps`
+override shares only with figures that override alike). Other objectives get a job of their
+own. Size and steps default to the quality profile's icon size and steps.
+An expression (`channel(5) - channel(9)`) is one image and takes no `units`.
+
+The gallery is plain HTML (tiles cut from one sprite by CSS), so it shows without script and
+in print; `assets/js/feature-vis-gallery.js` adds the hover/focus card with the unit, its
+objective and its diversity images.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+import numpy as np
+
+from .. import schema as s
+from ..errors import SpecError
+from ..pipeline.data_script import script_safe_json
+from ..pipeline.jobs import Job, sha256_file
+from ..pipeline.sprites import pack_sprite, unpack_sprite
+from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .icons import icon_jobs, icon_lookup, icon_settings, layer_info, model_for, weights_key
+from .inputs import resolve_image_source
+
+VERSION = 1
+UNIT_OBJECTIVES = ("channel", "neuron", "direction")
+DIVERSITY_WEIGHT = 10.0   # weight of Lucid's diversity term among a unit's extra images
+DIRECTION_COSSIM = 1.0    # cossim_pow of the `direction` objective
+_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+_UNITS_FIX = "write a list [3, 7], a range 0-15, {from: 0, to: 15}, all, or {top: 8}"
+
+
+def units_value(value: Any) -> dict:
+    """Validator of `units:`: {"list": [...]}, {"all": True} or {"top": k}."""
+    if isinstance(value, bool):
+        raise SpecError(f"expected units, got {value!r}", _UNITS_FIX)
+    if isinstance(value, int):
+        value = [value]
+    if isinstance(value, str):
+        if value.strip() == "all":
+            return {"all": True}
+        match = _RANGE.match(value)
+        if not match:
+            raise SpecError(f"expected units, got '{value}'", _UNITS_FIX)
+        value = {"from": int(match[1]), "to": int(match[2])}
+    if isinstance(value, dict):
+        if set(value) == {"top"}:
+            return {"top": s.integer(1, 512)(value["top"])}
+        if set(value) == {"from", "to"}:
+            low, high = s.integer(0)(value["from"]), s.integer(0)(value["to"])
+            if high < low:
+                raise SpecError(f"the range {low}-{high} is empty", f"write it as {high}-{low}")
+            return {"list": list(range(low, high + 1))}
+        raise SpecError("expected {from: a, to: b} or {top: k}", _UNITS_FIX)
+    if isinstance(value, list):
+        units = s.list_of(s.integer(0))(value)
+        if not units:
+            raise SpecError("units is an empty list", _UNITS_FIX)
+        if len(set(units)) != len(units):
+            raise SpecError("units lists a unit twice", "list each unit once")
+        return {"list": units}
+    raise SpecError("expected units", _UNITS_FIX)
+
+
+def top_channels(model, image_path, layer: str, k: int) -> list[int]:
+    """The k channels of `layer` with the highest mean activation on the image, highest first."""
+    from .. import interpret as vi
+
+    image = vi.load_image(image_path, model.input_size)                 # (3, S, S)
+    mean = vi.activations(model, image, [layer])[layer].mean((1, 2))    # (C,)
+    return [int(c) for c in mean.topk(min(k, mean.numel())).indices]
+
+
+def unit_objective(kind: str, layer: str, unit: int, channels: int):
+    """The engine objective of one unit of a `units` gallery."""
+    from .. import interpret as vi
+
+    if kind == "neuron":
+        return vi.neuron(layer, unit)
+    if kind == "direction":
+        vector = np.zeros(channels, dtype=np.float32)
+        vector[unit] = 1.0
+        return vi.direction(layer, vector, cossim_pow=DIRECTION_COSSIM)
+    return vi.channel(layer, unit)
+
+
+@KINDS.register
+class FeatureVisFigure:
+    name = "feature-vis"
+    version = VERSION
+    options = {
+        **MODEL_OPTIONS,
+        "layer": s.Option(s.text, required=True, doc="the layer (module path), e.g. blocks.10"),
+        "units": s.Option(s.optional(units_value), doc="which units: list, range, all, or {top: k}"),
+        "objective": s.Option(s.text, default="channel",
+                              doc="channel, neuron, direction, or an expression like channel(5) - channel(9)"),
+        "diversity": s.Option(s.optional(s.integer(2, 8)), doc="extra images per unit, made to differ"),
+        "image": s.Option(s.optional(s.text), doc="sample:NAME or a path; needed by units: {top: k}"),
+        "columns": s.Option(s.optional(s.integer(1, 32)), doc="tiles per row (default: fit the width)"),
+    }
+
+    def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+        model = model_for(ctx.model)
+        info = layer_info(model, spec["layer"])
+        objective = spec["objective"]
+        label = spec.get("id") or f"figure {ctx.number}"
+        if objective in UNIT_OBJECTIVES:
+            units = self._units(spec, ctx, model, info)
+            descriptions = [str(unit_objective(objective, info.name, u, info.channels)) for u in units]
+        else:
+            if spec.get("units") is not None:
+                raise SpecError("an objective expression names its own units",
+                                "remove `units:`, or use objective: channel", field="units")
+            descriptions = [str(_parse(objective, info.name, model))]
+            units = []
+        shared = objective == "channel"
+        base = {"model": ctx.model, "layer": info.name, "objective": objective, "units": units,
+                **self._settings(spec, ctx.quality)}
+        inputs = {"weights": weights_key(model)}
+        if shared:
+            jobs = icon_jobs(ctx.model, info.name, units, ctx.quality, size=spec.get("size"),
+                             steps=spec.get("steps"))
+        else:
+            jobs = [Job("generator.figures.feature_vis:render_units", VERSION, params=base, inputs=inputs,
+                        label=f"{label}: {objective} {info.name}")]
+        spec["_gallery"] = {"units": units, "objectives": descriptions, "shared": shared,
+                            "main_jobs": len(jobs)}
+        if spec.get("diversity"):
+            jobs.append(Job("generator.figures.feature_vis:render_diverse", VERSION,
+                            params={**base, "n": spec["diversity"], "weight": DIVERSITY_WEIGHT},
+                            inputs=inputs, label=f"{label}: diversity {info.name}"))
+        return jobs
+
+    def _units(self, spec: dict, ctx: FigureContext, model, info) -> list[int]:
+        units = spec.get("units") or {"all": True}
+        if "top" in units:
+            if not spec.get("image"):
+                raise SpecError("units: {top: k} ranks channels on an image", "add `image:`", field="units")
+            path = resolve_image_source(spec["image"], ctx, "image")
+            return top_channels(model, path, info.name, units["top"])
+        if "all" in units:
+            return list(range(info.channels))
+        bad = [u for u in units["list"] if u >= info.channels]
+        if bad:
+            raise SpecError(f"unit {bad[0]} is out of range for layer '{info.name}', which has "
+                            f"{info.channels} channels", f"use 0 to {info.channels - 1}", field="units")
+        return list(units["list"])
+
+    @staticmethod
+    def _settings(spec: dict, quality: str) -> dict:
+        return icon_settings(quality, spec.get("size"), spec.get("steps"))
+
+    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
+        gallery = spec["_gallery"]
+        main = results[:gallery["main_jobs"]]
+        if gallery["shared"]:
+            images = icon_lookup(main, gallery["units"])
+        else:
+            images = _images(main[0])
+        stem = spec.get("id") or f"figure-{ctx.number}"
+        data, index = pack_sprite(images)
+        sprite = ctx.emit.data(f"{stem}-units", index["format"], data)
+        payload: dict = {"layer": spec["layer"], "units": gallery["units"],
+                         "objectives": gallery["objectives"], "tile": index["tile"][0]}
+        if spec.get("diversity"):
+            extra = _images(results[-1])
+            d_data, d_index = pack_sprite(extra, columns=spec["diversity"])
+            payload["diversity"] = {"src": ctx.emit.data(f"{stem}-diversity", d_index["format"], d_data),
+                                    "per": spec["diversity"], "index": d_index}
+        ctx.emit.script("js/feature-vis-gallery.js")
+        return figure_html(spec, ctx, gallery_html(spec, sprite, index, payload),
+                           extra_class="figure-feature-vis")
+
+
+_LI_STYLE = "display:flex;flex-direction:column;align-items:center;font:0.75rem system-ui,sans-serif;color:#555"
+_CROP_STYLE = "display:block;overflow:hidden;"
+
+
+def gallery_html(spec: dict, sprite: str, index: dict, payload: dict) -> str:
+    """The gallery as plain HTML: one labelled tile per image, cut from the sprite."""
+    tile = index["tile"][0]
+    alt = html.escape(spec.get("alt") or "", quote=True)
+    columns = spec.get("columns")
+    layout = f"display:grid;grid-template-columns:repeat({columns},{tile}px);" if columns else \
+        "display:flex;flex-wrap:wrap;"
+    style = f' style="list-style:none;margin:0;padding:0;gap:8px 6px;{layout}"'
+    tiles = []
+    labels = payload["units"] or [None]
+    for i, unit in enumerate(labels):
+        x, y = (i % index["columns"]) * tile, (i // index["columns"]) * tile
+        name = f"{payload['layer']}:{unit}" if unit is not None else payload["objectives"][0]
+        tiles.append(
+            f'<li class="fv-unit" tabindex="0" data-i="{i}" aria-label="{html.escape(name, quote=True)}" '
+            f'style="{_LI_STYLE}"><span class="fv-crop" style="{_CROP_STYLE}width:{tile}px;height:{tile}px">'
+            f'<img src="{html.escape(sprite)}" alt="" width="{index["width"]}" height="{index["height"]}" '
+            f'style="max-width:none;margin:-{y}px 0 0 -{x}px" loading="lazy" decoding="async"></span>'
+            f'<span class="fv-label">{html.escape(str(unit) if unit is not None else "objective")}</span></li>')
+    data = script_safe_json(payload)
+    return (f'<vellum-feature-vis role="group" aria-label="{alt}">\n'
+            f'<ul class="fv-gallery"{style}>\n' + "\n".join(tiles) + "\n</ul>\n"
+            f'<script type="application/json" class="fv-data">{data}</script>\n'
+            f"</vellum-feature-vis>")
+
+
+def _parse(expression: str, layer: str, model):
+    """The objective of an expression; its layers must exist in the model."""
+    from .. import interpret as vi
+
+    objective = vi.parse_objective(expression, layer=layer)
+    for name in objective.layers:
+        if name:
+            layer_info(model, name, field="objective")
+    return objective
+
+
+def _objectives(params: dict) -> list:
+    model = model_for(params["model"])
+    if params["objective"] in UNIT_OBJECTIVES:
+        channels = layer_info(model, params["layer"]).channels
+        return [unit_objective(params["objective"], params["layer"], u, channels) for u in params["units"]]
+    return [_parse(params["objective"], params["layer"], model)]
+
+
+def _encode(images: np.ndarray) -> dict[str, bytes]:
+    data, index = pack_sprite(images, webp_quality=None)   # lossless: re-packed at render
+    return {"images": data, "index.json": json.dumps(index, sort_keys=True).encode()}
+
+
+def _images(result: dict[str, bytes]) -> np.ndarray:
+    return unpack_sprite(result["images"], json.loads(result["index.json"]))[..., :3]
+
+
+def render_units(params: dict) -> dict[str, bytes]:
+    """Job: one image per unit (or one for an expression), uint8 tiles in a lossless sprite."""
+    from .. import interpret as vi
+
+    model = model_for(params["model"])
+    images = vi.feature_vis(model, _objectives(params), size=params["size"], steps=params["steps"],
+                            seed=params["seed"], quality=vi.QUALITY[params["quality"]])  # (N, S, S, 3)
+    return _encode(images)
+
+
+def render_diverse(params: dict) -> dict[str, bytes]:
+    """Job: `n` images per unit, optimized together with a diversity penalty among them.
+    Tiles are grouped by unit: unit i's images are tiles i*n .. i*n+n-1."""
+    from .. import interpret as vi
+
+    model = model_for(params["model"])
+    n = params["n"]
+    objectives = [o for o in _objectives(params) for _ in range(n)]
+    quality = vi.QUALITY[params["quality"]]
+    batch = max(n, quality.batch_size // n * n)   # keep a unit's images in one batch
+    images = vi.feature_vis(model, objectives, size=params["size"], steps=params["steps"],
+                            seed=params["seed"] + 1, quality=quality, diversity=params["weight"],
+                            batch_size=batch)  # (N*n, S, S, 3)
+    return _encode(images)
