@@ -65,6 +65,19 @@ def test_efficientnet_activations_resize_and_batch(effnet):
     assert torch.allclose(both["blocks.10"][1], one["blocks.10"], atol=1e-5)
 
 
+@pytest.mark.slow
+def test_efficientnet_checkpoint_mapping_is_checked_key_by_key():
+    from generator.interpret.efficientnet import (
+        EfficientNetLite, efficientnet_lite0_weights_path, load_lukemelas_state)
+
+    state = torch.load(efficientnet_lite0_weights_path(), weights_only=True)
+    state.pop("_blocks.3._bn1.running_var")
+    state["_blocks.3._se_reduce.weight"] = torch.zeros(1)
+    with pytest.raises(WeightsMismatch, match=r"missing keys: _blocks\.3\._bn1\.running_var; "
+                                              r"unexpected keys: _blocks\.3\._se_reduce\.weight"):
+        load_lukemelas_state(EfficientNetLite(), state)
+
+
 # --- the tiny model -------------------------------------------------------------------------
 
 
