@@ -1,0 +1,107 @@
+"""The command line: new, check, build --article, serve."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from projects import article, make_project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args, cwd):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_new_article_builds_at_once(tmp_path, monkeypatch, capsys):
+    root = make_project(tmp_path)
+    monkeypatch.chdir(root)
+    assert main(["new", "my-first-article"]) == 0
+    index = root / "articles" / "my-first-article" / "index.md"
+    text = index.read_text()
+    assert "title: My first article" in text and "status: draft" in text
+    assert main(["build", "--quiet"]) == 0
+    page = (root / "build" / "my-first-article" / "index.html").read_text()
+    assert 'class="citation"' in page and 'id="fig-first"' in page and "<math" in page
+
+
+def test_new_refuses_bad_names_and_existing_articles(tmp_path, monkeypatch, capsys):
+    root = make_project(tmp_path, {"taken": {}})
+    monkeypatch.chdir(root)
+    assert main(["new", "Bad Name"]) == 1
+    assert "'Bad Name' is not a valid article name" in capsys.readouterr().err
+    assert main(["new", "taken"]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_check_validates_without_writing(tmp_path, monkeypatch, capsys):
+    root = make_project(tmp_path, {"a": {"index.md": article("\nSee [@olah2017feature].\n")}})
+    monkeypatch.chdir(root)
+    assert main(["check"]) == 0
+    assert not (root / "build").exists()
+    (root / "articles" / "a" / "index.md").write_text(article("\nSee @sec-nowhere.\n"))
+    assert main(["check"]) == 1
+    assert "articles/a/index.md:12:" in capsys.readouterr().err
+    assert not (root / "build").exists()
+
+
+def test_build_one_article(tmp_path, monkeypatch):
+    root = make_project(tmp_path, {"a": {}, "b": {}})
+    monkeypatch.chdir(root)
+    assert main(["build", "--quiet", "--article", "b", "--out", "site"]) == 0
+    assert (root / "site" / "b" / "index.html").exists()
+    assert not (root / "site" / "a").exists()
+    assert main(["build", "--quiet", "--article", "c"]) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode()
+
+
+def test_serve_rebuilds_on_change_and_tells_pages_to_reload(tmp_path):
+    root = make_project(tmp_path, {"a": {"index.md": article("\nFirst version.\n")}})
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    server = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--quiet", "--port", str(port)],
+                              cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while True:
+            try:
+                page = _get(f"{base}/a/")
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    pytest.fail("serve did not start: " + (server.stderr.read() if server.poll() is not None else ""))
+                time.sleep(0.3)
+        assert "First version." in page and "__vellum_version" in page
+        version = _get(f"{base}/__vellum_version")
+        (root / "articles" / "a" / "index.md").write_text(article("\nSecond version.\n"))
+        deadline = time.time() + 60
+        while _get(f"{base}/__vellum_version") == version:
+            assert time.time() < deadline, "no rebuild after the change"
+            time.sleep(0.3)
+        assert "Second version." in _get(f"{base}/a/")
+        assert "__vellum_version" not in (root / "build" / "a" / "index.html").read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
