@@ -55,9 +55,9 @@ def body_html() -> Markup:
     equation = latex2mathml.converter.convert(r"h_{x,y} = \sum_c a_{x,y,c} \, v_c", display="block")
     inline = latex2mathml.converter.convert(r"a_{x,y}")
     code = highlight(CODE, PythonLexer(), HtmlFormatter())
-    return Markup(f"""<h2 id="sec-intro">Introduction</h2>
+    return Markup(f"""<h2 id="sec-intro"><span class="section-number">1</span> Introduction</h2>
 <p>The network separates the two animals early <span class="citation" data-cites="olah2018building olah2017feature"><a href="#ref-olah2018building">1</a>, <a href="#ref-olah2017feature">2</a></span>.
-As <a class="xref" href="#fig-grid">Figure 1</a> shows, ear detectors fire near the top.<sup id="fnref:ears"><a class="footnote-ref" href="#fn:ears">1</a></sup>
+As <a class="xref" href="#fig-grid">Figure 1</a> shows, ear detectors fire near the top.<sup id="fnref-ears"><a class="footnote-ref" href="#fn-ears">1</a></sup>
 The activation vector {inline} at each position is a point in a space of channels.</p>
 <aside class="margin-note"><p>Margin notes sit beside the paragraph before them on wide screens and inline on phones.</p></aside>
 {_paragraphs()}
@@ -65,11 +65,11 @@ The activation vector {inline} at each position is a point in a space of channel
 <img src="images/grid.png" alt="A grid of small synthetic images over a photo of a cat." width="960" height="360">
 <figcaption><span class="figure-number">Figure 1:</span> Each cell shows what the network sees at that position.</figcaption>
 </figure>
-<h2 id="sec-method">Method</h2>
+<h2 id="sec-method"><span class="section-number">2</span> Method</h2>
 <p>We project activations onto a direction, as in <a class="xref" href="#eq-dir">Equation 1</a>, and read the result
-back through feature visualization <span class="citation" data-cites="olah2017feature"><a href="#ref-olah2017feature">2</a></span>.</p>
+back through feature visualization<sup id="fnref:2"><a class="footnote-ref" href="#fn:2">2</a></sup> <span class="citation" data-cites="olah2017feature"><a href="#ref-olah2017feature">2</a></span>.</p>
 <div class="equation" id="eq-dir">{equation}<span class="equation-number">(1)</span></div>
-<h3 id="sec-code">Reproducing a figure</h3>
+<h3 id="sec-code"><span class="section-number">2.1</span> Reproducing a figure</h3>
 <p>The engine works on its own in a notebook; see <a class="xref" href="#sec-intro">Section 1</a>.</p>
 {code}
 <table><thead><tr><th>Layer</th><th>Channels</th><th>Size</th></tr></thead>
@@ -78,14 +78,10 @@ back through feature visualization <span class="citation" data-cites="olah2017fe
 """)
 
 
-FOOTNOTES = Markup("""<div class="footnote">
-<hr>
-<ol>
-<li id="fn:ears">
-<p>The footnote appears on hover and in the appendix.&#160;<a class="footnote-backref" href="#fnref:ears" title="Jump back to footnote 1 in the text">&#8617;</a></p>
-</li>
-</ol>
-</div>""")
+FOOTNOTES = Markup("""<ol class="footnotes">
+<li id="fn-ears"><p>The footnote appears on hover and in the appendix.&#160;<a class="footnote-backref" href="#fnref-ears" title="Back to the text">&#8617;</a></p></li>
+<li id="fn:2"><p>Python-Markdown's own footnote ids contain a colon.&#160;<a class="footnote-backref" href="#fnref:2" title="Jump back to footnote 2 in the text">&#8617;</a></p></li>
+</ol>""")
 
 
 def article_context() -> dict:

@@ -171,7 +171,7 @@ CARD = "#vellum-hover-card"
 
 def card_text(page) -> str:
     page.wait_for_selector(f"{CARD}:not([hidden])", timeout=3000)
-    return page.inner_text(CARD)
+    return page.text_content(CARD)
 
 
 @pytest.mark.browser
@@ -186,7 +186,8 @@ def test_article_opens_from_disk_without_errors_or_network(site, browser_page):
 @pytest.mark.browser
 @pytest.mark.parametrize("trigger, expected, unexpected", [
     ("span.citation[data-cites^='olah2018building']", ["Building Blocks of Interpretability", "Feature Visualization"], []),
-    ("a.footnote-ref", ["The footnote appears on hover and in the appendix."], ["↩"]),
+    ("a.footnote-ref[href='#fn-ears']", ["The footnote appears on hover and in the appendix."], ["↩"]),
+    ("a.footnote-ref[href='#fn:2']", ["Footnote 2", "own footnote ids contain a colon"], ["↩"]),
     ("a.xref[href='#fig-grid']", ["Figure 1:", "Each cell shows what the network sees"], []),
     ("a.xref[href='#eq-dir']", ["(1)"], []),
     ("a.xref[href='#sec-intro']", ["Introduction", "The network separates the two animals"], []),
@@ -240,7 +241,7 @@ def test_card_stays_inside_the_viewport(site, browser_page, width):
     page = browser_page.page
     page.set_viewport_size({"width": width, "height": 700})
     browser_page.open(site / SLUG / "index.html")
-    for trigger in ("span.citation[data-cites^='olah2018building']", "a.xref[href='#fig-grid']", "a.footnote-ref"):
+    for trigger in ("span.citation[data-cites^='olah2018building']", "a.xref[href='#fig-grid']", "a.footnote-ref[href='#fn-ears']"):
         page.locator(trigger).scroll_into_view_if_needed()
         page.hover(trigger)
         card_text(page)
