@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,7 +90,15 @@ class SiteWriter:
         self.tree.add("index.html", self._render("index.html", common, articles=index))
         self.tree.add("feed.xml", self._render("feed.xml", common, articles=public))
         self.tree.add("sitemap.xml", self._render("sitemap.xml", common, articles=public))
-        self.tree.add("404.html", self._render("404.html", self._common(0, "404.html")))
+        self.tree.add("404.html", self._render("404.html", self._not_found_context()))
+
+    def _not_found_context(self) -> dict:
+        """Hosts serve 404.html at any depth, so its links start from the site's base path."""
+        base = urlsplit(self.site["base_url"]).path or "/"
+        common = self._common(0, "404.html")
+        common["root"] = base
+        common["asset"] = lambda name: base + self.asset_url(name, 0)
+        return common
 
     def _render(self, template: str, common: dict, **extra) -> bytes:
         return self.env.get_template(template).render(**common, **extra).encode("utf-8")
@@ -133,7 +142,7 @@ def article_context(page, writer: SiteWriter) -> dict:
     if meta["thumbnail"]:
         path = page.article.directory / meta["thumbnail"]
         if path.is_file():
-            thumbnail = writer.emitter(page).data(path.stem, path.suffix.lstrip("."), path.read_bytes())
+            thumbnail = f"{slug}/" + writer.emitter(page).data(path.stem, path.suffix.lstrip("."), path.read_bytes())
     return {
         "slug": slug,
         "title": meta["title"],

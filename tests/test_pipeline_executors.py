@@ -1,10 +1,12 @@
 """run_jobs: dedup by key, freeze before cache before compute, failures, progress, Dask."""
 
 import io
+import json
 
 import pytest
 
 from generator.pipeline import Cache, FreezeStore, InProcessExecutor, Job, JobFailed, NullProgress, run_jobs
+from generator.pipeline.executors import RUN_RECORD
 from generator.pipeline.progress import TqdmProgress
 
 CALLS = []
@@ -52,8 +54,10 @@ def test_results_by_key_and_each_key_runs_once(tmp_path):
     a, also_a, b = job(1, "fig-1: icon 1"), job(1, "fig-2: icon 1"), job(2)
     results = run_jobs([a, also_a, b], Cache(tmp_path))
     assert len(CALLS) == 2
+    records = {key: json.loads(artifacts.pop(RUN_RECORD)) for key, artifacts in results.items()}
     assert results == {a.key: {"out.txt": b"2", "raw.bin": b"\x01" * 3},
                        b.key: {"out.txt": b"4", "raw.bin": b"\x02" * 3}}
+    assert all(r["device"].startswith("cpu") and r["seconds"] >= 0 for r in records.values())
 
 
 def test_a_second_run_comes_from_the_cache(tmp_path):

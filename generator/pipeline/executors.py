@@ -56,10 +56,41 @@ def resolve(fn: str) -> Callable[[dict], Mapping[str, bytes]]:
     return target
 
 
+RUN_RECORD = "run-record.json"
+
+
 def execute(job: Job) -> Artifacts:
-    """Run one job here and check its result. Module-level and picklable, for any worker."""
+    """Run one job here and check its result. Module-level and picklable, for any worker.
+
+    The artifacts gain `run-record.json`: how long the job took, on which device, with which
+    library versions. It travels with the result into the cache and the freeze, so a figure's
+    provenance says where its numbers came from even when this build computed nothing."""
+    start = time.perf_counter()
     result = resolve(job.fn)(job.call_params())
-    return check_artifacts(result, f"{job.fn} (version {job.version})")
+    artifacts = check_artifacts(result, f"{job.fn} (version {job.version})")
+    if RUN_RECORD in artifacts:
+        raise ValueError(f"{job.fn} returned an artifact named {RUN_RECORD}, a name the pipeline keeps")
+    artifacts[RUN_RECORD] = run_record(time.perf_counter() - start)
+    return artifacts
+
+
+def run_record(seconds: float) -> bytes:
+    """Seconds, device and library versions of a job that just ran here."""
+    import json
+    import platform
+    import sys
+
+    versions = {"python": platform.python_version()}
+    device = f"cpu ({platform.machine()})"
+    for name in ("torch", "numpy", "sklearn", "bokeh"):
+        module = sys.modules.get(name)
+        if module is not None:
+            versions[name] = getattr(module, "__version__", "?")
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        device = f"cuda ({torch.cuda.get_device_name(0)})"
+    record = {"seconds": round(seconds, 3), "device": device, "versions": versions}
+    return json.dumps(record, sort_keys=True, indent=1).encode("utf-8")
 
 
 def execute_timed(job: Job) -> tuple[Artifacts, float]:
