@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import logging
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +27,6 @@ from .hooks import get_layer, run_to_layers
 from .images import MIN_SIDE, ImageSource, check_size, fit_image, load_image
 from .imagenet import imagenet_labels
 from .weights import load_checked, read_state_dict, resolve_weights, sha256_file
-
-log = logging.getLogger(__name__)
 
 DEFAULT_INPUT_SIZE = 224
 
