@@ -52,6 +52,9 @@ class BuildReport:
     warnings: list[Problem]
     jobs: int
     seconds: float
+    articles: list[ArticlePage] = field(default_factory=list)
+    results: dict = field(default_factory=dict)
+    computed: int = 0
 
 
 def build(options: BuildOptions) -> BuildReport:
@@ -66,19 +69,20 @@ def build(options: BuildOptions) -> BuildReport:
 
     jobs = plan_figures(pages, options, problems)
     problems.raise_if_any()
-    results = precompute(jobs, pages, options)
+    results, computed = precompute(jobs, pages, options)
 
     writer = SiteWriter(options.root, site, today=_build_date(pages))
     for page in pages:
         render_figures(page, results, writer, problems)
     problems.raise_if_any()
     for page in pages:
-        writer.article(page)
+        writer.article(page, results)
     writer.journal(pages)
     if options.write:
         writer.tree.publish(options.output)
     return BuildReport(pages=[p.article.slug for p in pages], warnings=problems.warnings,
-                       jobs=len(jobs), seconds=time.perf_counter() - started)
+                       jobs=len({j.key for j in jobs}), seconds=time.perf_counter() - started,
+                       articles=pages, results=results, computed=computed)
 
 
 def discover(options: BuildOptions, problems: Problems) -> list[Article]:
@@ -103,13 +107,15 @@ def discover(options: BuildOptions, problems: Problems) -> list[Article]:
     return articles
 
 
-def precompute(jobs, pages: list[ArticlePage], options: BuildOptions) -> dict:
-    """Run every job not in a freeze or the cache; figures share identical jobs."""
+def precompute(jobs, pages: list[ArticlePage], options: BuildOptions) -> tuple[dict, int]:
+    """Run every job not in a freeze or the cache; figures share identical jobs. Returns the
+    results by key and how many jobs were computed (not found in a freeze or the cache)."""
     if not jobs:
-        return {}
+        return {}, 0
     cache = Cache(options.root / ".cache")
     executor = DaskExecutor(options.scheduler) if options.scheduler else InProcessExecutor()
-    progress = TqdmProgress() if options.progress else NullProgress()
+    counter = _Counting(TqdmProgress() if options.progress else NullProgress())
+    progress = counter
     results: dict = {}
     try:
         for page in pages:
@@ -124,7 +130,25 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions) -> dict:
     finally:
         if isinstance(executor, DaskExecutor):
             executor.close()
-    return results
+    return results, counter.computed
+
+
+class _Counting:
+    """Passes progress on, counting the jobs that were computed rather than found."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.computed = 0
+
+    def start(self, total: int) -> None:
+        self.inner.start(total)
+
+    def advance(self, job, cached: bool, seconds: float) -> None:
+        self.computed += not cached
+        self.inner.advance(job, cached, seconds)
+
+    def finish(self) -> None:
+        self.inner.finish()
 
 
 def _job_problem(failed: JobFailed, pages: list[ArticlePage]) -> Problem:

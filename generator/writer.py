@@ -13,6 +13,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .article import LICENSES
+from .provenance import article_provenance
 from .pipeline.output import OutputTree
 from .templates import environment
 
@@ -74,8 +75,9 @@ class SiteWriter:
             "build_date": self.today,
         }
 
-    def article(self, page) -> None:
-        """Render one article page to `<slug>/index.html`."""
+    def article(self, page, results: dict) -> None:
+        """Render one article page to `<slug>/index.html`, with its `provenance.json`."""
+        self.tree.add(f"{page.article.slug}/provenance.json", article_provenance(page, results))
         context = article_context(page, self)
         html = self.env.get_template("article.html").render(article=context, **self._common(1, f"{page.article.slug}/"))
         self.tree.add(f"{page.article.slug}/index.html", html.encode("utf-8"))
