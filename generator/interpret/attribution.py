@@ -14,8 +14,10 @@ A target is a class index (its logit) or a pair `(a, b)` meaning logit a - logit
 How gradients are taken: a forward hook replaces the layer's output by a leaf tensor that
 requires grad, so the backward pass stops at the layer and nothing before it is touched.
 `torch.autograd.grad` never writes `.grad` of parameters, and their `requires_grad` flags are
-left as they were. Many backward passes from one forward (one per position or per class) are
-batched with `is_grads_batched` (vmap over the backward).
+left as they were. Many gradients at once (one per position, class or path step) come from
+one batch: the layer's output is replicated into a batch of leaves, so the layers before it
+run once and the rest runs as ordinary batched convolutions (on CPU this is faster than
+vmap over the backward with `is_grads_batched`, or a loop of backward passes).
 """
 
 from __future__ import annotations
@@ -153,46 +155,65 @@ def forward_from_layer(
     return seen[0], seen[1], out
 
 
-def batched_vjp(
-    out: torch.Tensor, leaf: torch.Tensor, count: int, rows: Callable[[int, int], torch.Tensor]
-) -> Iterator[torch.Tensor]:
-    """Gradients of `count` weighted sums of `out` with respect to `leaf`, CHUNK at a time.
+def layer_gradients(
+    model: nn.Module,
+    x: torch.Tensor,
+    layer: str,
+    upto: str,
+    count: int,
+    rows: Callable[[int, int, torch.Tensor], torch.Tensor],
+    scales: torch.Tensor | None = None,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Gradients with respect to `layer` of `count` weighted sums of `out` (the logits, or the
+    activation of layer `upto`), CHUNK at a time; yields (activation (1, C, H, W), gradients
+    (b, C, H, W)) for each chunk of b sums, so callers can reduce before the next chunk.
 
-    `rows(start, stop)` gives the weights of sums start..stop-1 as (stop - start, *out.shape);
-    yields the gradients (stop - start, *leaf.shape) of each chunk in order, so callers can
-    reduce them before the next chunk is computed.
+    `rows(start, stop, out)` gives the weights of sums start..stop-1, (stop - start,
+    *out.shape[1:]). With `scales` (count,), sum i is taken with the layer's output scaled by
+    scales[i] (the points of a path integral).
+
+    Each chunk is one batched forward and backward: the layer's output becomes a leaf
+    replicated b times, so the layers before it run once. A model where that batch cannot
+    meet tensors from before the layer (e.g. a concatenation with a branch that skips it)
+    runs b copies of the input instead.
     """
     for start in range(0, count, CHUNK):
-        chunk = rows(start, min(start + CHUNK, count))
+        stop = min(start + CHUNK, count)
+        scale = None if scales is None else scales[start:stop].to(x.device)
+
+        def replicate(activation: torch.Tensor) -> torch.Tensor:  # (1 or b, C, H, W) -> (b, C, H, W)
+            if scale is None:
+                return activation.expand(stop - start, *activation.shape[1:]).clone()
+            return scale.view(-1, *[1] * (activation.dim() - 1)) * activation
+
         try:
-            (grads,) = torch.autograd.grad(
-                out, leaf, chunk, retain_graph=True, is_grads_batched=True, allow_unused=True
-            )
-        except RuntimeError as error:  # an op without a batching rule: one backward per row
-            log.debug("batched backward failed (%s); falling back to a loop", error)
-            grads = torch.stack([_vjp(out, leaf, g) for g in chunk])
+            activation, leaf, out = forward_from_layer(model, x, layer, upto, replicate)
+        except RuntimeError as error:
+            if stop - start == 1:
+                raise
+            log.debug("a batch after '%s' meets tensors from before it (%s); replicating the input", layer, error)
+            batch = x.expand(stop - start, *x.shape[1:])
+            activation, leaf, out = forward_from_layer(model, batch, layer, upto, replicate)
+        (grads,) = torch.autograd.grad(out, leaf, rows(start, stop, out).to(out.device), allow_unused=True)
         if grads is None:
-            raise InterpretError("the output does not depend on the layer")
-        yield grads.detach()
+            raise InterpretError(f"'{upto or 'the logits'}' does not depend on layer '{layer}'")
+        yield activation[:1], grads.detach()
 
 
-def _vjp(out: torch.Tensor, leaf: torch.Tensor, grad_output: torch.Tensor) -> torch.Tensor:
-    (grad,) = torch.autograd.grad(out, leaf, grad_output, retain_graph=True, allow_unused=True)
-    if grad is None:
-        raise InterpretError("the output does not depend on the layer")
-    return grad
+def target_rows(targets: Sequence[Target]) -> Callable[[int, int, torch.Tensor], torch.Tensor]:
+    """`rows` for `layer_gradients` that weight the logits by each target."""
+    return lambda start, stop, logits: torch.stack(
+        [target_weights(t, logits.shape[1]) for t in targets[start:stop]]
+    )  # (b, K)
 
 
 def layer_gradient(model: nn.Module, image: torch.Tensor, layer: str, targets: Sequence[Target]):
     """The layer's activation (C, H, W) and the gradient of each target's score with respect
-    to it (T, C, H, W), from one forward pass."""
+    to it (T, C, H, W)."""
     check_eval(model)
     x = model_input(model, image)
-    activation, leaf, logits = forward_from_layer(model, x, layer)
-    weights = torch.stack([target_weights(t, logits.shape[1]) for t in targets])  # (T, K)
-    grad_outputs = weights.to(logits.device).unsqueeze(1)                         # (T, 1, K)
-    grads = torch.cat(list(batched_vjp(logits, leaf, len(targets), lambda i, j: grad_outputs[i:j])))
-    return activation[0], grads[:, 0]                                            # (T, C, H, W)
+    chunks = list(layer_gradients(model, x, layer, "", len(targets), target_rows(list(targets))))
+    return chunks[0][0][0], torch.cat([grads for _, grads in chunks])          # (C, H, W), (T, C, H, W)
 
 
 # --- public functions -------------------------------------------------------------------------
@@ -228,17 +249,11 @@ def _integrated_gradients(model: nn.Module, image: torch.Tensor, layer: str, tar
         raise InterpretError(f"steps must be a positive integer, got {steps!r}")
     check_eval(model)
     x = model_input(model, image)
-    alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps  # (N,)
-    total = None
-    for start in range(0, steps, CHUNK):
-        alpha = alphas[start:start + CHUNK].to(x.device).view(-1, 1, 1, 1)  # (b, 1, 1, 1)
-        batch = x.expand(alpha.shape[0], -1, -1, -1)                      # (b, 3, H, W)
-        activation, leaf, logits = forward_from_layer(model, batch, layer, transform=lambda a: a * alpha)
-        weights = target_weights(target, logits.shape[1]).to(logits.device)  # (K,)
-        grad = _vjp(logits, leaf, weights.expand_as(logits))              # (b, C, H, W)
-        chunk_sum = grad.sum(0).detach()                                  # (C, H, W)
-        total = chunk_sum if total is None else total + chunk_sum
-    return activation[0] * total / steps                                  # (C, H, W)
+    alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps             # (N,)
+    total, activation = 0.0, None
+    for activation, grads in layer_gradients(model, x, layer, "", steps, target_rows([target] * steps), alphas):
+        total = total + grads.sum(0)                                             # (C, H, W)
+    return activation[0] * total / steps                                          # (C, H, W)
 
 
 def layer_attribution(model: nn.Module, image: torch.Tensor, layer: str, to_layer: str) -> torch.Tensor:
@@ -251,23 +266,23 @@ def layer_attribution(model: nn.Module, image: torch.Tensor, layer: str, to_laye
     """
     check_eval(model)
     x = model_input(model, image)
-    activation, leaf, later = forward_from_layer(model, x, layer, upto=to_layer)
+    with torch.no_grad():
+        later = run_to_layers(model, x, [to_layer])[to_layer]                     # (1, C2, H2, W2)
     if later.dim() != 4:
         raise InterpretError(f"layer '{to_layer}' has shape {list(later.shape)}, not (1, C, H, W) — pick a convolutional layer")
     _, c2, h2, w2 = later.shape
-    units = later.detach()[0] / later.detach()[0].norm(dim=0, keepdim=True)  # (C2, H2, W2)
-    units = torch.nan_to_num(units, nan=0.0)                                  # zero vectors: 0
+    units = torch.nan_to_num(later[0] / later[0].norm(dim=0, keepdim=True), nan=0.0)  # (C2, H2, W2), 0 where zero
 
-    def rows(start: int, stop: int) -> torch.Tensor:  # d|v_p| / dv = v_p / |v_p| at p only
-        grad_outputs = torch.zeros(stop - start, 1, c2, h2 * w2, device=later.device)  # (b, 1, C2, P)
+    def rows(start: int, stop: int, _out) -> torch.Tensor:  # d|v_p| / dv = v_p / |v_p| at p only
+        weights = torch.zeros(stop - start, c2, h2 * w2, device=later.device)  # (b, C2, P)
         positions = torch.arange(start, stop, device=later.device)
-        grad_outputs[torch.arange(stop - start), 0, :, positions] = units.flatten(1).T[start:stop]
-        return grad_outputs.view(stop - start, 1, c2, h2, w2)                # (b, 1, C2, H2, W2)
+        weights[torch.arange(stop - start), :, positions] = units.flatten(1).T[start:stop]
+        return weights.view(stop - start, c2, h2, w2)                             # (b, C2, H2, W2)
 
     maps = torch.cat([
-        (grads[:, 0] * activation).sum(1)                                    # (b, H1, W1)
-        for grads in batched_vjp(later, leaf, h2 * w2, rows)
-    ])                                                                        # (P, H1, W1)
+        (grads * activation).sum(1)                                               # (b, H1, W1)
+        for activation, grads in layer_gradients(model, x, layer, to_layer, h2 * w2, rows)
+    ])                                                                             # (P, H1, W1)
     return finite(maps.view(h2, w2, *maps.shape[1:]), "layer attribution")  # (H2, W2, H1, W1)
 
 

@@ -21,11 +21,10 @@ from torch import nn
 
 from .attribution import (
     Target,
-    batched_vjp,
     check_eval,
     finite,
-    forward_from_layer,
     layer_gradient,
+    layer_gradients,
     model_input,
 )
 from .errors import InterpretError
@@ -111,11 +110,11 @@ class NeuronGroups:
             raise InterpretError("both neuron groups must come from the same model and image")
         check_eval(self.model)
         x = model_input(self.model, self.image)
-        _, leaf, out = forward_from_layer(self.model, x, self.layer, upto=later.layer)
-        weights = later.maps.unsqueeze(1) * later.factors[:, :, None, None]   # (m, C2, H2, W2)
-        weights = weights.to(out.device).unsqueeze(1)                         # (m, 1, C2, H2, W2)
-        grads = torch.cat(list(batched_vjp(out, leaf, len(weights), lambda i, j: weights[i:j])))
-        return self._attribution(grads[:, 0])                                 # (n, m)
+        weights = later.maps.unsqueeze(1) * later.factors[:, :, None, None]  # (m, C2, H2, W2)
+        chunks = layer_gradients(
+            self.model, x, self.layer, later.layer, len(weights), lambda i, j, _out: weights[i:j]
+        )
+        return self._attribution(torch.cat([grads for _, grads in chunks]))  # (n, m)
 
     def _attribution(self, grads: torch.Tensor) -> torch.Tensor:
         """(n, T) from gradients (T, C, H, W) of T scores with respect to the layer."""
