@@ -29,6 +29,27 @@ from .models import (
 from .weights import cache_dir, sha256_file
 
 # --- feature visualization (objectives.py, param.py, transforms.py, render.py, quality.py) ---
+from .expression import ObjectiveSyntaxError, parse_objective
+from .objectives import (
+    L1,
+    L2,
+    Context,
+    Objective,
+    alignment,
+    blur_input_each_step,
+    channel,
+    class_logit,
+    deepdream,
+    direction,
+    direction_neuron,
+    diversity,
+    neuron,
+    total_variation,
+)
+from .param import ImageParam, ParamRecipe, fft_image, lowres_image, pixel_image
+from .quality import QUALITY, Quality
+from .render import feature_vis, objective_values
+from .transforms import compose, jitter, pad, random_rotate, random_scale, standard_transforms
 
 # --- attribution and factorization (attribution.py, factor.py) ---
 from .attribution import (

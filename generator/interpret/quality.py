@@ -1,0 +1,55 @@
+"""Quality profiles: every setting of a feature visualization render in one typed value.
+
+    feature_vis(model, objectives, quality=QUALITY["draft"])
+
+`tiny` is for tests (seconds on a tiny model), `draft` for a laptop CPU (the default),
+`final` for publication (a GPU is welcome). Profiles are frozen dataclasses of plain values,
+so they print and hash stably: a build can key its cache on `repr(profile)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .objectives import Objective, total_variation
+from .param import ParamRecipe
+from .transforms import Compose, standard_transforms
+
+
+@dataclass(frozen=True)
+class Quality:
+    """How to render feature visualizations.
+
+    size: image side in pixels (the model sees it at this size, without upsampling).
+    steps: optimizer steps. lr: Adam's learning rate.
+    param: the image parameterization. transforms: the random transforms of every step.
+    tv_weight: weight of the total-variation penalty per pixel (smoothness), 0 for none.
+    batch_size: images optimized together (16 is the sweet spot on a 2-core CPU).
+    icon_size: side of a channel icon in sprite sheets; group_icon_size for NMF groups.
+    """
+
+    name: str
+    size: int
+    steps: int
+    lr: float = 0.05
+    param: ParamRecipe = field(default_factory=ParamRecipe)
+    transforms: Compose = field(default_factory=standard_transforms)
+    tv_weight: float = 0.0
+    batch_size: int = 16
+    icon_size: int = 110
+    group_icon_size: int = 80
+
+    def extra(self) -> Objective | None:
+        """The smoothing objective added to every image, or None."""
+        if not self.tv_weight:
+            return None
+        per_pixel = self.tv_weight / (self.size * self.size)
+        return -per_pixel * total_variation()
+
+
+QUALITY: dict[str, Quality] = {
+    "tiny": Quality("tiny", size=32, steps=8, lr=0.05, icon_size=32, group_icon_size=32),
+    "draft": Quality("draft", size=128, steps=256),
+    "final": Quality("final", size=160, steps=1024),
+}
+DEFAULT_QUALITY = QUALITY["draft"]

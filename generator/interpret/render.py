@@ -1,0 +1,237 @@
+"""The render loop: optimize a batch of images so each maximizes its own objective.
+
+    images = feature_vis(model, [channel("blocks.10", c) for c in range(16)], size=128, steps=256)
+
+What makes it fast on a CPU (see benchmarks/featurevis.py for the numbers):
+- many units at once, one per batch index (batches of 16 by default);
+- the image is rendered at its own size, with no upsampling to the model's input size;
+- the forward pass stops once the layers the objectives read have run;
+- the model's weights get no gradients, tensors are float32 and channels_last;
+- pad, jitter, scale and rotate are fused into one resampling per step.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .errors import InterpretError
+from .fold import folded
+from .hooks import run_to_layers
+from .objectives import Context, Objective, as_objective_list, diversity as diversity_objective
+from .param import ImageParam, ParamRecipe
+from .quality import DEFAULT_QUALITY, Quality
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (steps done, steps in all)
+
+
+@contextmanager
+def frozen(model: nn.Module):
+    """Run `model` with no gradients for its weights (restored afterwards); refuse train mode,
+    whose batch-norm statistics would mix the images of a batch."""
+    if model.training:
+        raise InterpretError("the model is in training mode — call model.eval() before feature_vis")
+    params = [p for p in model.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+def _device_of(model: nn.Module, device) -> torch.device:
+    if device is not None:
+        return torch.device(device)
+    first = next(model.parameters(), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
+def _channels_last(device: torch.device) -> bool:
+    return device.type == "cpu"
+
+
+def feature_vis(
+    model: nn.Module,
+    objectives: Objective | Sequence[Objective],
+    size: int | None = None,
+    steps: int | None = None,
+    seed: int = 0,
+    quality: Quality | None = None,
+    param: ParamRecipe | None = None,
+    transforms: Callable | None = None,
+    extra: Objective | None = None,
+    diversity: float = 0.0,
+    device=None,
+    progress: Progress | None = None,
+    return_history: bool = False,
+    lr: float | None = None,
+    batch_size: int | None = None,
+):
+    """Render one image per objective (a list), or the images one batch-wide objective names
+    with `batch=` (a single objective). Returns uint8 (N, size, size, 3); with
+    `return_history`, also float32 (steps, N): each image's objective value at every step.
+
+    Unset settings come from `quality` (default: the "draft" profile). `extra` is added to
+    every image's objective (default: the profile's smoothing terms). Images that share the
+    same objective get `-diversity * diversity(layer)` among themselves when `diversity` > 0.
+    `progress(done, total)` is called after every step.
+    """
+    q = quality or DEFAULT_QUALITY
+    size, steps, lr = size or q.size, steps or q.steps, lr or q.lr
+    param = param or q.param
+    transforms = transforms if transforms is not None else q.transforms
+    extra = extra if extra is not None else q.extra()
+    batch_size = batch_size or q.batch_size
+    plans = _plan(objectives, batch_size)
+    device = _device_of(model, device)
+    total = len(plans) * steps
+    images, history = [], []
+    with frozen(model):
+        if _channels_last(device):
+            model.to(memory_format=torch.channels_last)
+        for b, plan in enumerate(plans):
+            done = b * steps
+            tick = (lambda s: progress(done + s, total)) if progress else None
+            img, hist = _optimize(
+                model, plan, size, steps, seed + b, lr, param, transforms, extra, diversity, device, tick
+            )
+            images.append(img)
+            history.append(hist)
+    out = np.concatenate(images)
+    return (out, np.concatenate(history, axis=1)) if return_history else out
+
+
+class _Batch:
+    """One optimization batch: per-image objectives (list mode) or one batch-wide objective."""
+
+    def __init__(self, per_image: list[Objective] | None, whole: Objective | None, n: int):
+        self.per_image, self.whole, self.n = per_image, whole, n
+
+    @property
+    def objectives(self) -> list[Objective]:
+        return self.per_image if self.per_image is not None else [self.whole]  # type: ignore[list-item]
+
+    def describe(self, i: int) -> str:
+        return str(self.per_image[i] if self.per_image is not None else self.whole)
+
+
+def _plan(objectives, batch_size: int) -> list[_Batch]:
+    if isinstance(objectives, Objective):
+        n = max(objectives.batch, default=0) + 1
+        return [_Batch(None, objectives, n)]
+    items = as_objective_list(objectives)
+    if not items:
+        raise InterpretError("no objectives to render — give at least one, e.g. [channel(layer, 0)]")
+    for i, obj in enumerate(items):
+        if obj.batch:
+            raise InterpretError(
+                f"objective {i} '{obj}' names batch={min(obj.batch)}, but in a list each objective "
+                "already has its own image — pass one objective with batch= indices instead"
+            )
+    return [
+        _Batch(items[i : i + batch_size], None, len(items[i : i + batch_size]))
+        for i in range(0, len(items), batch_size)
+    ]
+
+
+def _values(batch: _Batch, ctx: Context, extra: Objective | None, weight: float) -> torch.Tensor:
+    """Each image's objective value, (N,)."""
+    if batch.whole is not None:
+        values = batch.whole(ctx)
+    else:
+        values = torch.cat([obj(ctx.select(i)) for i, obj in enumerate(batch.per_image)])
+    if extra is not None:
+        values = values + extra(ctx)
+    if weight > 0 and batch.per_image is not None:
+        values = values - weight * _diversity(batch.per_image, ctx)
+    return values  # (N,)
+
+
+def _diversity(objs: list[Objective], ctx: Context) -> torch.Tensor:
+    """Lucid's diversity among images that share an objective, (N,)."""
+    out = torch.zeros(len(objs), device=ctx.image.device)
+    groups: dict[str, list[int]] = {}
+    for i, obj in enumerate(objs):
+        groups.setdefault(obj.description, []).append(i)
+    for idx in groups.values():
+        if len(idx) < 2:
+            continue
+        layer = sorted(objs[idx[0]].layers)[0]
+        sub = Context({layer: ctx.acts[layer][idx]}, ctx.image[idx])
+        out = out.index_put((torch.tensor(idx, device=out.device),), diversity_objective(layer)(sub))
+    return out
+
+
+def _optimize(model, batch: _Batch, size, steps, seed, lr, param, transforms, extra, weight, device, tick):
+    """Optimize one batch; returns uint8 (N, size, size, 3) and float32 (steps, N)."""
+    n = batch.n
+    image_param: ImageParam = param.build((n, 3, size, size), seed=seed, device=device)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    layers = set().union(*(o.layers for o in batch.objectives))
+    layers |= extra.layers if extra is not None else set()
+    if weight > 0:
+        layers |= {sorted(o.layers)[0] for o in batch.objectives if o.layers}
+    model = folded(model, layers)
+    optimizer = torch.optim.Adam(image_param.params, lr=lr)
+    history = np.zeros((steps, n), dtype=np.float32)
+    memory = torch.channels_last if _channels_last(device) else torch.contiguous_format
+    for step in range(steps):
+        optimizer.zero_grad(set_to_none=True)
+        image = image_param()  # (N, 3, size, size)
+        x = transforms(image, generator) if transforms else image
+        acts = run_to_layers(model, x.contiguous(memory_format=memory), sorted(layers)) if layers else {}
+        values = _values(batch, Context(acts, image), extra, weight)  # (N,)
+        _check_finite(values, step, batch)
+        (-values.sum()).backward()
+        optimizer.step()
+        history[step] = values.detach().cpu().numpy()
+        if tick:
+            tick(step + 1)
+    with torch.no_grad():
+        final = image_param()  # (N, 3, size, size)
+    _check_finite(final.flatten(1).sum(1), steps, batch)
+    log.debug("rendered %d images, %d steps, final objective %s", n, steps, history[-1])
+    return to_uint8(final), history
+
+
+def _check_finite(values: torch.Tensor, step: int, batch: _Batch) -> None:
+    bad = (~torch.isfinite(values)).nonzero().flatten().tolist()
+    if bad:
+        i = bad[0]
+        raise InterpretError(
+            f"the objective became NaN or infinite at step {step} for image {i} ('{batch.describe(i)}')"
+            " — lower the learning rate or check the objective's weights"
+        )
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(N, 3, H, W) in [0, 1] -> uint8 (N, H, W, 3)."""
+    return (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def objective_values(
+    model: nn.Module, objectives: Objective | Sequence[Objective], images, device=None
+) -> np.ndarray:
+    """Each image's objective on the image itself, without transforms: float32 (N,). `images`
+    is uint8 (N, H, W, 3) or float (N, 3, H, W) in [0, 1]; a list pairs objectives with images."""
+    device = _device_of(model, device)
+    x = torch.as_tensor(np.asarray(images)) if not torch.is_tensor(images) else images
+    if x.dtype == torch.uint8:
+        x = x.permute(0, 3, 1, 2).float() / 255
+    x = x.to(device)
+    batch = _plan(objectives, max(1, x.shape[0]))[0]
+    if batch.n != x.shape[0]:
+        raise InterpretError(f"{batch.n} objectives for {x.shape[0]} images — give one per image")
+    layers = sorted(set().union(*(o.layers for o in batch.objectives)))
+    with frozen(model), torch.no_grad():
+        acts = run_to_layers(model, x, layers)
+        return _values(batch, Context(acts, x), None, 0.0).float().cpu().numpy()
