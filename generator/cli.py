@@ -54,6 +54,25 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("slug")
     new.set_defaults(run=_new)
 
+    freeze = sub.add_parser("freeze", help="store an article's figure results in articles/SLUG/_freeze/")
+    freeze.add_argument("slug")
+    freeze.add_argument("--quality", choices=("tiny", "draft", "final"))
+    freeze.add_argument("--quiet", action="store_true")
+    freeze.set_defaults(run=_freeze)
+
+    verify = sub.add_parser("verify", help="recompute an article's frozen results and compare")
+    verify.add_argument("slug")
+    verify.add_argument("--quality", choices=("tiny", "draft", "final"))
+    verify.add_argument("--quiet", action="store_true")
+    verify.set_defaults(run=_verify)
+
+    reproduce = sub.add_parser("reproduce", help="recompute one figure: articles/SLUG/index.md#fig-id")
+    reproduce.add_argument("target")
+    reproduce.add_argument("--quality", choices=("tiny", "draft", "final"))
+    reproduce.add_argument("--out", type=Path, metavar="DIR")
+    reproduce.add_argument("--quiet", action="store_true")
+    reproduce.set_defaults(run=_reproduce)
+
     layers = sub.add_parser("layers", help="list a model's layers with channels and sizes")
     layers.add_argument("model")
     layers.set_defaults(run=_layers)
@@ -115,6 +134,44 @@ def _new(args) -> int:
     path = create_article(Path.cwd(), args.slug)
     print(f"created {path} — edit it, then run `make serve`")
     return 0
+
+
+def _freeze(args) -> int:
+    from .reproduce import freeze_article
+
+    folder, count, quality = freeze_article(_options(args), args.slug)
+    print(f"froze {count} result{'s' if count != 1 else ''} at {quality} quality into {folder.relative_to(Path.cwd()) if folder.is_relative_to(Path.cwd()) else folder} — commit it")
+    return 0
+
+
+def _report(checks) -> bool:
+    ok = True
+    for check in checks:
+        print(f"{'pass' if check.passed else 'FAIL'}  {check.label} ({check.key[:12]})")
+        for difference in check.differences:
+            print(f"      {difference}")
+        ok &= check.passed
+    return ok
+
+
+def _verify(args) -> int:
+    from .reproduce import verify_article
+
+    checks, stale = verify_article(_options(args), args.slug)
+    ok = _report(checks)
+    for label in stale:
+        print(f"stale {label}: frozen but no longer used by the article — run freeze again")
+    print(f"{sum(c.passed for c in checks)} of {len(checks)} frozen results reproduced within tolerance")
+    return 0 if ok else 1
+
+
+def _reproduce(args) -> int:
+    from .reproduce import reproduce_figure
+
+    folder, checks = reproduce_figure(_options(args), args.target, args.out)
+    ok = _report(checks)
+    print(f"recomputed artifacts written to {folder}")
+    return 0 if ok else 1
 
 
 def _layers(args) -> int:

@@ -1,0 +1,119 @@
+"""`freeze`, `verify` and `reproduce`: committed results, checked against a recomputation.
+
+- `freeze SLUG` stores the results of an article's figures in `articles/SLUG/_freeze/` for
+  commit; builds use them when their keys match, so the article rebuilds identically anywhere.
+- `verify SLUG` recomputes every frozen result and reports, per artifact, the largest
+  difference and pass or fail against the tolerances stated in `generator/compare.py`.
+- `reproduce articles/SLUG/index.md#fig-id` recomputes one figure, writes its artifacts to
+  `reproduce/SLUG/fig-id/` and compares them with the build's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+from pathlib import Path
+
+from . import __version__
+from .build import BuildOptions, build
+from .compare import Difference, compare_artifacts
+from .errors import BuildError, Problem
+from .pipeline.cache import Cache
+from .pipeline.executors import execute
+from .pipeline.freeze import FreezeStore
+
+
+def _plan(options: BuildOptions, slug: str):
+    """Build one article without publishing; returns the report (pages, results)."""
+    return build(dataclasses.replace(options, article=slug, write=False))
+
+
+def freeze_article(options: BuildOptions, slug: str) -> tuple[Path, int, str]:
+    """Compute (or find) every result of the article and freeze it. Returns the freeze
+    folder, the number of entries and the quality frozen."""
+    report = _plan(options, slug)
+    page = report.articles[0]
+    jobs = [job for figure in page.figures for job in figure.jobs]
+    quality = options.quality or page.article.meta["quality"]
+    devices = sorted({_device(report.results.get(j.key, {})) for j in jobs} - {None})
+    provenance = {
+        "article": slug,
+        "quality": quality,
+        "devices": devices,
+        "engine_version": __version__,
+        "python": platform.python_version(),
+        "note": ("final quality computed on a GPU" if quality == "final" and any("cuda" in d for d in devices)
+                 else f"{quality} quality computed on {', '.join(devices) or 'this machine'}"),
+    }
+    cache = Cache(options.root / ".cache")
+    for job in jobs:  # results the build took from an older freeze are frozen again as they are
+        if not cache.has(job.key):
+            cache.put(job.key, report.results[job.key])
+    store = FreezeStore(page.article.directory / "_freeze")
+    keys = store.freeze(jobs, cache, provenance=provenance)
+    return store.root, len(keys), quality
+
+
+def _device(artifacts: dict) -> str | None:
+    import json
+
+    raw = artifacts.get("run-record.json")
+    return json.loads(raw).get("device") if raw else None
+
+
+@dataclasses.dataclass
+class Verification:
+    label: str
+    key: str
+    differences: list[Difference]
+
+    @property
+    def passed(self) -> bool:
+        return all(d.passed for d in self.differences)
+
+
+def verify_article(options: BuildOptions, slug: str) -> tuple[list[Verification], list[str]]:
+    """Recompute every frozen entry that the article still plans. Returns the verifications
+    and the labels of frozen entries the article no longer uses (stale)."""
+    folder = options.root / "articles" / slug / "_freeze"
+    store = FreezeStore(folder)
+    if not store.keys():
+        raise BuildError([Problem(f"articles/{slug}/_freeze", None, "nothing is frozen for this article",
+                                  f"run `python -m generator freeze {slug}` first")])
+    report = _plan(options, slug)
+    planned = {job.key: job for figure in report.articles[0].figures for job in figure.jobs}
+    checks, stale = [], []
+    for key in store.keys():
+        job = planned.get(key)
+        if job is None:
+            stale.append(store.index["entries"].get(key, {}).get("label") or key[:12])
+            continue
+        checks.append(Verification(job.label or job.fn, key, compare_artifacts(store.get(key), execute(job))))
+    return checks, stale
+
+
+def reproduce_figure(options: BuildOptions, target: str, out: Path | None = None):
+    """Recompute the figure `articles/SLUG/index.md#fig-id`; returns (folder, verifications)."""
+    path, _, fig_id = target.partition("#")
+    parts = Path(path).parts
+    if len(parts) < 3 or parts[0] != "articles" or not fig_id:
+        raise BuildError([Problem(target, None, "expected a figure address like articles/SLUG/index.md#fig-id",
+                                  "name the article's index.md and the figure's id after #")])
+    slug = parts[1]
+    report = _plan(options, slug)
+    figures = {f.directive.id: f for f in report.articles[0].figures if f.directive.id}
+    if fig_id not in figures:
+        from .errors import did_you_mean
+
+        raise BuildError([Problem(path, None, f"no figure with id '{fig_id}'", did_you_mean(fig_id, figures))])
+    figure = figures[fig_id]
+    folder = out or options.root / "reproduce" / slug / fig_id
+    checks = []
+    for job in figure.jobs:
+        fresh = execute(job)
+        job_dir = folder / job.key[:12]
+        job_dir.mkdir(parents=True, exist_ok=True)
+        for name, data in fresh.items():
+            (job_dir / name).write_bytes(data)
+        checks.append(Verification(job.label or job.fn, job.key, compare_artifacts(report.results[job.key], fresh)))
+    return folder, checks

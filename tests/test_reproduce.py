@@ -1,0 +1,108 @@
+"""freeze, verify, reproduce and provenance.json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from generator.build import BuildOptions, build
+from generator.cli import main
+from generator.compare import compare
+from projects import article, make_project
+
+BODY = """
+```{bokeh}
+id: fig-chart
+source: figures.py:chart
+alt: A chart.
+```
+"""
+FIGURES = """from bokeh.plotting import figure
+
+
+def chart():
+    plot = figure(height=200, tools="")
+    plot.line([0, 1, 2], [0, 1, SLOPE])
+    return plot
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    root = make_project(tmp_path, {"a": {"index.md": article(BODY), "figures.py": FIGURES.replace("SLOPE", "4")}})
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_freeze_is_used_by_a_build_without_cache(project, capsys):
+    assert main(["freeze", "a", "--quiet"]) == 0
+    index = json.loads((project / "articles/a/_freeze/index.json").read_text())
+    assert index["provenance"]["quality"] == "draft" and index["provenance"]["devices"]
+    [entry] = index["entries"].values()
+    assert entry["label"] == "fig-chart: figures.py:chart"
+    # A fresh machine: no cache. The build takes the frozen result and computes nothing.
+    import shutil
+    shutil.rmtree(project / ".cache")
+    report = build(BuildOptions(root=project, progress=False))
+    assert report.computed == 0 and not (project / ".cache").exists()
+    # A changed figures.py is a different key: recomputed despite the freeze.
+    (project / "articles/a/figures.py").write_text(FIGURES.replace("SLOPE", "5"))
+    assert build(BuildOptions(root=project, progress=False)).computed == 1
+
+
+def test_verify_reports_pass_and_stale(project, capsys):
+    main(["freeze", "a", "--quiet"])
+    capsys.readouterr()
+    assert main(["verify", "a", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "pass  fig-chart: figures.py:chart" in out and "1 of 1 frozen results reproduced" in out
+    (project / "articles/a/figures.py").write_text(FIGURES.replace("SLOPE", "5"))
+    assert main(["verify", "a", "--quiet"]) == 0
+    assert "stale fig-chart: figures.py:chart" in capsys.readouterr().out
+
+
+def test_verify_without_freeze_is_a_clear_error(project, capsys):
+    assert main(["verify", "a", "--quiet"]) == 1
+    assert "articles/a/_freeze: nothing is frozen for this article — run `python -m generator freeze a` first" \
+        in capsys.readouterr().err
+
+
+def test_reproduce_one_figure(project, capsys):
+    assert main(["reproduce", "articles/a/index.md#fig-chart", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "pass  fig-chart" in out
+    [folder] = (project / "reproduce/a/fig-chart").iterdir()
+    assert (folder / "item.json").exists()
+    assert main(["reproduce", "articles/a/index.md#fig-chrat", "--quiet"]) == 1
+    assert "no figure with id 'fig-chrat' — did you mean 'fig-chart'?" in capsys.readouterr().err
+
+
+def test_provenance_lists_each_figure(project):
+    build(BuildOptions(root=project, progress=False))
+    doc = json.loads((project / "build/a/provenance.json").read_text())
+    [figure] = doc["figures"]
+    assert figure["id"] == "fig-chart" and figure["kind"] == "bokeh"
+    assert figure["spec"]["source"] == "figures.py:chart"
+    [job] = figure["jobs"]
+    assert len(job["key"]) == 64 and job["device"].startswith("cpu") and "python" in job["versions"]
+
+
+def test_compare_tolerances():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def png(array):
+        buffer = io.BytesIO()
+        Image.fromarray(array.astype(np.uint8)).save(buffer, "PNG")
+        return buffer.getvalue()
+
+    base = np.full((8, 8, 3), 100)
+    assert compare("a.png", png(base), png(base + 2)).passed
+    assert not compare("a.png", png(base), png(base + 40)).passed
+    assert compare("x.json", b'{"v": [1.0, 2.0]}', b'{"v": [1.0, 2.0001]}').passed
+    assert not compare("x.json", b'{"v": [1.0, 2.0]}', b'{"v": [1.0, 2.5]}').passed
+    assert not compare("x.json", b'{"v": "a"}', b'{"v": "b"}').passed
+    assert not compare("x.bin", b"ab", b"ac").passed
