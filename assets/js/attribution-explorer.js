@@ -1,0 +1,224 @@
+// <vellum-attribution data-src="data/fig-x.<hash>.js" data-key="fig-x">: the
+// `spatial-attribution` figure. Its data script (window.VELLUM_DATA[key], loaded when the
+// figure nears the viewport) holds the image URL and quantized attribution maps.
+//
+// Layer to layer: two panels, the earlier and the later layer over the image. Hover (or move
+// with the arrow keys) a cell of one panel: the other panel shows that cell's attribution as a
+// heatmap; the cell is outlined. To classes: one panel per target (A, B, A − B), each its map;
+// the hovered cell is outlined in every panel and its values are read out below.
+// Orange is positive, blue negative (colour-blind safe); each map is scaled to its own peak.
+(function () {
+  "use strict";
+  var POS = [230, 97, 1], NEG = [33, 102, 172];
+  var CSS =
+    "vellum-attribution{display:block}" +
+    ".va-panels{display:flex;flex-wrap:wrap;gap:12px}" +
+    ".va-panel{flex:1 1 180px;max-width:300px;outline:none}" +
+    ".va-panel:focus-visible .va-stage{outline:3px solid var(--focus,#c45500);outline-offset:2px}" +
+    ".va-title{font:600 13px/1.4 var(--sans,sans-serif);margin:0 0 4px}" +
+    ".va-stage{position:relative;aspect-ratio:1/1;cursor:crosshair;touch-action:none}" +
+    ".va-stage img,.va-stage canvas{position:absolute;inset:0;width:100%;height:100%;display:block}" +
+    ".va-stage img{filter:saturate(.6) brightness(1.08);opacity:.75}" +
+    ".va-cell{position:absolute;box-sizing:border-box;border:2px solid #111;box-shadow:0 0 0 1px #fff;pointer-events:none}" +
+    ".va-readout{font:13px/1.5 var(--sans,sans-serif);color:var(--muted,#595959);min-height:3em;margin:6px 0 0}" +
+    ".va-legend{display:flex;align-items:center;gap:6px;font:12px var(--sans,sans-serif);color:var(--muted,#595959)}" +
+    ".va-ramp{width:120px;height:10px;background:linear-gradient(90deg,rgb(33,102,172),#fff,rgb(230,97,1))}";
+
+  function injectStyle() {
+    if (document.getElementById("vellum-attribution-style")) return;
+    var style = document.createElement("style");
+    style.id = "vellum-attribution-style";
+    style.textContent = CSS;
+    document.head.appendChild(style);
+  }
+
+  // {dtype, shape, offset, scale, axis?, data: base64} -> Float32Array (row-major).
+  function decode(enc) {
+    var raw = atob(enc.data), n = raw.length, out, i;
+    if (enc.dtype === "float16") {
+      out = new Float32Array(n / 2);
+      for (i = 0; i < out.length; i++) out[i] = half(raw.charCodeAt(2 * i) | (raw.charCodeAt(2 * i + 1) << 8));
+      return out;
+    }
+    out = new Float32Array(n);
+    var rowLen = enc.axis === 0 ? n / enc.shape[0] : n;
+    for (i = 0; i < n; i++) {
+      var row = Math.floor(i / rowLen);
+      var off = enc.axis === 0 ? enc.offset[row] : enc.offset, sc = enc.axis === 0 ? enc.scale[row] : enc.scale;
+      out[i] = off + sc * raw.charCodeAt(i);
+    }
+    return out;
+  }
+  function half(h) {
+    var s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, f = h & 1023;
+    if (e === 0) return s * f * Math.pow(2, -24);
+    if (e === 31) return f ? NaN : s * Infinity;
+    return s * (1 + f / 1024) * Math.pow(2, e - 15);
+  }
+  function peak(values) {
+    var m = 0;
+    for (var i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]));
+    return m || 1;
+  }
+  function fmt(v) { return (v >= 0 ? "+" : "−") + Math.abs(v).toPrecision(3); }
+
+  function Panel(title, grid, image, label) {
+    this.grid = grid;
+    this.el = document.createElement("div");
+    this.el.className = "va-panel";
+    this.el.tabIndex = 0;
+    this.el.setAttribute("role", "group");
+    this.el.setAttribute("aria-label", label);
+    this.el.innerHTML = '<p class="va-title"></p><div class="va-stage"><img alt=""><canvas></canvas><div class="va-cell" hidden></div></div>';
+    this.el.querySelector(".va-title").textContent = title;
+    this.el.querySelector("img").src = image;
+    this.canvas = this.el.querySelector("canvas");
+    this.canvas.width = grid.width;
+    this.canvas.height = grid.height;
+    this.ctx = this.canvas.getContext("2d");
+    this.pixels = this.ctx.createImageData(grid.width, grid.height);
+    this.cell = this.el.querySelector(".va-cell");
+    this.cell.style.width = 100 / grid.width + "%";
+    this.cell.style.height = 100 / grid.height + "%";
+  }
+  // Draw values[offset + i * stride] for each cell i as a heatmap scaled to its own peak;
+  // no values: clear.
+  Panel.prototype.draw = function (values, offset, stride) {
+    var d = this.pixels.data, n = this.grid.width * this.grid.height, i;
+    if (!values) { d.fill(0); this.ctx.putImageData(this.pixels, 0, 0); return; }
+    var m = 0;
+    for (i = 0; i < n; i++) m = Math.max(m, Math.abs(values[offset + i * stride]));
+    m = m || 1;
+    for (i = 0; i < n; i++) {
+      var t = values[offset + i * stride] / m, c = t >= 0 ? POS : NEG;
+      d[4 * i] = c[0]; d[4 * i + 1] = c[1]; d[4 * i + 2] = c[2];
+      d[4 * i + 3] = Math.round(Math.pow(Math.abs(t), 0.8) * 215);
+    }
+    this.ctx.putImageData(this.pixels, 0, 0);
+  };
+  Panel.prototype.mark = function (index) { // outline cell `index`, or hide the outline (null)
+    if (index === null) { this.cell.hidden = true; return; }
+    this.cell.hidden = false;
+    this.cell.style.left = (index % this.grid.width) * 100 / this.grid.width + "%";
+    this.cell.style.top = Math.floor(index / this.grid.width) * 100 / this.grid.height + "%";
+  };
+  Panel.prototype.cellAt = function (event) {
+    var r = this.canvas.getBoundingClientRect();
+    var x = Math.floor((event.clientX - r.left) / r.width * this.grid.width);
+    var y = Math.floor((event.clientY - r.top) / r.height * this.grid.height);
+    if (x < 0 || y < 0 || x >= this.grid.width || y >= this.grid.height) return null;
+    return y * this.grid.width + x;
+  };
+
+  function build(root, data) {
+    injectStyle();
+    root.textContent = "";
+    var wrap = document.createElement("div");
+    wrap.className = "va-panels";
+    var readout = document.createElement("p");
+    readout.className = "va-readout";
+    readout.setAttribute("aria-live", "polite");
+    var legend = document.createElement("div");
+    legend.className = "va-legend";
+    legend.innerHTML = "<span>negative</span><span class=\"va-ramp\"></span><span>positive</span>";
+    root.appendChild(wrap);
+    root.appendChild(readout);
+    root.appendChild(legend);
+    var view = data.mode === "layers" ? layersView(data, wrap, readout) : classesView(data, wrap, readout);
+    view.panels.forEach(function (panel, p) {
+      var stage = panel.el.querySelector(".va-stage");
+      stage.addEventListener("pointermove", function (e) {
+        var i = panel.cellAt(e);
+        if (i !== null) view.select(p, i);
+      });
+      panel.el.addEventListener("keydown", function (e) {
+        var move = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
+        if (!move) return;
+        e.preventDefault();
+        var g = panel.grid, cur = view.current(p);
+        var x = Math.min(g.width - 1, Math.max(0, cur % g.width + move[0]));
+        var y = Math.min(g.height - 1, Math.max(0, Math.floor(cur / g.width) + move[1]));
+        view.select(p, y * g.width + x);
+      });
+      wrap.appendChild(panel.el);
+    });
+    view.start();
+  }
+
+  function layersView(data, wrap, readout) {
+    var a = data.layers[0], b = data.layers[1];
+    var values = decode(data.attribution);            // [P2 rows, P1 cols]
+    var cols = a.width * a.height;
+    var panels = [
+      new Panel(a.name + " (earlier)", a, data.image, a.name + " positions: arrow keys move the cell"),
+      new Panel(b.name + " (later)", b, data.image, b.name + " positions: arrow keys move the cell")
+    ];
+    function centre(g) { return Math.floor(g.height / 2) * g.width + Math.floor(g.width / 2); }
+    var state = { panel: 1, cell: [centre(a), centre(b)] };
+    function xy(g, i) { return "(" + (i % g.width) + ", " + Math.floor(i / g.width) + ")"; }
+    function select(p, i) {
+      state.panel = p;
+      state.cell[p] = i;
+      if (p === 1) {      // a later cell: its attribution over the earlier layer
+        panels[0].draw(values, i * cols, 1); panels[1].draw(null);
+        panels[1].mark(i); panels[0].mark(null);
+        readout.textContent = "Cell " + xy(b, i) + " of " + b.name + ": how much each position of " +
+          a.name + " contributes to its activation.";
+      } else {            // an earlier cell: its effect on every later cell
+        panels[1].draw(values, i, cols); panels[0].draw(null);
+        panels[0].mark(i); panels[1].mark(null);
+        readout.textContent = "Cell " + xy(a, i) + " of " + a.name + ": how much it contributes to each position of " +
+          b.name + ".";
+      }
+    }
+    return { panels: panels, select: select, current: function (p) { return state.cell[p]; },
+             start: function () { select(1, state.cell[1]); } };
+  }
+
+  function classesView(data, wrap, readout) {
+    var g = data.layer, n = g.width * g.height;
+    var maps = decode(data.maps);                     // [T, H*W]
+    var panels = data.targets.map(function (name) {
+      return new Panel(name, g, data.image, "Attribution of " + g.name + " to " + name + ": arrow keys move the cell");
+    });
+    var peaks = data.targets.map(function (_, t) { return peak(maps.subarray(t * n, (t + 1) * n)); });
+    var state = { cell: Math.floor(g.height / 2) * g.width + Math.floor(g.width / 2) };
+    function select(_, i) {
+      state.cell = i;
+      panels.forEach(function (panel) { panel.mark(i); });
+      readout.textContent = "Cell (" + (i % g.width) + ", " + Math.floor(i / g.width) + ") of " + g.name + ": " +
+        data.targets.map(function (name, t) {
+          return name + " " + fmt(maps[t * n + i]) + " (" + Math.round(100 * maps[t * n + i] / peaks[t]) + "% of peak)";
+        }).join("; ") + ".";
+    }
+    return { panels: panels, select: select, current: function () { return state.cell; },
+             start: function () {
+               panels.forEach(function (panel, t) { panel.draw(maps, t * n, 1); });
+               select(0, state.cell);
+             } };
+  }
+
+  function load(root) {
+    if (root.dataset.loaded) return;
+    root.dataset.loaded = "1";
+    var key = root.dataset.key, store = window.VELLUM_DATA || {};
+    if (store[key]) { build(root, store[key]); return; }
+    var script = document.createElement("script");
+    script.src = root.dataset.src;
+    script.onload = function () { build(root, window.VELLUM_DATA[key]); };
+    document.head.appendChild(script);
+  }
+
+  function start() {
+    var roots = Array.prototype.slice.call(document.querySelectorAll("vellum-attribution[data-src]"));
+    if (!("IntersectionObserver" in window)) { roots.forEach(load); return; }
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) { observer.unobserve(entry.target); load(entry.target); }
+      });
+    }, { rootMargin: "400px 0px" });
+    roots.forEach(function (root) { observer.observe(root); });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,81 @@
+// <vellum-channel-attribution data-chart="fig-x-chart">: the `channel-attribution` figure.
+// The Bokeh bar chart is drawn by js/bokeh-figure.js; this component links it to the icon
+// lists (li.ca-icon[data-index], the bar of the same row). Hovering or focusing an icon
+// selects its bar (the others fade); hovering a bar (the chart's HoverTool dispatches
+// `vellum:bar-hover` {chart, index} on the document) highlights its icon.
+(function () {
+  "use strict";
+  var CSS =
+    "vellum-channel-attribution{display:block}" +
+    ".ca-lists{display:flex;flex-wrap:wrap;gap:16px;margin-top:8px}" +
+    ".ca-side{flex:1 1 260px}" +
+    ".ca-title{font:600 13px/1.4 var(--sans,sans-serif);margin:0 0 4px}" +
+    ".ca-side-a .ca-title{color:rgb(166,70,1)}.ca-side-b .ca-title{color:rgb(33,102,172)}" +
+    ".ca-icons{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:6px}" +
+    ".ca-icon{display:flex;flex-direction:column;align-items:center;font:12px/1.3 var(--sans,sans-serif);" +
+    "padding:3px;border:2px solid transparent;border-radius:3px;cursor:default;outline:none}" +
+    ".ca-icon:focus-visible{outline:3px solid var(--focus,#c45500);outline-offset:1px}" +
+    ".ca-icon.is-active{border-color:#1b1b1b;background:#f7f7f5}" +
+    ".ca-tile{display:block;background-repeat:no-repeat}" +
+    ".ca-score{color:var(--muted,#595959)}";
+
+  function injectStyle() {
+    if (document.getElementById("vellum-channel-attribution-style")) return;
+    var style = document.createElement("style");
+    style.id = "vellum-channel-attribution-style";
+    style.textContent = CSS;
+    document.head.appendChild(style);
+  }
+
+  // The chart's ColumnDataSource, once BokehJS has embedded it (null before).
+  function findSource(name) {
+    var docs = (window.Bokeh && window.Bokeh.documents) || [];
+    for (var i = 0; i < docs.length; i++) {
+      var model = docs[i].get_model_by_name(name);
+      if (model) return model;
+    }
+    return null;
+  }
+
+  function setup(root) {
+    var chart = root.dataset.chart;
+    var icons = Array.prototype.slice.call(root.querySelectorAll(".ca-icon"));
+    function highlight(index) {
+      icons.forEach(function (icon) {
+        icon.classList.toggle("is-active", Number(icon.dataset.index) === index);
+      });
+    }
+    function selectBar(index) {
+      var source = findSource(chart + "-source");
+      if (source) source.selected.indices = index < 0 ? [] : [index];
+    }
+    icons.forEach(function (icon) {
+      var index = Number(icon.dataset.index);
+      function on() { highlight(index); selectBar(index); }
+      function off() { highlight(-1); selectBar(-1); }
+      icon.addEventListener("mouseenter", on);
+      icon.addEventListener("focus", on);
+      icon.addEventListener("mouseleave", off);
+      icon.addEventListener("blur", off);
+      icon.addEventListener("keydown", function (e) {
+        var step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+        if (!step) return;
+        e.preventDefault();
+        var at = icons.indexOf(icon) + step;
+        if (at >= 0 && at < icons.length) icons[at].focus();
+      });
+    });
+    document.addEventListener("vellum:bar-hover", function (e) {
+      if (e.detail && e.detail.chart === chart) highlight(e.detail.index);
+    });
+  }
+
+  function start() {
+    var roots = document.querySelectorAll("vellum-channel-attribution[data-chart]");
+    if (!roots.length) return;
+    injectStyle();
+    Array.prototype.forEach.call(roots, setup);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

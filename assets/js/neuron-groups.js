@@ -1,0 +1,232 @@
+// <vellum-neuron-groups data-src="data/fig-x.<hash>.js" data-key="fig-x">: the
+// `neuron-groups` figure. Its data script (window.VELLUM_DATA[key], loaded when the figure
+// nears the viewport) holds, per layer, each group's map (quantized) and attribution to
+// classes, the group icons' sprite, and for two layers the group -> group attribution.
+//
+// The image shows every group at once (each position in the colour of its strongest group);
+// hovering or focusing a group card (arrow keys move between cards) shows that group's map
+// alone and highlights its rows in the attribution tables, whose cells are coloured blue
+// (negative) to orange (positive), colour-blind safe.
+(function () {
+  "use strict";
+  var POS = [230, 97, 1], NEG = [33, 102, 172];
+  var CSS =
+    "vellum-neuron-groups{display:block}" +
+    ".ng-main{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}" +
+    ".ng-stage{position:relative;flex:0 1 260px;aspect-ratio:1/1;min-width:180px}" +
+    ".ng-stage img,.ng-stage canvas{position:absolute;inset:0;width:100%;height:100%}" +
+    ".ng-stage canvas{image-rendering:pixelated}" +
+    ".ng-side{flex:1 1 320px;min-width:0}" +
+    ".ng-title{font:600 13px/1.4 var(--sans,sans-serif);margin:0 0 4px}" +
+    ".ng-cards{list-style:none;margin:0 0 10px;padding:0;display:flex;flex-wrap:wrap;gap:6px}" +
+    ".ng-card{display:flex;flex-direction:column;align-items:center;gap:2px;padding:3px;border:2px solid transparent;" +
+    "border-radius:3px;font:12px/1.2 var(--sans,sans-serif);outline:none}" +
+    ".ng-card:focus-visible{outline:3px solid var(--focus,#c45500);outline-offset:1px}" +
+    ".ng-card.is-active{border-color:#1b1b1b;background:#f7f7f5}" +
+    ".ng-icon{display:block;width:64px;height:64px;background-repeat:no-repeat;border-bottom:5px solid}" +
+    ".ng-table{border-collapse:collapse;font:12px/1.3 var(--sans,sans-serif);margin:0 0 10px}" +
+    ".ng-table th,.ng-table td{padding:3px 6px;text-align:right;border:1px solid #fff}" +
+    ".ng-table th{font-weight:600;text-align:left;max-width:9em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
+    ".ng-table tr.is-active th{outline:2px solid #1b1b1b;outline-offset:-2px}" +
+    ".ng-swatch{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:-1px}" +
+    ".ng-readout{font:13px/1.5 var(--sans,sans-serif);color:var(--muted,#595959);min-height:1.5em;margin:6px 0 0}";
+
+  function injectStyle() {
+    if (document.getElementById("vellum-neuron-groups-style")) return;
+    var style = document.createElement("style");
+    style.id = "vellum-neuron-groups-style";
+    style.textContent = CSS;
+    document.head.appendChild(style);
+  }
+
+  // {dtype, shape, offset, scale, axis?, data: base64} -> Float32Array (row-major).
+  function decode(enc) {
+    var raw = atob(enc.data), n = raw.length, out, i;
+    if (enc.dtype === "float16") {
+      out = new Float32Array(n / 2);
+      for (i = 0; i < out.length; i++) out[i] = half(raw.charCodeAt(2 * i) | (raw.charCodeAt(2 * i + 1) << 8));
+      return out;
+    }
+    out = new Float32Array(n);
+    var rowLen = enc.axis === 0 ? n / enc.shape[0] : n;
+    for (i = 0; i < n; i++) {
+      var row = Math.floor(i / rowLen);
+      out[i] = (enc.axis === 0 ? enc.offset[row] : enc.offset) + (enc.axis === 0 ? enc.scale[row] : enc.scale) * raw.charCodeAt(i);
+    }
+    return out;
+  }
+  function half(h) {
+    var s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, f = h & 1023;
+    if (e === 0) return s * f * Math.pow(2, -24);
+    return e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * Math.pow(2, e - 15);
+  }
+  function rgb(hex) { return [1, 3, 5].map(function (i) { return parseInt(hex.slice(i, i + 2), 16); }); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function build(root, data) {
+    injectStyle();
+    root.textContent = "";
+    var n = data.groups, colours = data.colours.map(rgb);
+    var layers = data.layers.map(function (layer) {
+      var maps = decode(layer.maps), size = layer.width * layer.height, peaks = [];
+      for (var g = 0; g < n; g++) {
+        var m = 0;
+        for (var i = 0; i < size; i++) m = Math.max(m, maps[g * size + i]);
+        peaks.push(m || 1);
+      }
+      return { info: layer, maps: maps, size: size, peaks: peaks, toClasses: decode(layer.to_classes), rows: [] };
+    });
+    var main = el("div", "ng-main"), stage = el("div", "ng-stage"), side = el("div", "ng-side");
+    var img = el("img");
+    img.src = data.image;
+    img.alt = "";
+    var canvas = el("canvas");
+    stage.appendChild(img);
+    stage.appendChild(canvas);
+    main.appendChild(stage);
+    main.appendChild(side);
+    var readout = el("p", "ng-readout");
+    readout.setAttribute("aria-live", "polite");
+    root.appendChild(main);
+    root.appendChild(readout);
+
+    var ctx = canvas.getContext("2d"), cards = [];
+    function paint(l, only) { // layer l: one group's map, or every group (only < 0)
+      var L = layers[l], w = L.info.width, h = L.info.height;
+      canvas.width = w; canvas.height = h;
+      var pixels = ctx.createImageData(w, h), d = pixels.data;
+      for (var i = 0; i < L.size; i++) {
+        var best = only, strength = 0;
+        for (var g = 0; g < n; g++) {
+          if (only >= 0 && g !== only) continue;
+          var t = L.maps[g * L.size + i] / L.peaks[g];
+          if (t > strength) { strength = t; best = g; }
+        }
+        var c = colours[Math.max(best, 0)];
+        d[4 * i] = c[0]; d[4 * i + 1] = c[1]; d[4 * i + 2] = c[2];
+        d[4 * i + 3] = Math.round(Math.min(1, strength) * (only >= 0 ? 230 : 190));
+      }
+      ctx.putImageData(pixels, 0, 0);
+    }
+    function focus(l, g) {
+      paint(l < 0 ? layers.length - 1 : l, g);
+      cards.forEach(function (card) {
+        card.classList.toggle("is-active", Number(card.dataset.layer) === l && Number(card.dataset.group) === g);
+      });
+      layers.forEach(function (L, k) {
+        L.rows.forEach(function (row) { row.classList.toggle("is-active", k === l && Number(row.dataset.group) === g); });
+      });
+      readout.textContent = l < 0 ? "Each position in the colour of its strongest group of " + layers[layers.length - 1].info.name + "." :
+        "Group " + (g + 1) + " of " + layers[l].info.name + ": where it is present in the image.";
+    }
+
+    var columns = data.icons.columns, tile = data.icons.tile[0], k = 64 / tile;
+    layers.forEach(function (L, l) {
+      side.appendChild(el("p", "ng-title", L.info.name + " — " + n + " groups"));
+      var list = el("ol", "ng-cards");
+      for (var g = 0; g < n; g++) {
+        var t = l * n + g, card = el("li", "ng-card");
+        card.tabIndex = 0;
+        card.dataset.layer = l;
+        card.dataset.group = g;
+        card.setAttribute("aria-label", "group " + (g + 1) + " of " + L.info.name);
+        var icon = el("span", "ng-icon");
+        icon.style.backgroundImage = "url(" + data.icons.src + ")";
+        icon.style.backgroundSize = data.icons.width * k + "px " + data.icons.height * k + "px";
+        icon.style.backgroundPosition = -(t % columns) * tile * k + "px " + -Math.floor(t / columns) * tile * k + "px";
+        icon.style.borderColor = data.colours[g];
+        card.appendChild(icon);
+        card.appendChild(el("span", "", "group " + (g + 1)));
+        list.appendChild(card);
+        cards.push(card);
+      }
+      side.appendChild(list);
+    });
+    layers.forEach(function (L, l) {
+      side.appendChild(el("p", "ng-title", "Attribution of " + L.info.name + " groups to classes"));
+      side.appendChild(table(L.toClasses, data.classes.map(function (c) { return c.label; }), l, L.rows));
+    });
+    if (data.between) {
+      var b = layers[1].info.name, heads = [];
+      for (var j = 0; j < n; j++) heads.push(b + " group " + (j + 1));
+      side.appendChild(el("p", "ng-title", "Attribution of " + layers[0].info.name + " groups to " + b + " groups"));
+      side.appendChild(table(decode(data.between), heads, 0, layers[0].rows, data.colours));
+    }
+    function table(values, heads, l, rows, headColours) {
+      var tab = el("table", "ng-table"), head = el("tr"), m = 0, i;
+      for (i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]));
+      m = m || 1;
+      head.appendChild(el("th", "", ""));
+      heads.forEach(function (h, j) {
+        var th = el("th", "", headColours ? "G" + (j + 1) : h);
+        th.title = h;
+        if (headColours) th.style.borderBottom = "4px solid " + headColours[j];
+        head.appendChild(th);
+      });
+      tab.appendChild(head);
+      for (var g = 0; g < n; g++) {
+        var tr = el("tr"), th = el("th"), sw = el("span", "ng-swatch");
+        tr.dataset.group = g;
+        sw.style.background = data.colours[g];
+        th.appendChild(sw);
+        th.appendChild(document.createTextNode("group " + (g + 1)));
+        tr.appendChild(th);
+        for (var j = 0; j < heads.length; j++) {
+          var v = values[g * heads.length + j], t = Math.abs(v) / m, c = v >= 0 ? POS : NEG;
+          var td = el("td", "", (v >= 0 ? "+" : "−") + Math.abs(v).toPrecision(2));
+          td.style.background = "rgb(" + c.map(function (x) { return Math.round(255 + (x - 255) * t); }).join(",") + ")";
+          td.style.color = t > 0.55 ? "#fff" : "#1b1b1b";
+          tr.appendChild(td);
+        }
+        tr.addEventListener("mouseenter", focus.bind(null, l, g));
+        tr.addEventListener("mouseleave", focus.bind(null, -1, -1));
+        rows.push(tr);
+        tab.appendChild(tr);
+      }
+      return tab;
+    }
+    cards.forEach(function (card, i) {
+      var l = Number(card.dataset.layer), g = Number(card.dataset.group);
+      card.addEventListener("mouseenter", function () { focus(l, g); });
+      card.addEventListener("focus", function () { focus(l, g); });
+      card.addEventListener("mouseleave", function () { focus(-1, -1); });
+      card.addEventListener("blur", function () { focus(-1, -1); });
+      card.addEventListener("keydown", function (e) {
+        var step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+        if (!step) return;
+        e.preventDefault();
+        if (cards[i + step]) cards[i + step].focus();
+      });
+    });
+    focus(-1, -1);
+  }
+
+  function load(root) {
+    if (root.dataset.loaded) return;
+    root.dataset.loaded = "1";
+    var key = root.dataset.key;
+    if (window.VELLUM_DATA && window.VELLUM_DATA[key]) { build(root, window.VELLUM_DATA[key]); return; }
+    var script = document.createElement("script");
+    script.src = root.dataset.src;
+    script.onload = function () { build(root, window.VELLUM_DATA[key]); };
+    document.head.appendChild(script);
+  }
+
+  function start() {
+    var roots = Array.prototype.slice.call(document.querySelectorAll("vellum-neuron-groups[data-src]"));
+    if (!("IntersectionObserver" in window)) { roots.forEach(load); return; }
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) { observer.unobserve(entry.target); load(entry.target); }
+      });
+    }, { rootMargin: "400px 0px" });
+    roots.forEach(function (root) { observer.observe(root); });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

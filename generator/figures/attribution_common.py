@@ -1,0 +1,140 @@
+"""What the attribution kinds share (`spatial-attribution`, `channel-attribution`,
+`neuron-groups`): class checks against the model's labels, the input image of a job,
+compact encodings of arrays for the page, the diverging palette, and the page's data script.
+
+Arrays reach the page as `{"dtype", "shape", "offset", "scale", "axis"?, "data"}` where
+`data` is the base64 of the bytes `quantize` wrote (uint8 with offset and scale, or
+float16); `assets/js/*` decode them with `atob` into typed arrays. Never float64.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import operator
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from PIL import Image
+
+from .. import schema as s
+from ..errors import SpecError
+from ..pipeline.data_script import data_script
+from ..pipeline.jobs import sha256_file
+from ..pipeline.quantize import quantize
+from .base import FigureContext
+from .icons import model_for, weights_key
+from .inputs import resolve_image_source
+
+# Blue (negative) to orange (positive), readable with every common colour-vision deficiency
+# (the ends of ColorBrewer's PuOr/RdBu family; no red against green). Same values in the JS.
+NEGATIVE = (33, 102, 172)
+POSITIVE = (230, 97, 1)
+
+CLASSES_OPTION = s.Option(s.optional(s.list_of(s.integer(0, None), single_ok=True)),
+                          doc="one or two class indices of the model's labels (two: A minus B)")
+
+
+def model_and_image(spec: dict, ctx: FigureContext, field: str = "image"):
+    """(model, image path, job inputs, job files) for a figure that runs the model on `image`."""
+    model = model_for(ctx.model)
+    path = resolve_image_source(spec["image"], ctx, field)
+    inputs = {"image": sha256_file(path), "weights": weights_key(model)}
+    return model, path, inputs, {"image": str(path)}
+
+
+def image_size(spec: dict, model) -> int:
+    """The side of the square image the model sees: `size:` or the model's input size."""
+    return int(spec.get("size") or model.input_size)
+
+
+def check_classes(model, classes: Sequence[int] | None, *, most: int = 2,
+                  field: str = "classes") -> list[int]:
+    """Class indices checked against the model's labels; a SpecError names the count."""
+    classes = list(classes or [])
+    count = len(model.labels) if model.labels is not None else None
+    if not 1 <= len(classes) <= most:
+        raise SpecError(f"expected {'one or two' if most == 2 else f'1 to {most}'} class indices, "
+                        f"got {len(classes)}", "write e.g. `classes: [285, 282]`", field=field)
+    for i, value in enumerate(classes):
+        index = operator.index(value)
+        if count is not None and not 0 <= index < count:
+            raise SpecError(f"class {index} is out of range — the model has {count} classes",
+                            f"use 0 to {count - 1}", field=f"{field}[{i}]")
+    if len(set(classes)) != len(classes):
+        raise SpecError("the same class is given twice", "give two different classes", field=field)
+    return classes
+
+
+def label(model, index: int) -> str:
+    """The model's name for class `index` (`class N` when it has no labels)."""
+    return model.labels[index] if model.labels is not None else f"class {index}"
+
+
+def load_input(params: dict):
+    """In a job: the model and the image tensor (3, S, S) it sees."""
+    from .. import interpret as vi
+
+    model = model_for(params["model"])
+    image = vi.load_image(Path(params["files"]["image"]), params["size"])  # (3, S, S)
+    return model, image
+
+
+def encode(array, dtype: str = "uint8", *, axis: int | None = None) -> dict:
+    """`array` quantized (see `generator.pipeline.quantize`), its bytes as base64."""
+    data, meta = quantize(np.asarray(array, dtype=np.float32), dtype, axis=axis)
+    return {**meta, "data": base64.b64encode(data).decode("ascii")}
+
+
+def jpeg(image) -> bytes:
+    """The image tensor (3, H, W) in [0, 1] as JPEG bytes (what the page shows under maps)."""
+    out = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(out, format="JPEG", quality=88, optimize=True)
+    return out.getvalue()
+
+
+def to_uint8(image) -> np.ndarray:
+    """(3, H, W) float in [0, 1] -> uint8 (H, W, 3)."""
+    array = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image)
+    return (np.clip(array.transpose(1, 2, 0), 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def diverging_rgba(values: np.ndarray) -> np.ndarray:
+    """Signed values -> RGBA uint8 (…, 4): orange for positive, blue for negative, alpha by
+    magnitude relative to the largest |value|. The page draws maps the same way."""
+    values = np.asarray(values, dtype=np.float32)
+    peak = float(np.abs(values).max()) or 1.0
+    t = np.clip(values / peak, -1, 1)
+    rgba = np.zeros(values.shape + (4,), dtype=np.float32)
+    rgba[..., :3] = np.where(t[..., None] >= 0, POSITIVE, NEGATIVE)
+    rgba[..., 3] = np.abs(t) ** 0.8 * 215
+    return rgba.astype(np.uint8)
+
+
+def overlay_png(image, values: np.ndarray) -> bytes:
+    """The static fallback: a map [h, w] of signed values drawn over the image (3, H, W)."""
+    base = Image.fromarray(to_uint8(image)).convert("RGBA")
+    heat = Image.fromarray(diverging_rgba(values), "RGBA").resize(base.size, Image.BILINEAR)
+    washed = Image.blend(base, Image.new("RGBA", base.size, (255, 255, 255, 255)), 0.35)
+    out = io.BytesIO()
+    Image.alpha_composite(washed, heat).convert("RGB").save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def data_key(spec: dict, ctx: FigureContext) -> str:
+    """The name under which this figure's data script stores its data."""
+    return spec.get("id") or f"figure-{ctx.number}"
+
+
+def emit_data(spec: dict, ctx: FigureContext, obj: Any) -> tuple[str, str]:
+    """Write the figure's data as a classic script; return (url, key) for `data-src`/`data-key`."""
+    key = data_key(spec, ctx)
+    return ctx.emit.data(key, "js", data_script(key, obj)), key
+
+
+def fallback_img(url: str, alt: str, size: int) -> str:
+    """The `<img>` a component replaces when its script runs (print, no-JS, feeds)."""
+    return (f'<img class="figure-fallback" src="{html.escape(url)}" alt="{html.escape(alt, quote=True)}" '
+            f'width="{size}" height="{size}" loading="lazy" decoding="async">')

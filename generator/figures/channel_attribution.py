@@ -1,0 +1,205 @@
+"""`{channel-attribution}`: which channels of a layer push the model toward class A, and
+which toward class B (Building Blocks of Interpretability's channel attribution).
+
+```{channel-attribution}
+image: sample:chelsea
+layer: blocks.10
+classes: [285, 282]      # score = logit A - logit B (one class: its logit)
+top: 8                   # channels shown on each side
+steps: 100               # optional: also the path-integrated version, with 100 steps
+```
+
+One job computes gradient x activation summed over positions for every channel (float16),
+and with `steps:` the path-integrated scores too, which then rank the channels. The icons
+are the shared channel icons of the layer (`generator.figures.icons`): every channel's, since
+which channels rank highest is known only after the job ran, and the chunks are shared with
+every other figure on the layer. The chart is Bokeh (`json_item`, drawn by
+`js/bokeh-figure.js`); `js/channel-attribution.js` links its bars and the icons both ways.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+import numpy as np
+
+from .. import schema as s
+from ..pipeline.jobs import Job
+from ..pipeline.quantize import dequantize
+from .attribution_common import (
+    CLASSES_OPTION,
+    NEGATIVE,
+    POSITIVE,
+    check_classes,
+    encode,
+    image_size,
+    label,
+    load_input,
+    model_and_image,
+)
+from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .bokeh import _stable_ids
+from .icons import icon_jobs, icon_sprite, layer_info
+
+SCHEMA_ID = "https://vellum.example.org/schemas/channel-attribution/1.json"
+ICON_DISPLAY = 72
+
+
+@KINDS.register
+class ChannelAttribution:
+    name = "channel-attribution"
+    version = 1
+    options = {
+        **MODEL_OPTIONS,
+        "image": s.Option(s.text, required=True, doc="sample:NAME or a path relative to the article"),
+        "layer": s.Option(s.text, required=True, doc="the layer whose channels are scored"),
+        "classes": s.Option(CLASSES_OPTION.check, required=True, doc=CLASSES_OPTION.doc),
+        "top": s.Option(s.integer(1, 32), default=8, doc="channels shown on each side"),
+        "steps": s.Option(s.optional(s.integer(1, 1000)),
+                          doc="path-integration steps; without it, the linear approximation only"),
+    }
+
+    def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+        model, path, inputs, files = model_and_image(spec, ctx)
+        info = layer_info(model, spec["layer"])
+        params = {"model": ctx.model, "size": image_size(spec, model), "layer": spec["layer"],
+                  "classes": check_classes(model, spec["classes"]), "steps": spec.get("steps")}
+        job = Job("generator.figures.channel_attribution:run_channel_attribution", self.version,
+                  params=params, inputs=inputs, files=files,
+                  label=f"{spec.get('id') or 'figure'}: channel attribution")
+        return [job, *icon_jobs(ctx.model, spec["layer"], range(info.channels), ctx.quality)]
+
+    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
+        data = json.loads(results[0]["scores.json"])
+        rows = ranked(data, spec["top"])
+        sprite, index = icon_sprite(results[1:], [r["channel"] for r in rows])
+        sprite_url = ctx.emit.data(f"{spec['layer']}-icons", index["format"], sprite)
+        ctx.emit.script("bokeh/bokeh.min.js")
+        ctx.emit.script("js/bokeh-figure.js")
+        ctx.emit.script("js/channel-attribution.js")
+        target = f"{spec.get('id') or f'figure-{ctx.number}'}-chart"
+        item = chart_item(data, rows, target).replace("</", "<\\/")
+        alt = spec.get("alt") or (f"Channels of {data['layer']} ranked by how much they push the model "
+                                  f"toward {data['classes'][0]['label']}"
+                                  + (f" rather than {data['classes'][1]['label']}." if len(data["classes"]) == 2 else "."))
+        inner = (f'<vellum-channel-attribution class="channel-attribution" data-chart="{html.escape(target)}">\n'
+                 f'<div class="bokeh-figure ca-chart" id="{html.escape(target)}" role="img" '
+                 f'aria-label="{html.escape(alt, quote=True)}" style="min-height:{chart_height(rows)}px"></div>\n'
+                 f'<script type="application/json" class="bokeh-item" data-target="{html.escape(target)}">{item}</script>\n'
+                 f'{icon_lists(data, rows, sprite_url, index)}\n</vellum-channel-attribution>')
+        return figure_html(spec, ctx, inner, extra_class="figure-channel-attribution")
+
+
+def run_channel_attribution(params: dict) -> dict[str, bytes]:
+    """Job: every channel's score, linear and (with `steps`) path-integrated."""
+    from .. import interpret as vi
+    import torch
+
+    model, image = load_input(params)
+    classes = params["classes"]
+    target = tuple(classes) if len(classes) == 2 else classes[0]
+    linear = vi.channel_attribution(model, image, params["layer"], target)                 # (C,)
+    integrated = (vi.channel_attribution(model, image, params["layer"], target, steps=params["steps"])
+                  if params["steps"] else None)                                            # (C,)
+    with torch.no_grad():
+        logits = model(image[None])[0]                                                     # (K,)
+    data = {"$schema": SCHEMA_ID, "model": params["model"], "size": params["size"],
+            "layer": params["layer"], "channels": int(linear.shape[0]), "steps": params["steps"],
+            "classes": [{"index": c, "label": label(model, c), "logit": round(float(logits[c]), 4)} for c in classes],
+            "linear": encode(linear.numpy(), "float16"),
+            "integrated": encode(integrated.numpy(), "float16") if integrated is not None else None}
+    return {"scores.json": json.dumps(data, sort_keys=True, separators=(",", ":")).encode()}
+
+
+def scores(encoded: dict) -> np.ndarray:
+    """The float32 scores of an encoded array in a job's `scores.json`."""
+    import base64
+
+    return dequantize(base64.b64decode(encoded["data"]), encoded)
+
+
+def ranked(data: dict, top: int) -> list[dict]:
+    """The `top` channels with the largest scores, then the `top` with the most negative,
+    ranked by the path-integrated scores when present. Each row: channel, score, linear,
+    integrated (or None), side ("a" or "b")."""
+    linear = scores(data["linear"])
+    integrated = scores(data["integrated"]) if data["integrated"] else None
+    rank = integrated if integrated is not None else linear
+    order = np.argsort(-rank, kind="stable")
+    top = min(top, len(order) // 2 or 1)
+    picked = [(int(c), "a") for c in order[:top]] + [(int(c), "b") for c in order[::-1][:top][::-1]]
+    return [{"channel": c, "side": side, "score": float(rank[c]), "linear": float(linear[c]),
+             "integrated": float(integrated[c]) if integrated is not None else None} for c, side in picked]
+
+
+def chart_height(rows: list[dict]) -> int:
+    return 60 + 22 * len(rows)
+
+
+def chart_item(data: dict, rows: list[dict], target: str) -> str:
+    """The Bokeh bar chart as stable `json_item` text. Hovering a bar dispatches
+    `vellum:bar-hover` ({chart, index}) on the document; the source is named
+    `<target>-source` so the page can select a bar."""
+    from bokeh.embed import json_item
+    from bokeh.models import ColumnDataSource, CustomJS, HoverTool
+    from bokeh.plotting import figure
+
+    names = [f"ch {r['channel']}" for r in rows][::-1]   # Bokeh draws the first factor at the bottom
+    hex_of = {"a": "#%02x%02x%02x" % POSITIVE, "b": "#%02x%02x%02x" % NEGATIVE}
+    source = ColumnDataSource({
+        "name": [f"ch {r['channel']}" for r in rows], "channel": [r["channel"] for r in rows],
+        "score": [r["score"] for r in rows], "linear": [r["linear"] for r in rows],
+        "color": [hex_of[r["side"]] for r in rows],
+    }, name=f"{target}-source")
+    integrated = data["integrated"] is not None
+    a, b = data["classes"][0]["label"], (data["classes"][1]["label"] if len(data["classes"]) == 2 else None)
+    axis = f"attribution to {a} − {b}" if b else f"attribution to {a}"
+    plot = figure(y_range=names, height=chart_height(rows), sizing_mode="stretch_width", toolbar_location=None,
+                  x_axis_label=axis + (f" (path-integrated, {data['steps']} steps)" if integrated else ""))
+    bars = plot.hbar(y="name", right="score", height=0.72, color="color", source=source,
+                     nonselection_fill_alpha=0.25, nonselection_line_alpha=0.25)
+    if integrated:
+        plot.scatter(x="linear", y="name", source=source, marker="diamond", size=9, color="#1b1b1b",
+                     legend_label="linear (gradient × activation)")
+        plot.legend.location = "bottom_right"
+        plot.legend.label_text_font_size = "11px"
+    notify = CustomJS(args={"chart": target}, code=(
+        "const i = cb_data.index.indices;"
+        "document.dispatchEvent(new CustomEvent('vellum:bar-hover',"
+        " {detail: {chart: chart, index: i.length ? i[0] : -1}}));"))
+    tooltips = [("channel", "@channel"), ("score", "@score{0.000}")] + ([("linear", "@linear{0.000}")] if integrated else [])
+    plot.add_tools(HoverTool(renderers=[bars], tooltips=tooltips, callback=notify))
+    plot.ygrid.grid_line_color = None
+    plot.outline_line_color = None
+    plot.toolbar.logo = None
+    item = json_item(plot)
+    return _stable_ids(json.dumps(item, sort_keys=True, separators=(",", ":")))
+
+
+def icon_lists(data: dict, rows: list[dict], sprite_url: str, index: dict) -> str:
+    """Two lists of channel icons with their scores, toward A and toward B; readable without
+    JavaScript. Tile i of the sprite is rows[i]'s channel."""
+    tile_w, tile_h = index["tile"]
+    k = min(1.0, ICON_DISPLAY / tile_w)      # icons are shown at most ICON_DISPLAY px wide
+    classes = data["classes"]
+    titles = {"a": f"Toward {classes[0]['label']}",
+              "b": f"Toward {classes[1]['label']}" if len(classes) == 2 else f"Against {classes[0]['label']}"}
+    parts = []
+    for side in ("a", "b"):
+        items = []
+        for i, row in enumerate(rows):
+            if row["side"] != side:
+                continue
+            x, y = (i % index["columns"]) * tile_w * k, (i // index["columns"]) * tile_h * k
+            style = (f"background-image:url({html.escape(sprite_url)});background-position:-{x:g}px -{y:g}px;"
+                     f"background-size:{index['width'] * k:g}px {index['height'] * k:g}px;"
+                     f"width:{tile_w * k:g}px;height:{tile_h * k:g}px")
+            items.append(f'<li class="ca-icon" tabindex="0" data-index="{i}" '
+                         f'aria-label="channel {row["channel"]}, score {row["score"]:+.3g}">'
+                         f'<span class="ca-tile" style="{style}"></span>'
+                         f'<span class="ca-name">ch {row["channel"]}</span>'
+                         f'<span class="ca-score">{row["score"]:+.3g}</span></li>')
+        parts.append(f'<div class="ca-side ca-side-{side}"><p class="ca-title">{html.escape(titles[side])}</p>'
+                     f'<ol class="ca-icons">{"".join(items)}</ol></div>')
+    return f'<div class="ca-lists">{"".join(parts)}</div>'

@@ -1,0 +1,161 @@
+"""`{spatial-attribution}`: where in the image a layer's positions matter, and for what.
+
+Two forms (Building Blocks of Interpretability's spatial attribution):
+
+```{spatial-attribution}
+image: sample:chelsea
+layers: [blocks.6, blocks.10]   # layer to layer: hover a cell of one, see the other
+```
+
+```{spatial-attribution}
+image: sample:chelsea
+layer: blocks.10
+classes: [285, 282]             # to classes: one map per class, and A minus B for two
+```
+
+Layer to layer, the job stores `vi.layer_attribution` [H2, W2, H1, W1] as uint8 with one
+offset and scale per later position; the page reads it both ways (a later cell's map over
+the earlier layer, or an earlier cell's effect on every later cell). To classes, it stores
+one map per target (A, B, A - B), uint8 with a scale per map. `assets/js/attribution-explorer.js`
+draws the maps over the image; the hovered (or arrow-key) cell is highlighted in every panel.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+from .. import schema as s
+from ..errors import SpecError
+from ..pipeline.jobs import Job
+from .attribution_common import (
+    CLASSES_OPTION,
+    check_classes,
+    emit_data,
+    encode,
+    fallback_img,
+    image_size,
+    jpeg,
+    label,
+    load_input,
+    model_and_image,
+    overlay_png,
+)
+from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .icons import layer_info
+
+SCHEMA_ID = "https://vellum.example.org/schemas/spatial-attribution/1.json"
+
+
+@KINDS.register
+class SpatialAttribution:
+    name = "spatial-attribution"
+    version = 1
+    options = {
+        **{k: v for k, v in MODEL_OPTIONS.items() if k != "steps"},
+        "image": s.Option(s.text, required=True, doc="sample:NAME or a path relative to the article"),
+        "layer": s.Option(s.optional(s.text), doc="the layer whose positions are attributed to `classes`"),
+        "layers": s.Option(s.optional(s.list_of(s.text)), doc="two layers, earlier first: layer to layer"),
+        "classes": CLASSES_OPTION,
+    }
+
+    def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+        model, path, inputs, files = model_and_image(spec, ctx)
+        params = {"model": ctx.model, "size": image_size(spec, model)}
+        if spec.get("layers") is not None:
+            if spec.get("layer") or spec.get("classes"):
+                raise SpecError("give either `layers:` or `layer:` with `classes:`, not both",
+                                "remove `layers:` or `layer:`/`classes:`", field="layers")
+            params.update(mode="layers", layers=_check_layer_pair(model, spec["layers"]))
+        else:
+            if not spec.get("layer"):
+                raise SpecError("missing `layer:` (with `classes:`) or `layers:`",
+                                "add `layers: [blocks.6, blocks.10]` or `layer:` and `classes:`", field="layer")
+            _check_spatial(model, spec["layer"], "layer")
+            if spec.get("classes") is None:
+                raise SpecError("missing `classes:`", "add one or two class indices, e.g. `classes: [285, 282]`",
+                                field="classes")
+            params.update(mode="classes", layer=spec["layer"], classes=check_classes(model, spec["classes"]))
+        return [Job("generator.figures.spatial_attribution:run_spatial_attribution", self.version,
+                    params=params, inputs=inputs, files=files,
+                    label=f"{spec.get('id') or 'figure'}: spatial attribution")]
+
+    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
+        artifacts = results[0]
+        data = json.loads(artifacts["attribution.json"])
+        image_url = ctx.emit.data("image", "jpg", artifacts["image.jpg"])
+        fallback_url = ctx.emit.data("spatial-attribution", "png", artifacts["fallback.png"])
+        url, key = emit_data(spec, ctx, {**data, "image": image_url})
+        ctx.emit.script("js/attribution-explorer.js")
+        alt = spec.get("alt") or _describe(data)
+        inner = (f'<vellum-attribution class="attribution-explorer" data-src="{html.escape(url)}" '
+                 f'data-key="{html.escape(key)}" aria-label="{html.escape(alt, quote=True)}">\n'
+                 f'{fallback_img(fallback_url, alt, data["size"])}\n</vellum-attribution>')
+        return figure_html(spec, ctx, inner, extra_class="figure-spatial-attribution")
+
+
+def _check_spatial(model, layer: str, field: str):
+    info = layer_info(model, layer, field)
+    if info.height * info.width < 2:
+        raise SpecError(f"layer '{layer}' has a single position ({info.height}x{info.width}), "
+                        "so there is nothing spatial to attribute", "pick a convolutional layer", field=field)
+    return info
+
+
+def _check_layer_pair(model, layers: list[str]) -> list[str]:
+    from .. import interpret as vi
+
+    if len(layers) != 2:
+        raise SpecError(f"expected two layers, got {len(layers)}", "write `layers: [blocks.6, blocks.10]`",
+                        field="layers")
+    for i, layer in enumerate(layers):
+        _check_spatial(model, layer, f"layers[{i}]")
+    order = [info.name for info in vi.layers(model)]
+    if order.index(layers[0]) >= order.index(layers[1]):
+        raise SpecError(f"'{layers[0]}' does not come before '{layers[1]}'",
+                        f"put the earlier layer first: `layers: [{layers[1]}, {layers[0]}]`", field="layers")
+    return list(layers)
+
+
+def _describe(data: dict) -> str:
+    if data["mode"] == "layers":
+        a, b = data["layers"]
+        return f"Attribution from the positions of {a['name']} to those of {b['name']}, over the input image."
+    names = " minus ".join(c["label"] for c in data["classes"])
+    return f"Attribution of the positions of {data['layer']['name']} to {names}, over the input image."
+
+
+def run_spatial_attribution(params: dict) -> dict[str, bytes]:
+    """Job: the attribution tensors, the image the model saw, and a static fallback."""
+    from .. import interpret as vi
+    import torch
+
+    model, image = load_input(params)
+    with torch.no_grad():
+        probs = model(image[None]).softmax(1)[0]                              # (K,)
+    if params["mode"] == "layers":
+        earlier, later = params["layers"]
+        tensor = vi.layer_attribution(model, image, earlier, later)           # (H2, W2, H1, W1)
+        h2, w2, h1, w1 = tensor.shape
+        rows = tensor.reshape(h2 * w2, h1 * w1).numpy()                        # (P2, P1)
+        data = {"mode": "layers",
+                "layers": [{"name": earlier, "height": h1, "width": w1},
+                           {"name": later, "height": h2, "width": w2}],
+                "attribution": encode(rows, "uint8", axis=0)}
+        summary = tensor.sum((0, 1)).numpy()                                  # (H1, W1)
+    else:
+        layer, classes = params["layer"], params["classes"]
+        targets = [*classes, tuple(classes)] if len(classes) == 2 else list(classes)
+        _, maps = vi.class_attribution_maps(model, image, layer, targets)     # (T, H, W)
+        t, h, w = maps.shape
+        data = {"mode": "classes",
+                "layer": {"name": layer, "height": h, "width": w},
+                "classes": [{"index": c, "label": label(model, c), "probability": round(float(probs[c]), 4)}
+                            for c in classes],
+                "targets": [label(model, c) for c in classes]
+                + ([f"{label(model, classes[0])} − {label(model, classes[1])}"] if len(classes) == 2 else []),
+                "maps": encode(maps.reshape(t, h * w).numpy(), "uint8", axis=0)}
+        summary = maps[-1].numpy()                                            # (H, W)
+    data.update({"$schema": SCHEMA_ID, "model": params["model"], "size": params["size"]})
+    return {"attribution.json": json.dumps(data, sort_keys=True, separators=(",", ":")).encode(),
+            "image.jpg": jpeg(image), "fallback.png": overlay_png(image, summary)}
