@@ -1,0 +1,205 @@
+"""The `activation-grid` and `semantic-dictionary` figure kinds, on the tiny model and profile."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from generator.errors import BuildError, SpecError
+from generator.figures import activation_grid as ag
+from generator.figures import icons
+from generator.pipeline.sprites import unpack_sprite
+from test_figures_featurevis import (build_tiny, data_script_payload, figure, make_project, page_html, plan,
+                                     schema)
+
+GRID = figure("activation-grid", """
+id: fig-grid
+image: sample:chelsea
+layers: [blocks.0, blocks.1]
+caption: The grid.
+alt: A grid of synthetic images.
+""")
+DICT = figure("semantic-dictionary", """
+id: fig-dict
+image: sample:chelsea
+layer: blocks.1
+caption: Hover the photo.
+alt: The photo and a dictionary.
+""")
+DICT_AT = figure("semantic-dictionary", """
+id: fig-dict-at
+image: sample:chelsea
+layer: blocks.1
+at: [2, 3]
+top: 3
+caption: One position.
+alt: Three channel icons.
+""")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    root = make_project(tmp_path_factory.mktemp("grid"), GRID, DICT, DICT_AT)
+    build_tiny(root)
+    return root
+
+
+def payload(site: Path, stem: str) -> dict:
+    [path] = (site / "build" / "a" / "data").glob(f"{stem}.*.js")
+    return data_script_payload(path)
+
+
+def validator(name: str) -> Draft202012Validator:
+    dictionary = schema("semantic-dictionary")
+    registry = Registry().with_resource(dictionary["$id"], Resource.from_contents(dictionary))
+    return Draft202012Validator(schema(name), registry=registry)
+
+
+# --- spec -----------------------------------------------------------------------------------
+
+def test_grid_needs_exactly_one_of_layer_and_layers(tmp_path):
+    with pytest.raises(SpecError) as both:
+        plan("activation-grid", {"image": "sample:chelsea", "layer": "blocks.0", "layers": ["blocks.1"]}, tmp_path)
+    with pytest.raises(SpecError) as none:
+        plan("activation-grid", {"image": "sample:chelsea"}, tmp_path)
+    assert both.value.field == "layers" and none.value.field == "layer"
+
+
+def test_dictionary_position_outside_the_grid_is_reported(tmp_path):
+    root = make_project(tmp_path, figure("semantic-dictionary",
+                                         "id: fig-d\nimage: sample:chelsea\nlayer: blocks.1\nat: [8, 0]\nalt: x"))
+    with pytest.raises(BuildError) as err:
+        build_tiny(root)
+    assert "figure fig-d 'at': position (8, 0) is outside the layer's 8x8 grid — use x from 0 to 7" in str(err.value)
+
+
+def test_unknown_sample_is_reported(tmp_path):
+    with pytest.raises(SpecError) as err:
+        plan("semantic-dictionary", {"image": "sample:chelsee", "layer": "blocks.1"}, tmp_path)
+    assert err.value.field == "image" and "'chelsea'" in err.value.fix
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+def test_grid_keys_follow_layer_and_image_not_caption(tmp_path):
+    base = {"image": "sample:chelsea", "layer": "blocks.1"}
+    _, jobs = plan("activation-grid", {**base, "caption": "One."}, tmp_path)
+    _, same = plan("activation-grid", {**base, "caption": "Two.", "id": "fig-b"}, tmp_path)
+    _, layer = plan("activation-grid", {**base, "layer": "blocks.0"}, tmp_path)
+    _, image = plan("activation-grid", {**base, "image": "sample:coffee"}, tmp_path)
+    assert [j.key for j in jobs] == [j.key for j in same]
+    assert jobs[0].key not in {layer[0].key, image[0].key}
+
+
+def test_grid_and_dictionary_share_icons(tmp_path):
+    spec, grid = plan("activation-grid", {"image": "sample:chelsea", "layer": "blocks.1"}, tmp_path)
+    _, dictionary = plan("semantic-dictionary", {"image": "sample:chelsea", "layer": "blocks.1"}, tmp_path)
+    icon_keys = {j.key for j in grid if j.fn.endswith(":render_icons")}
+    assert icon_keys and icon_keys == {j.key for j in dictionary}
+    channels = spec["_grid"]["layers"][0]["channels"]
+    assert {j.key for j in icons.icon_jobs("tiny", "blocks.1", channels, "tiny")} == icon_keys
+
+
+# --- build ----------------------------------------------------------------------------------
+
+def test_grid_data_is_valid_and_complete(site):
+    data = payload(site, "fig-grid")
+    validator("activation-grid").validate(data)
+    assert [layer["layer"] for layer in data["layers"]] == ["blocks.0", "blocks.1"]
+    for layer in data["layers"]:
+        cells = rows_cols = layer["rows"] * layer["cols"]
+        assert layer["cells"]["count"] == cells and layer["cells"]["columns"] == layer["cols"]
+        assert len(layer["channels"]) == len(layer["magnitude"]) == rows_cols
+        used = {c for cell in layer["channels"] for c in cell}
+        assert used <= set(layer["icons"]["channels"])
+        assert all(v == sorted(v, reverse=True) for v in layer["values"])
+    sheet = site / "build" / "a" / data["layers"][1]["cells"]["src"]
+    assert unpack_sprite(sheet.read_bytes(), data["layers"][1]["cells"]).shape[0] == 64
+
+
+def test_grid_has_a_static_fallback_image(site):
+    html = page_html(site)
+    grid = html.split('id="fig-grid"', 1)[1].split("</figure>", 1)[0]
+    src = re.search(r'<img class="ag-fallback" src="([^"]+)" alt="A grid of synthetic images."', grid)[1]
+    assert (site / "build" / "a" / src).is_file()
+
+
+def test_dictionary_data_is_valid(site):
+    data = payload(site, "fig-dict")
+    validator("semantic-dictionary").validate(data)
+    assert data["k"] == 4 and (site / "build" / "a" / data["photo"]).is_file()
+
+
+def test_fixed_dictionary_is_static_html(site):
+    html = page_html(site)
+    fixed = html.split('id="fig-dict-at"', 1)[1].split("</figure>", 1)[0]
+    assert "position (2, 3)" in fixed
+    assert len(re.findall(r'class="sd-item"', fixed)) == 3
+    assert "<vellum-dictionary" not in fixed
+
+
+def test_rebuild_hits_the_cache(site, monkeypatch):
+    def fail(params):
+        raise AssertionError("the engine ran on a rebuild")
+
+    monkeypatch.setattr(icons, "render_icons", fail)
+    monkeypatch.setattr(ag, "render_grid", fail)
+    before = page_html(site)
+    build_tiny(site)
+    assert page_html(site) == before
+
+
+# --- browser --------------------------------------------------------------------------------
+
+from browser_support import browser, browser_page  # noqa: E402,F401
+
+
+@pytest.mark.browser
+def test_grid_keys_hover_and_layer_switch(site, browser_page):
+    browser_page.open(site / "build" / "a" / "index.html")
+    page = browser_page.page
+    figure = page.locator("#fig-grid")
+    figure.scroll_into_view_if_needed()
+    grid = figure.locator(".ag-grid")
+    grid.wait_for()
+    panel = figure.locator(".sd-panel")
+    start = panel.inner_text()
+    grid.focus()
+    page.keyboard.press("Home")
+    assert panel.locator(".sd-where").inner_text() == "blocks.0 at (0, 0)"
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    assert panel.locator(".sd-where").inner_text() == "blocks.0 at (1, 1)"
+    assert panel.locator(".sd-item").count() == 4
+    figure.locator('.ag-cell[data-i="5"]').hover()
+    assert panel.locator(".sd-where").inner_text() == "blocks.0 at (5, 0)"
+    figure.locator(".ag-switch button", has_text="blocks.1").click()
+    assert figure.locator(".ag-cell").count() == 64
+    assert panel.locator(".sd-where").inner_text().startswith("blocks.1 at")
+    assert start
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+def test_dictionary_follows_the_pointer_and_keys(site, browser_page):
+    browser_page.open(site / "build" / "a" / "index.html")
+    page = browser_page.page
+    figure = page.locator("#fig-dict")
+    figure.scroll_into_view_if_needed()
+    stage = figure.locator(".sd-stage")
+    stage.wait_for()
+    box = stage.bounding_box()
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
+    where = figure.locator(".sd-panel .sd-where")
+    assert where.inner_text() == "blocks.1 at (0, 0)"
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)
+    assert where.inner_text() == "blocks.1 at (7, 7)"
+    stage.focus()
+    page.keyboard.press("ArrowUp")
+    assert where.inner_text() == "blocks.1 at (7, 6)"
+    browser_page.assert_clean()
