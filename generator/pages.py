@@ -12,6 +12,7 @@ from .article import Article
 from .errors import BuildError, Problems, SpecError
 from .figures import KINDS, FigureContext, FigureKind, spec_schema
 from .interpret.errors import InterpretError
+from .notebooks import figure_notebook, reproduce_disclosure
 from .yamlload import LineDict
 from .writer import SiteWriter  # noqa: F401  (re-exported for build.py)
 
@@ -120,6 +121,11 @@ def render_figures(page: ArticlePage, results: dict, writer: "SiteWriter", probl
         except (SpecError, InterpretError) as err:
             _figure_error(problems, figure, err)
             continue
+        notebook = figure_notebook(page, figure)
+        if notebook is not None:
+            url = f"notebooks/{figure.directive.id}.ipynb"
+            writer.tree.add(f"{page.article.slug}/{url}", notebook)
+            inner += "\n" + reproduce_disclosure(page.article.slug, figure.directive.id, url)
         body = body.replace(figure.directive.placeholder, inner, 1)
     page.body_html = body
 

@@ -106,3 +106,25 @@ def test_compare_tolerances():
     assert not compare("x.json", b'{"v": [1.0, 2.0]}', b'{"v": [1.0, 2.5]}').passed
     assert not compare("x.json", b'{"v": "a"}', b'{"v": "b"}').passed
     assert not compare("x.bin", b"ab", b"ac").passed
+
+
+def test_generated_notebook_runs_and_matches_the_build(project):
+    import hashlib
+
+    import nbclient
+    import nbformat
+
+    report = build(BuildOptions(root=project, progress=False))
+    path = project / "build/a/notebooks/fig-chart.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata["vellum"]["figure"] == "fig-chart"
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(project)}}).execute()
+    printed = json.loads(notebook.cells[-1].outputs[-1]["text"])
+    [job] = report.articles[0].figures[0].jobs
+    expected = {name: hashlib.sha256(data).hexdigest() for name, data in report.results[job.key].items()
+                if name != "run-record.json"}
+    assert printed == {job.key: expected}
+    page = (project / "build/a/index.html").read_text()
+    assert "python -m generator reproduce articles/a/index.md#fig-chart" in page
+    assert 'href="notebooks/fig-chart.ipynb"' in page

@@ -50,6 +50,16 @@ class BokehFigure:
             label=f"{spec.get('id') or 'bokeh'}: {spec['source']}",
         )]
 
+    def notebook(self, spec: dict, ctx: FigureContext) -> list[tuple[str, str]]:
+        """Cells that draw the chart in a notebook from the article's own `figures.py`."""
+        file, function = spec["source"].split(":")
+        folder = Path(ctx.source).parent.as_posix()
+        return [("markdown", f"The chart is drawn by `{function}` in `{folder}/{file}`."),
+                ("code", "import importlib.util\nfrom bokeh.io import output_notebook, show\n\n"
+                         f"spec = importlib.util.spec_from_file_location('figures', '{folder}/{file}')\n"
+                         "figures = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(figures)\n"
+                         f"output_notebook(hide_banner=True)\nshow(figures.{function}())")]
+
     def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
         item = results[0]["item.json"].decode("utf-8")
         ctx.emit.script("bokeh/bokeh.min.js")
