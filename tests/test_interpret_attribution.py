@@ -192,3 +192,77 @@ def test_nan_in_results_is_an_error(image):
         model.classifier.weight[0, 0] = float("nan")
     with pytest.raises(InterpretError, match="NaN"):
         vi.spatial_attribution(model, image, "blocks.1", 0)
+
+
+class Branches(torch.nn.Module):
+    """Two branches concatenated: a batch made after one branch cannot meet the other."""
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = tiny_cnn().stem
+        self.left = torch.nn.Sequential(torch.nn.Conv2d(8, 4, 3, padding=1), torch.nn.ReLU())
+        self.right = torch.nn.Sequential(torch.nn.Conv2d(8, 4, 1), torch.nn.ReLU())
+        self.mix = torch.nn.Sequential(torch.nn.Conv2d(8, 6, 3, padding=1), torch.nn.ReLU())
+        self.classifier = torch.nn.Linear(6, 5)
+
+    def forward(self, x):  # (N, 3, H, W)
+        t = self.trunk(x)
+        h = self.mix(torch.cat([self.left(t), self.right(t)], 1))  # (N, 6, H/2, W/2)
+        return self.classifier(h.mean((2, 3)))
+
+
+def test_branch_layers_fall_back_to_replicating_the_input(image):
+    torch.manual_seed(0)
+    model = Branches().eval()
+    classes, maps = vi.class_attribution_maps(model, image, "left", classes=[0, 1, (2, 3)])
+    for c, m in zip([0, 1, (2, 3)], maps):
+        expected = captum_grad_x_act(model, image, "left", c).sum(0)
+        torch.testing.assert_close(m, expected, atol=1e-6 * expected.abs().sum(), rtol=1e-5)
+    ours = vi.channel_attribution(model, image, "left", 4, steps=8)
+    expected = captum_integrated(model, image, "left", 4, steps=8).sum((1, 2))
+    torch.testing.assert_close(ours, expected, atol=1e-6 * expected.abs().sum(), rtol=1e-5)
+    layered = vi.layer_attribution(model, image, "left", "mix")
+    assert layered.shape == (32, 32, 32, 32)
+
+
+# --- the real model ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def efficientnet():
+    models = pytest.importorskip("generator.interpret.models")
+    images = pytest.importorskip("generator.interpret.images")
+    return models.load_model("efficientnet_lite0"), images.load_image("sample:chelsea", 224)
+
+
+@pytest.mark.slow
+def test_efficientnet_cat_versus_tiger_cat_matches_captum(efficientnet):
+    model, image = efficientnet
+    target, layer = (285, 282), "blocks.10"  # Egyptian cat versus tiger cat
+    reference = captum_grad_x_act(model, image, layer, target)  # (112, 14, 14)
+    scale = reference.abs().sum()
+    spatial = vi.spatial_attribution(model, image, layer, target)
+    torch.testing.assert_close(spatial, reference.sum(0), atol=1e-5 * scale, rtol=1e-4)
+    channel = vi.channel_attribution(model, image, layer, target)
+    torch.testing.assert_close(channel, reference.sum((1, 2)), atol=1e-5 * scale, rtol=1e-4)
+    integrated = captum_integrated(model, image, layer, target, steps=16).sum((1, 2))
+    ours = vi.channel_attribution(model, image, layer, target, steps=16)
+    torch.testing.assert_close(ours, integrated, atol=1e-5 * integrated.abs().sum(), rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_efficientnet_layer_to_layer_matches_single_backward_passes(efficientnet):
+    model, image = efficientnet
+    maps = vi.layer_attribution(model, image, "blocks.10", "blocks.14")
+    assert maps.shape == (7, 7, 14, 14)
+    for h, w in [(0, 6), (3, 3)]:
+        captured = {}
+        handle = vi.get_layer(model, "blocks.10").register_forward_hook(
+            lambda _m, _i, out: captured.setdefault("a", out.detach().requires_grad_(True))
+        )
+        try:
+            later = vi.run_to_layers(model, image[None], ["blocks.14"])["blocks.14"]
+        finally:
+            handle.remove()
+        (grad,) = torch.autograd.grad(later[0, :, h, w].norm(), captured["a"])
+        expected = (grad * captured["a"]).sum(1)[0].detach()
+        torch.testing.assert_close(maps[h, w], expected, atol=1e-5 * expected.abs().max(), rtol=1e-4)

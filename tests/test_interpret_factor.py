@@ -175,3 +175,24 @@ def test_bad_inputs(model, image):
     for call in [lambda: vi.semantic_dictionary(train, image, "stem"), lambda: vi.neuron_groups(train, image, "stem")]:
         with pytest.raises(InterpretError, match="train mode"):
             call()
+
+
+# --- the real model ------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_efficientnet_groups_and_dictionary():
+    models = pytest.importorskip("generator.interpret.models")
+    images = pytest.importorskip("generator.interpret.images")
+    model = models.load_model("efficientnet_lite0")
+    image = images.load_image("sample:chelsea", 224)
+    d = vi.semantic_dictionary(model, image, "blocks.10.expand", k=4)
+    assert d.indices.shape == (14, 14, 4) and (d.values[..., 0] > 0).all()
+    with pytest.raises(InterpretError, match="pick a layer after a ReLU"):
+        vi.neuron_groups(model, image, "blocks.10", n=6)  # a projection: linear, signed
+    groups = vi.neuron_groups(model, image, "blocks.10.expand", n=6)
+    assert groups.maps.shape == (6, 14, 14) and groups.factors.shape == (6, 672)
+    assert groups.reconstruction_error < vi.neuron_groups(model, image, "blocks.10.expand", n=2).reconstruction_error
+    attribution = groups.attribution_to_classes([285, 282, (285, 282)])
+    torch.testing.assert_close(attribution[:, 2], attribution[:, 0] - attribution[:, 1], atol=1e-4, rtol=1e-4)
+    between = groups.attribution_to_groups(vi.neuron_groups(model, image, "blocks.14.expand", n=4))
+    assert between.shape == (6, 4) and torch.isfinite(between).all()

@@ -177,6 +177,7 @@ def layer_gradients(
     meet tensors from before the layer (e.g. a concatenation with a branch that skips it)
     runs b copies of the input instead.
     """
+    whole = False  # whether to replicate the whole input, once replicating the layer failed
     for start in range(0, count, CHUNK):
         stop = min(start + CHUNK, count)
         scale = None if scales is None else scales[start:stop].to(x.device)
@@ -186,13 +187,14 @@ def layer_gradients(
                 return activation.expand(stop - start, *activation.shape[1:]).clone()
             return scale.view(-1, *[1] * (activation.dim() - 1)) * activation
 
+        batch = x.expand(stop - start, *x.shape[1:])                           # (b, 3, H, W)
         try:
-            activation, leaf, out = forward_from_layer(model, x, layer, upto, replicate)
+            activation, leaf, out = forward_from_layer(model, batch if whole else x, layer, upto, replicate)
         except RuntimeError as error:
-            if stop - start == 1:
+            if whole or stop - start == 1:
                 raise
             log.debug("a batch after '%s' meets tensors from before it (%s); replicating the input", layer, error)
-            batch = x.expand(stop - start, *x.shape[1:])
+            whole = True
             activation, leaf, out = forward_from_layer(model, batch, layer, upto, replicate)
         (grads,) = torch.autograd.grad(out, leaf, rows(start, stop, out).to(out.device), allow_unused=True)
         if grads is None:
