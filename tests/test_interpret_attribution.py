@@ -8,6 +8,7 @@ import torch
 
 from generator import interpret as vi
 from generator.interpret import InterpretError, LayerNotFound
+from generator.interpret.errors import ClassOutOfRange
 from generator.interpret.tiny import tiny_cnn
 
 captum_attr = pytest.importorskip("captum.attr")
@@ -158,7 +159,7 @@ def test_unknown_layer(model, image):
 
 @pytest.mark.parametrize("target", [10, -1, (1, 10)])
 def test_class_out_of_range_names_the_number_of_classes(model, image, target):
-    with pytest.raises(InterpretError, match="the model has 10 classes"):
+    with pytest.raises(ClassOutOfRange, match="the model has 10 classes"):
         vi.spatial_attribution(model, image, "blocks.0", target)
     with pytest.raises(InterpretError, match="10 classes"):
         vi.channel_attribution(model, image, "blocks.0", target, steps=3)

@@ -10,6 +10,7 @@ import torch
 
 from generator import interpret as vi
 from generator.interpret import InterpretError, LayerNotFound
+from generator.interpret.errors import NegativeActivations
 from generator.interpret.tiny import tiny_cnn
 
 
@@ -110,7 +111,7 @@ def test_neuron_groups_recover_known_parts():
 
 
 def test_negative_activations_need_a_relu_layer_or_split(model, image):
-    with pytest.raises(InterpretError, match="pick a layer after a ReLU, or pass nonneg='split'"):
+    with pytest.raises(NegativeActivations, match="pick a layer after a ReLU, or pass nonneg='split'"):
         vi.neuron_groups(model, image, "blocks.0.conv", n=3)
     groups = vi.neuron_groups(model, image, "blocks.0.conv", n=6, nonneg="split")
     a = activation(model, image, "blocks.0.conv").flatten(1).T  # (H*W, C), signed

@@ -29,7 +29,7 @@ from typing import Callable, Iterator, Sequence, Union
 import torch
 from torch import nn
 
-from .errors import InterpretError
+from .errors import ClassOutOfRange, InterpretError
 from .hooks import get_layer, run_to_layers
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def _class_index(value, num_classes: int) -> int:
     except TypeError:
         raise InterpretError(f"class must be an integer, got {value!r}") from None
     if not 0 <= index < num_classes:
-        raise InterpretError(
+        raise ClassOutOfRange(
             f"class {index} is out of range — the model has {num_classes} classes (0 to {num_classes - 1})"
         )
     return index

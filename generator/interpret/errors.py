@@ -69,3 +69,14 @@ class ImageError(InterpretError):
 
 class ChannelOutOfRange(InterpretError):
     """A channel index outside a layer's channels."""
+
+
+# --- attribution and factorization ---
+
+
+class ClassOutOfRange(InterpretError):
+    """A class index outside the model's classes (the message names how many there are)."""
+
+
+class NegativeActivations(InterpretError):
+    """NMF asked of a layer with negative activations; pick a layer after a ReLU."""

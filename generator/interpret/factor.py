@@ -27,7 +27,7 @@ from .attribution import (
     layer_gradients,
     model_input,
 )
-from .errors import InterpretError
+from .errors import InterpretError, NegativeActivations
 from .hooks import run_to_layers
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ def neuron_groups(
     matrix = signed = activation.flatten(1).T.double().numpy()             # (H*W, C)
     if matrix.min() < 0:
         if nonneg == "error":
-            raise InterpretError(
+            raise NegativeActivations(
                 f"layer '{layer}' has negative activations ({matrix.min():.3g}) and NMF needs non-negative ones"
                 " — pick a layer after a ReLU, or pass nonneg='split'"
             )
