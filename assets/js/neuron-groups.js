@@ -24,6 +24,7 @@
     ".ng-card:focus-visible{outline:3px solid var(--focus,#c45500);outline-offset:1px}" +
     ".ng-card.is-active{border-color:#1b1b1b;background:#f7f7f5}" +
     ".ng-icon{display:block;width:64px;height:64px;background-repeat:no-repeat;border-bottom:5px solid}" +
+    ".ng-scroll{overflow-x:auto;max-width:100%}" +
     ".ng-table{border-collapse:collapse;font:12px/1.3 var(--sans,sans-serif);margin:0 0 10px}" +
     ".ng-table th,.ng-table td{padding:3px 6px;text-align:right;border:1px solid #fff}" +
     ".ng-table th{font-weight:600;text-align:left;max-width:9em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
@@ -188,7 +189,9 @@
         rows.push(tr);
         tab.appendChild(tr);
       }
-      return tab;
+      var scroll = el("div", "ng-scroll");
+      scroll.appendChild(tab);
+      return scroll;
     }
     cards.forEach(function (card, i) {
       var l = Number(card.dataset.layer), g = Number(card.dataset.group);

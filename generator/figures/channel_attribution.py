@@ -173,8 +173,9 @@ def chart_item(data: dict, rows: list[dict], target: str) -> str:
     plot.ygrid.grid_line_color = None
     plot.outline_line_color = None
     plot.toolbar.logo = None
-    item = json_item(plot)
-    return _stable_ids(json.dumps(item, sort_keys=True, separators=(",", ":")))
+    # Keys keep Bokeh's order: a model must be defined before it is referenced, which sorting
+    # the keys would break. The order is deterministic for the same chart.
+    return _stable_ids(json.dumps(json_item(plot), separators=(",", ":")))
 
 
 def icon_lists(data: dict, rows: list[dict], sprite_url: str, index: dict) -> str:

@@ -1,0 +1,283 @@
+"""The `spatial-attribution` and `channel-attribution` figure kinds, on the tiny model and
+profile: spec errors, job keys, cache hits, artifacts against their schemas, the page."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from generator import interpret as vi
+from generator.build import BuildOptions, build
+from generator.errors import BuildError, SpecError
+from generator.figures import KINDS, FigureContext, spec_schema
+from generator.figures import channel_attribution as ca
+from generator.figures import spatial_attribution as sa
+from generator.pipeline.quantize import dequantize
+
+from browser_support import browser, browser_page  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "generator" / "schemas"
+
+FRONT = """---
+title: Figures
+description: A test article.
+authors:
+  - name: Ada Example
+published: 2026-11-26
+model: tiny
+status: draft
+---
+
+Some text.
+"""
+
+LAYERS = """
+```{spatial-attribution}
+id: fig-layers
+image: sample:chelsea
+layers: [stem, blocks.1]
+caption: Layer to layer.
+alt: Attribution between two layers.
+```
+"""
+
+CLASSES = """
+```{spatial-attribution}
+id: fig-classes
+image: sample:chelsea
+layer: blocks.0
+classes: [3, 5]
+caption: To classes.
+alt: Attribution to two classes.
+```
+"""
+
+CHANNELS = """
+```{channel-attribution}
+id: fig-channels
+image: sample:chelsea
+layer: blocks.1
+classes: [3, 5]
+top: 3
+steps: 4
+caption: Channels.
+alt: Channels toward each class.
+```
+"""
+
+
+def make_project(root: Path, *figures: str) -> Path:
+    (root / "articles" / "a").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "site.yml", root / "site.yml")
+    if not (root / "assets").exists():
+        shutil.copytree(ROOT / "assets", root / "assets")
+    (root / "articles" / "a" / "index.md").write_text(FRONT + "".join(figures), encoding="utf-8")
+    return root
+
+
+def build_tiny(root: Path):
+    return build(BuildOptions(root=root, quality="tiny", progress=False))
+
+
+def context(root: Path) -> FigureContext:
+    return FigureContext(article_dir=root, source="articles/a/index.md", line=12, number=1,
+                         caption_html="", model="tiny", quality="tiny", status="draft", emit=None)
+
+
+def plan(kind: str, raw: dict, root: Path):
+    spec, issues = spec_schema(KINDS[kind]).check(raw)
+    assert not issues, [i.text(kind) for i in issues]
+    return KINDS[kind].plan(spec, context(root))
+
+
+def payload(root: Path, stem: str) -> dict:
+    """The object the figure's data script stores."""
+    (path,) = (root / "build" / "a" / "data").glob(f"{stem}.*.js")
+    return json.loads(path.read_text(encoding="ascii").splitlines()[1].split(" = ", 1)[1].rstrip(";"))
+
+
+def decoded(encoded: dict) -> np.ndarray:
+    return dequantize(base64.b64decode(encoded["data"]), encoded)
+
+
+def schema(name: str) -> dict:
+    return json.loads((SCHEMAS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    root = make_project(tmp_path_factory.mktemp("attribution"), LAYERS, CLASSES, CHANNELS)
+    build_tiny(root)
+    return root
+
+
+# --- spec checks -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, field, words", [
+    ({"layer": "blocks.0", "classes": [3, 10]}, "classes[1]", "the model has 10 classes"),
+    ({"layer": "blocks.0"}, "classes", "missing `classes:`"),
+    ({"layers": ["blocks.1", "stem"]}, "layers", "does not come before"),
+    ({"layers": ["stem"]}, "layers", "expected two layers"),
+    ({"layers": ["stem", "blocks.1"], "layer": "stem"}, "layers", "not both"),
+    ({"layer": "block.0", "classes": [1]}, "layer", "has no layer 'block.0'"),
+    ({"layer": "classifier", "classes": [1]}, "layer", "model's output"),
+    ({"layer": "blocks.0", "classes": [2, 2]}, "classes", "same class"),
+])
+def test_spatial_spec_errors(tmp_path, raw, field, words):
+    with pytest.raises(SpecError) as err:
+        plan("spatial-attribution", {"image": "sample:chelsea", **raw}, tmp_path)
+    assert err.value.field == field
+    assert words in str(err.value)
+
+
+def test_channel_spec_errors(tmp_path):
+    with pytest.raises(SpecError, match="the model has 10 classes") as err:
+        plan("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [12, 1]}, tmp_path)
+    assert err.value.field == "classes[0]"
+    _, issues = spec_schema(KINDS["channel-attribution"]).check({"image": "sample:chelsea", "layer": "stem"})
+    assert [i.field for i in issues] == ["classes"]
+
+
+def test_build_reports_file_line_and_field(tmp_path):
+    root = make_project(tmp_path, CLASSES.replace("classes: [3, 5]", "classes: [3, 99]"))
+    with pytest.raises(BuildError) as err:
+        build_tiny(root)
+    text = str(err.value)
+    assert "articles/a/index.md:" in text and "fig-classes 'classes[1]'" in text and "10 classes" in text
+
+
+# --- job keys ------------------------------------------------------------------------------------
+
+def test_keys_follow_exactly_what_changes_the_output(tmp_path):
+    base = {"image": "sample:chelsea", "layer": "blocks.0", "classes": [3, 5]}
+    key = plan("spatial-attribution", base, tmp_path)[0].key
+    assert plan("spatial-attribution", {**base, "caption": "Other.", "id": "fig-x", "alt": "x"}, tmp_path)[0].key == key
+    assert plan("spatial-attribution", {**base, "layer": "blocks.1"}, tmp_path)[0].key != key
+    assert plan("spatial-attribution", {**base, "classes": [5, 3]}, tmp_path)[0].key != key
+    assert plan("spatial-attribution", {**base, "size": 48}, tmp_path)[0].key != key
+
+
+def test_channel_figure_shares_icon_jobs_with_the_layer(tmp_path):
+    from generator.figures.icons import icon_jobs
+
+    jobs = plan("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [3]}, tmp_path)
+    assert [j.key for j in jobs[1:]] == [j.key for j in icon_jobs("tiny", "blocks.1", range(24), "tiny")]
+    with_steps = plan("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [3],
+                                              "steps": 4}, tmp_path)
+    assert with_steps[0].key != jobs[0].key and [j.key for j in with_steps[1:]] == [j.key for j in jobs[1:]]
+
+
+def test_rebuild_with_a_new_caption_runs_nothing(site, monkeypatch):
+    def fail(params):
+        raise AssertionError("the engine ran again")
+
+    monkeypatch.setattr(sa, "run_spatial_attribution", fail)
+    monkeypatch.setattr(ca, "run_channel_attribution", fail)
+    index = site / "articles" / "a" / "index.md"
+    original = index.read_text(encoding="utf-8")
+    try:
+        index.write_text(original.replace("caption: Channels.", "caption: Channels, again."), encoding="utf-8")
+        build_tiny(site)
+        assert "Channels, again." in (site / "build" / "a" / "index.html").read_text(encoding="utf-8")
+    finally:
+        index.write_text(original, encoding="utf-8")
+
+
+# --- artifacts -----------------------------------------------------------------------------------
+
+def test_layer_to_layer_data_is_valid_and_matches_the_engine(site):
+    data = payload(site, "fig-layers")
+    jsonschema.validate(data, schema("spatial-attribution"))
+    assert data["attribution"]["dtype"] == "uint8"
+    model = vi.load_model("tiny")
+    image = vi.load_image("sample:chelsea", 64)
+    expected = vi.layer_attribution(model, image, "stem", "blocks.1").numpy()   # (H2, W2, H1, W1)
+    rows = decoded(data["attribution"])                                         # (P2, P1)
+    assert rows.shape == (expected.shape[0] * expected.shape[1], expected.shape[2] * expected.shape[3])
+    tolerance = np.asarray(data["attribution"]["scale"])[:, None] / 2 + 1e-6
+    assert (np.abs(rows - expected.reshape(rows.shape)) <= tolerance).all()
+    assert [layer["name"] for layer in data["layers"]] == ["stem", "blocks.1"]
+    assert (site / "build" / "a" / data["image"]).is_file()
+
+
+def test_class_maps_include_the_difference(site):
+    data = payload(site, "fig-classes")
+    jsonschema.validate(data, schema("spatial-attribution"))
+    assert data["targets"] == ["class 3", "class 5", "class 3 − class 5"]
+    maps = decoded(data["maps"])                                                # (3, H*W)
+    scale = max(data["maps"]["scale"])
+    assert np.allclose(maps[0] - maps[1], maps[2], atol=2 * scale)
+
+
+def test_channel_scores_rank_the_shown_channels(site):
+    html = (site / "build" / "a" / "index.html").read_text(encoding="utf-8")
+    item = re.search(r'<script type="application/json" class="bokeh-item" data-target="fig-channels-chart">(.*?)</script>',
+                     html, re.S)
+    assert item and '"fig-channels-chart-source"' in item.group(1)
+    model = vi.load_model("tiny")
+    image = vi.load_image("sample:chelsea", 64)
+    scores = vi.channel_attribution(model, image, "blocks.1", (3, 5), steps=4).numpy()
+    shown = [int(c) for c in re.findall(r'aria-label="channel (\d+),', html)]
+    order = np.argsort(-scores)
+    assert shown == [*order[:3], *order[::-1][:3][::-1]]
+    assert "Toward class 3" in html and "Toward class 5" in html
+
+
+def test_channel_job_artifact_is_valid(tmp_path):
+    from generator.interpret import sample_path
+
+    params = {"model": "tiny", "size": 64, "layer": "blocks.1", "classes": [3, 5], "steps": None,
+              "files": {"image": str(sample_path("chelsea"))}}
+    data = json.loads(ca.run_channel_attribution(params)["scores.json"])
+    jsonschema.validate(data, schema("channel-attribution"))
+    assert data["integrated"] is None and data["linear"]["dtype"] == "float16"
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_hover_and_arrow_keys_move_the_linked_views(site, browser_page):
+    browser_page.open(site / "build" / "a" / "index.html")
+    page = browser_page.page
+    page.locator("#fig-layers .va-panel").first.wait_for()
+    earlier, later = page.locator("#fig-layers .va-panel").all()
+    heat = "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join()"
+    before = earlier.locator("canvas").evaluate(heat)
+    later.focus()
+    cell = later.locator(".va-cell")
+    left = cell.evaluate("e => e.style.left")
+    page.keyboard.press("ArrowRight")
+    assert cell.evaluate("e => e.style.left") != left
+    assert earlier.locator("canvas").evaluate(heat) != before
+    box = earlier.locator(".va-stage").bounding_box()
+    page.mouse.move(box["x"] + 5, box["y"] + 5)
+    assert earlier.locator(".va-cell").evaluate("e => [e.hidden, e.style.left, e.style.top]") == [False, "0%", "0%"]
+    assert "(0, 0) of stem" in page.locator("#fig-layers .va-readout").inner_text()
+    page.locator("#fig-classes").scroll_into_view_if_needed()
+    page.locator("#fig-classes .va-panel").first.wait_for()
+    assert page.locator("#fig-classes .va-panel").count() == 3
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+def test_icons_and_bars_highlight_each_other(site, browser_page):
+    browser_page.open(site / "build" / "a" / "index.html")
+    page = browser_page.page
+    page.locator("#fig-channels").scroll_into_view_if_needed()
+    page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0")
+    icon = page.locator("#fig-channels .ca-icon").nth(1)
+    icon.hover()
+    selected = ("() => Bokeh.documents[0].get_model_by_name('fig-channels-chart-source').selected.indices")
+    assert page.evaluate(selected) == [1]
+    page.evaluate("() => document.dispatchEvent(new CustomEvent('vellum:bar-hover',"
+                  " {detail: {chart: 'fig-channels-chart', index: 4}}))")
+    assert page.locator("#fig-channels .ca-icon.is-active").get_attribute("data-index") == "4"
+    browser_page.assert_clean()
