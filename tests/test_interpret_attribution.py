@@ -183,6 +183,8 @@ def test_bad_images_and_layer_order(model, image):
         vi.spatial_attribution(model, image * 255, "stem", 0)
     with pytest.raises(InterpretError, match="must come after"):
         vi.layer_attribution(model, image, "blocks.1", "stem")
+    with pytest.raises(InterpretError, match="pick a convolutional layer"):
+        vi.spatial_attribution(model, image, "classifier", 0)
     with pytest.raises(InterpretError, match="steps"):
         vi.channel_attribution(model, image, "stem", 0, steps=0)
 

@@ -196,6 +196,10 @@ def layer_gradients(
             log.debug("a batch after '%s' meets tensors from before it (%s); replicating the input", layer, error)
             whole = True
             activation, leaf, out = forward_from_layer(model, batch, layer, upto, replicate)
+        if activation.dim() != 4:
+            raise InterpretError(
+                f"layer '{layer}' gives {list(activation.shape)}, not (N, C, H, W) — pick a convolutional layer"
+            )
         (grads,) = torch.autograd.grad(out, leaf, rows(start, stop, out).to(out.device), allow_unused=True)
         if grads is None:
             raise InterpretError(f"'{upto or 'the logits'}' does not depend on layer '{layer}'")
@@ -263,8 +267,8 @@ def layer_attribution(model: nn.Module, image: torch.Tensor, layer: str, to_laye
     `to_layer` (H2 x W2), the gradient of the L2 norm of its activation vector with respect to
     `layer`, times `layer`'s activation, summed over channels (a map H1 x W1).
 
-    One forward pass; the H2 * W2 backward passes are batched. A position whose vector is zero
-    has zero attribution (the norm's gradient there is taken as zero).
+    The H2 * W2 gradients are taken CHUNK positions per batched forward and backward pass. A
+    position whose vector is zero has zero attribution (the norm's gradient is taken as zero).
     """
     check_eval(model)
     x = model_input(model, image)
@@ -291,7 +295,7 @@ def layer_attribution(model: nn.Module, image: torch.Tensor, layer: str, to_laye
 def class_attribution_maps(
     model: nn.Module, image: torch.Tensor, layer: str, classes: Sequence[Target] | None = None, top: int = 5
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Spatial attribution maps for several classes from one forward pass.
+    """Spatial attribution maps for several classes, from one batched pass.
 
     Returns (classes [T] int64, maps [T, H, W]). With `classes=None`, the model's `top` most
     likely classes, most likely first. Pairs (a, b) are accepted in `classes`; the returned
