@@ -20,6 +20,7 @@ from .pipeline.cache import Cache
 from .pipeline.executors import DaskExecutor, InProcessExecutor, JobFailed, run_jobs
 from .pipeline.freeze import FreezeStore
 from .pipeline.progress import NullProgress, TqdmProgress
+from .reviews import attach_reviews
 from .site import read_site
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ def build(options: BuildOptions) -> BuildReport:
     articles = discover(options, problems)
     pages = [parse_article(a, site, options, problems) for a in articles]
     pages = [p for p in pages if p is not None]
+    for page in pages:
+        attach_reviews(page, options, problems)
     problems.raise_if_any()
 
     jobs = plan_figures(pages, options, problems)

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from .article import LICENSES
 from .provenance import article_provenance
 from .pipeline.output import OutputTree
+from .reviews import write_reviews
 from .templates import environment
 
 BOKEH_SCRIPTS = ("bokeh.min.js",)
@@ -79,6 +80,7 @@ class SiteWriter:
         """Render one article page to `<slug>/index.html`, with its `provenance.json`."""
         self.tree.add(f"{page.article.slug}/provenance.json", article_provenance(page, results))
         context = article_context(page, self)
+        write_reviews(context, page, self)
         html = self.env.get_template("article.html").render(article=context, **self._common(1, f"{page.article.slug}/"))
         self.tree.add(f"{page.article.slug}/index.html", html.encode("utf-8"))
         self.listed.append(context)
@@ -168,6 +170,7 @@ def article_context(page, writer: SiteWriter) -> dict:
                                if k in page.references],
         "thumbnail": thumbnail,
         "reviews_url": None,
+        "review": None,
         "scripts": list(page.scripts),
         "head_extra": Markup(""),
     }
