@@ -232,9 +232,7 @@ def test_branch_layers_fall_back_to_replicating_the_input(image):
 
 @pytest.fixture(scope="module")
 def efficientnet():
-    models = pytest.importorskip("generator.interpret.models")
-    images = pytest.importorskip("generator.interpret.images")
-    return models.load_model("efficientnet_lite0"), images.load_image("sample:chelsea", 224)
+    return vi.load_model("efficientnet_lite0"), vi.load_image("sample:chelsea", 224)
 
 
 @pytest.mark.slow

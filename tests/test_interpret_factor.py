@@ -182,10 +182,8 @@ def test_bad_inputs(model, image):
 
 @pytest.mark.slow
 def test_efficientnet_groups_and_dictionary():
-    models = pytest.importorskip("generator.interpret.models")
-    images = pytest.importorskip("generator.interpret.images")
-    model = models.load_model("efficientnet_lite0")
-    image = images.load_image("sample:chelsea", 224)
+    model = vi.load_model("efficientnet_lite0")
+    image = vi.load_image("sample:chelsea", 224)
     d = vi.semantic_dictionary(model, image, "blocks.10.expand", k=4)
     assert d.indices.shape == (14, 14, 4) and (d.values[..., 0] > 0).all()
     with pytest.raises(InterpretError, match="pick a layer after a ReLU"):

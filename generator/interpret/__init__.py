@@ -61,7 +61,9 @@ _EXPORTS: dict[str, str] = {
     # attribution.py
     "channel_attribution": "attribution", "class_attribution_maps": "attribution",
     "layer_attribution": "attribution", "spatial_attribution": "attribution",
+    "ClassOutOfRange": "errors",
     # factor.py
+    "NegativeActivations": "errors",
     "NeuronGroups": "factor", "SemanticDictionary": "factor", "neuron_groups": "factor",
     "semantic_dictionary": "factor",
 }
@@ -126,4 +128,5 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eag
         layer_attribution,
         spatial_attribution,
     )
+    from .errors import ClassOutOfRange, NegativeActivations
     from .factor import NeuronGroups, SemanticDictionary, neuron_groups, semantic_dictionary

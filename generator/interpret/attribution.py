@@ -31,6 +31,7 @@ from torch import nn
 
 from .errors import ClassOutOfRange, InterpretError
 from .hooks import get_layer, run_to_layers
+from .models import check_model
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +43,6 @@ CHUNK = 64
 
 
 # --- checks shared by every public function --------------------------------------------------
-
-def check_eval(model: nn.Module) -> None:
-    """Raise unless `model` (and every submodule) is in eval mode: dropout and batch-norm
-    statistics would otherwise change the answer from one call to the next."""
-    if any(m.training for m in model.modules()):
-        raise InterpretError("model is in train mode — call model.eval()")
-
 
 def model_input(model: nn.Module, image: torch.Tensor) -> torch.Tensor:
     """The image [3, H, W] in [0, 1] as a batch of one (1, 3, H, W) on the model's device."""
@@ -216,7 +210,7 @@ def target_rows(targets: Sequence[Target]) -> Callable[[int, int, torch.Tensor],
 def layer_gradient(model: nn.Module, image: torch.Tensor, layer: str, targets: Sequence[Target]):
     """The layer's activation (C, H, W) and the gradient of each target's score with respect
     to it (T, C, H, W)."""
-    check_eval(model)
+    check_model(model)
     x = model_input(model, image)
     chunks = list(layer_gradients(model, x, layer, "", len(targets), target_rows(list(targets))))
     return chunks[0][0][0], torch.cat([grads for _, grads in chunks])          # (C, H, W), (T, C, H, W)
@@ -253,7 +247,7 @@ def _integrated_gradients(model: nn.Module, image: torch.Tensor, layer: str, tar
     """Integrated gradients of the layer's output (C, H, W), midpoint rule with `steps` steps."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise InterpretError(f"steps must be a positive integer, got {steps!r}")
-    check_eval(model)
+    check_model(model)
     x = model_input(model, image)
     alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps             # (N,)
     total, activation = 0.0, None
@@ -270,7 +264,7 @@ def layer_attribution(model: nn.Module, image: torch.Tensor, layer: str, to_laye
     The H2 * W2 gradients are taken CHUNK positions per batched forward and backward pass. A
     position whose vector is zero has zero attribution (the norm's gradient is taken as zero).
     """
-    check_eval(model)
+    check_model(model)
     x = model_input(model, image)
     with torch.no_grad():
         later = run_to_layers(model, x, [to_layer])[to_layer]                     # (1, C2, H2, W2)
@@ -301,7 +295,7 @@ def class_attribution_maps(
     likely classes, most likely first. Pairs (a, b) are accepted in `classes`; the returned
     class index is then a.
     """
-    check_eval(model)
+    check_model(model)
     if classes is None:
         with torch.no_grad():
             logits = model(model_input(model, image))                     # (1, K)

@@ -21,7 +21,6 @@ from torch import nn
 
 from .attribution import (
     Target,
-    check_eval,
     finite,
     layer_gradient,
     layer_gradients,
@@ -29,13 +28,14 @@ from .attribution import (
 )
 from .errors import InterpretError, NegativeActivations
 from .hooks import run_to_layers
+from .models import check_model
 
 log = logging.getLogger(__name__)
 
 
 def layer_activation(model: nn.Module, image: torch.Tensor, layer: str) -> torch.Tensor:
     """The activation of `layer` for one image, (C, H, W) float32 on the CPU."""
-    check_eval(model)
+    check_model(model)
     x = model_input(model, image)
     with torch.no_grad():
         activation = run_to_layers(model, x, [layer])[layer]
@@ -108,7 +108,7 @@ class NeuronGroups:
         layer's groups are attributed to that score as in `attribution_to_classes`."""
         if later.model is not self.model or not torch.equal(later.image, self.image):
             raise InterpretError("both neuron groups must come from the same model and image")
-        check_eval(self.model)
+        check_model(self.model)
         x = model_input(self.model, self.image)
         weights = later.maps.unsqueeze(1) * later.factors[:, :, None, None]  # (m, C2, H2, W2)
         chunks = layer_gradients(
