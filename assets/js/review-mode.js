@@ -100,7 +100,7 @@
     if (event.shiftKey && !form.contains(event.target)) onSelection();
   });
 
-  /* ---- figures: a "Comment" button each ---- */
+  /* ---- figures: a "Comment" button each, at the end of the caption ---- */
 
   Array.prototype.forEach.call(body.querySelectorAll("figure[id]"), function (figure) {
     var button = document.createElement("button");
@@ -111,8 +111,9 @@
     button.addEventListener("click", function () {
       openForm({ kind: "figure", target: figure.id, quote: "" });
     });
+    var caption = figure.querySelector("figcaption");
     figure.classList.add("review-commentable");
-    figure.appendChild(button);
+    (caption || figure).appendChild(button);
   });
 
   /* ---- the comment form ---- */
