@@ -61,6 +61,11 @@
     if (e === 0) return s * f * Math.pow(2, -24);
     return e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * Math.pow(2, e - 15);
   }
+  // 0.0063, 0.75, 12, 4.6k, 21k: two significant digits, never an exponent.
+  function short(a) {
+    if (a >= 1000) return String(Number((a / 1000).toPrecision(2))) + "k";
+    return String(Number(a.toPrecision(2)));
+  }
   function rgb(hex) { return [1, 3, 5].map(function (i) { return parseInt(hex.slice(i, i + 2), 16); }); }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -179,7 +184,7 @@
         tr.appendChild(th);
         for (var j = 0; j < heads.length; j++) {
           var v = values[g * heads.length + j], t = Math.abs(v) / m, c = v >= 0 ? POS : NEG;
-          var td = el("td", "", (v >= 0 ? "+" : "−") + Math.abs(v).toPrecision(2));
+          var td = el("td", "", (v >= 0 ? "+" : "−") + short(Math.abs(v)));
           td.style.background = "rgb(" + c.map(function (x) { return Math.round(255 + (x - 255) * t); }).join(",") + ")";
           td.style.color = t > 0.55 ? "#fff" : "#1b1b1b";
           tr.appendChild(td);
