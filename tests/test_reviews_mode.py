@@ -104,6 +104,7 @@ def test_comment_persist_export_and_round_trip(project, browser_page, tmp_path):
     (review,) = load_reviews(reviews_dir, "articles/x/reviews", problems)
     assert problems.errors == []
     assert review.name == "Anonymous reviewer" and review.scores == {c: None for c in review.scores}
+    assert review.version == page.locator(".review-version").inner_text()
     assert len(review.scores) == 11
     page_ids = set(page.evaluate("() => [...document.querySelectorAll('[data-paragraph], figure[id]')].map(e => e.id)"))
     assert [(c.kind, c.target, c.quote) for c in review.comments] == \

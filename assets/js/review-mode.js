@@ -323,7 +323,7 @@
       "date: " + today,
       "round: 1",
       "type: review",
-      "version: " + config.version,
+      "version: " + yamlString(config.version),
       "recommendation:                # " + config.recommendations.join(" | "),
       "scores:                        # 1 (poor) to 5 (excellent); leave blank to skip one"
     ];
