@@ -69,10 +69,10 @@ def test_a_few_steps_raise_the_objective(model, make):
 
 
 def test_regularizers_lower_their_penalty(model):
-    obj = -1.0 * vi.total_variation() - vi.L1(0.5) - vi.blur_input_each_step()
-    noisy = vi.feature_vis(model, [obj], quality=TINY, param=vi.ParamRecipe("pixel", sd=1.0), steps=1, lr=1e-6)
-    smooth = vi.feature_vis(model, [obj], quality=TINY, param=vi.ParamRecipe("pixel", sd=1.0), steps=20, lr=0.2)
-    assert vi.objective_values(model, [obj], smooth) > vi.objective_values(model, [obj], noisy)
+    for obj in (-1.0 * vi.total_variation() - vi.L1(0.5) - vi.blur_input_each_step(), -vi.saturation(2.0)):
+        noisy = vi.feature_vis(model, [obj], quality=TINY, param=vi.ParamRecipe("pixel", sd=6.0), steps=1, lr=1e-6)
+        smooth = vi.feature_vis(model, [obj], quality=TINY, param=vi.ParamRecipe("pixel", sd=6.0), steps=20, lr=0.2)
+        assert vi.objective_values(model, [obj], smooth) > vi.objective_values(model, [obj], noisy), obj
 
 
 def test_batch_index_only_affects_its_image(model):

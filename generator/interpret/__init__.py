@@ -46,7 +46,7 @@ _EXPORTS: dict[str, str] = {
     "alignment": "objectives", "blur_input_each_step": "objectives", "channel": "objectives",
     "class_logit": "objectives", "deepdream": "objectives", "direction": "objectives",
     "direction_neuron": "objectives", "diversity": "objectives", "neuron": "objectives",
-    "total_variation": "objectives",
+    "saturation": "objectives", "total_variation": "objectives",
     # param.py
     "ImageParam": "param", "ParamRecipe": "param", "fft_image": "param",
     "lowres_image": "param", "pixel_image": "param",
@@ -116,6 +116,7 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eag
         direction_neuron,
         diversity,
         neuron,
+        saturation,
         total_variation,
     )
     from .param import ImageParam, ParamRecipe, fft_image, lowres_image, pixel_image

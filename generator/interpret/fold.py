@@ -8,7 +8,8 @@ over a third of a feature-visualization step of EfficientNet-Lite0; folding remo
 running the model once with hooks (a batch norm whose input is exactly a convolution's
 output), and the copy is checked against the original on a random input: if any output
 differs, the original is used instead. Convolutions named in `keep` (layers an objective
-reads) are not folded, since their own output would change.
+reads) are not folded, since their own output would change. On a CPU the copy is also
+converted to channels_last memory, which its convolutions run faster in.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ def folded(model: nn.Module, keep: Iterable[str] = (), size: int = 64) -> nn.Mod
                 setattr(modules[parent] if parent else copy_, leaf, nn.Identity())
         for p in copy_.parameters():
             p.requires_grad_(False)
+        if device.type == "cpu":
+            copy_.to(memory_format=torch.channels_last)  # faster convolutions on CPU
         if _same_outputs(model, copy_, x, keep):
             result = copy_
         else:

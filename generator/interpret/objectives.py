@@ -322,6 +322,18 @@ def L2(constant: float = 0.5, epsilon: float = 1e-6) -> Objective:
     return Objective(fn, f"L2({constant:g})")
 
 
+def saturation(limit: float = 4.0) -> Objective:
+    """How far each image's pixels are pushed past a sigmoid input of +-`limit` (the mean
+    squared excess of logit(pixel)). Subtract a multiple to keep colours off 0 and 1: near
+    those a sigmoid's gradient vanishes, so penalties on the pixel values themselves barely act."""
+
+    def fn(ctx: Context) -> torch.Tensor:
+        t = torch.logit(ctx.image, eps=1e-6)  # (N, 3, H, W): the values before the sigmoid
+        return F.relu(t.abs() - limit).pow(2).flatten(1).mean(1)
+
+    return Objective(fn, f"saturation({limit:g})")
+
+
 def blur_input_each_step() -> Objective:
     """Half the squared distance of each image from its own 3x3 blur (held constant). With a
     negative weight, every step pulls the image towards its blur."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .objectives import Objective, total_variation
+from .objectives import Objective, saturation, total_variation
 from .param import ParamRecipe
 from .transforms import Compose, standard_transforms
 
@@ -24,6 +24,7 @@ class Quality:
     steps: optimizer steps. lr: Adam's learning rate.
     param: the image parameterization. transforms: the random transforms of every step.
     tv_weight: weight of the total-variation penalty per pixel (smoothness), 0 for none.
+    saturation_weight: weight of the penalty on colours pushed into the sigmoid's flat ends.
     batch_size: images optimized together (16 is the sweet spot on a 2-core CPU).
     icon_size: side of a channel icon in sprite sheets; group_icon_size for NMF groups.
     """
@@ -35,16 +36,19 @@ class Quality:
     param: ParamRecipe = field(default_factory=ParamRecipe)
     transforms: Compose = field(default_factory=standard_transforms)
     tv_weight: float = 0.0
+    saturation_weight: float = 0.0
     batch_size: int = 16
     icon_size: int = 110
     group_icon_size: int = 80
 
     def extra(self) -> Objective | None:
         """The smoothing objective added to every image, or None."""
-        if not self.tv_weight:
-            return None
-        per_pixel = self.tv_weight / (self.size * self.size)
-        return -per_pixel * total_variation()
+        terms = []
+        if self.tv_weight:
+            terms.append(-(self.tv_weight / (self.size * self.size)) * total_variation())
+        if self.saturation_weight:
+            terms.append(-self.saturation_weight * saturation())
+        return sum(terms) if terms else None
 
 
 QUALITY: dict[str, Quality] = {

@@ -96,8 +96,6 @@ def feature_vis(
     total = len(plans) * steps
     images, history = [], []
     with frozen(model):
-        if _channels_last(device):
-            model.to(memory_format=torch.channels_last)
         for b, plan in enumerate(plans):
             done = b * steps
             tick = (lambda s: progress(done + s, total)) if progress else None

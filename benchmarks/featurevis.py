@@ -1,0 +1,154 @@
+"""Feature visualization speed and legibility: all channels of one mid-level layer of
+EfficientNet-Lite0 (blocks.10, 112 channels) at 128 px, 256 steps, standard transforms.
+
+    python -m benchmarks.featurevis            # measured on 16 channels, extrapolated to 112
+    python -m benchmarks.featurevis --full     # renders all 112 channels for real
+    python -m benchmarks.featurevis --save /tmp/fv   # also writes PNG grids of the renders
+
+It reports image-steps per second at batch 16, this machine's matmul GFLOP/s and the model's
+FLOPs per image-step (forward + backward to the layer, counted by FlopCounterMode), their
+ratio, the time for all 112 channels, the median ratio of each sampled channel's objective to
+that of a 512-step render of the channel alone (both evaluated on the final image without
+transforms), and legibility: total variation per pixel and the fraction of saturated channel
+values (<= 1/255 or >= 254/255), for our renders and for a Lucent-style render (the same
+settings, but the 128 px image upsampled to 224 px before the model).
+
+The machine may be shared: the load average before and after is reported with the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from generator import interpret as vi
+from generator.interpret.fold import folded
+
+MODEL = "efficientnet_lite0"
+LAYER = "blocks.10"
+CHANNELS = 112
+BATCH = 16
+SAMPLE = (0, 5, 10, 15)  # channels of the first batch compared with 512-step solo renders
+
+
+def matmul_gflops(n: int = 1024, repeats: int = 8) -> float:
+    """Best-of float32 matrix multiply throughput, GFLOP/s."""
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
+def flops_per_image_step(model, quality: vi.Quality) -> float:
+    """FLOPs of one image's forward and backward pass to LAYER, at the transformed size."""
+    side = quality.transforms.out_size((quality.size, quality.size))[0]
+    model = folded(model, [LAYER])
+    x = torch.rand(2, 3, side, side, requires_grad=True)
+    with FlopCounterMode(display=False) as counter:
+        vi.run_to_layers(model, x, [LAYER])[LAYER].sum().backward()
+    return counter.get_total_flops() / 2
+
+
+def legibility(images: np.ndarray) -> tuple[float, float]:
+    """(total variation per pixel, fraction of saturated values) of uint8 (N, H, W, 3)."""
+    x = images.astype(np.float32) / 255
+    tv = np.abs(np.diff(x, axis=1)).sum() + np.abs(np.diff(x, axis=2)).sum()
+    per_pixel = tv / (x.shape[0] * x.shape[1] * x.shape[2] * x.shape[3])
+    saturated = np.mean((images <= 1) | (images >= 254))
+    return float(per_pixel), float(saturated)
+
+
+def upsample_to(side: int):
+    """Lucent's habit: resize every image to `side` before the model."""
+
+    def upsample(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
+
+    return upsample
+
+
+def save_grid(images: np.ndarray, path: Path, cols: int = 8) -> None:
+    from PIL import Image
+
+    n, h, w, _ = images.shape
+    rows = -(-n // cols)
+    grid = np.full((rows * (h + 2), cols * (w + 2), 3), 255, np.uint8)
+    for i, im in enumerate(images):
+        r, c = divmod(i, cols)
+        grid[r * (h + 2) : r * (h + 2) + h, c * (w + 2) : c * (w + 2) + w] = im
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid).save(path)
+
+
+def run(full: bool = False, save: str | None = None) -> dict[str, object]:
+    torch.manual_seed(0)
+    quality = vi.QUALITY["draft"]
+    model = vi.load_model(MODEL)
+    results: dict[str, object] = {"load average before": round(os.getloadavg()[0], 2)}
+    results["torch threads"] = torch.get_num_threads()
+    results["quality"] = f"draft: {quality.size} px, {quality.steps} steps, lr {quality.lr}"
+    gflops = matmul_gflops()
+    flops = flops_per_image_step(model, quality)
+    results["matmul GFLOP/s"] = gflops
+    results["model GFLOP per image-step (fwd+bwd to layer)"] = flops / 1e9
+
+    channels = list(range(CHANNELS if full else BATCH))
+    objectives = [vi.channel(LAYER, c) for c in channels]
+    start = time.perf_counter()
+    ours = vi.feature_vis(model, objectives, quality=quality, batch_size=BATCH)
+    elapsed = time.perf_counter() - start
+    rate = len(channels) * quality.steps / elapsed
+    results["image-steps/s at batch 16, 128 px"] = rate
+    results["achieved GFLOP/s"] = rate * flops / 1e9
+    results["achieved / matmul"] = rate * flops / 1e9 / gflops
+    per_batch = elapsed / -(-len(channels) // BATCH)
+    all_time = elapsed if full else per_batch * -(-CHANNELS // BATCH)
+    key = "all 112 channels, 256 steps (s, measured)" if full else "all 112 channels, 256 steps (s, extrapolated from 16)"
+    results[key] = all_time
+
+    sample = [vi.channel(LAYER, c) for c in SAMPLE]
+    solo = vi.feature_vis(model, sample, quality=quality, steps=2 * quality.steps)
+    ours_sample = ours[list(SAMPLE)]
+    ratio = vi.objective_values(model, sample, ours_sample) / vi.objective_values(model, sample, solo)
+    results["median objective vs 512-step solo (channels " + ",".join(map(str, SAMPLE)) + ")"] = float(np.median(ratio))
+    results["min objective vs 512-step solo"] = float(ratio.min())
+
+    lucent_transforms = vi.compose([*quality.transforms.transforms, upsample_to(224)])
+    lucent = vi.feature_vis(model, sample, quality=quality, transforms=lucent_transforms)
+    for name, images in (("ours, all rendered", ours), ("ours, sample", ours_sample), ("Lucent-style, sample", lucent)):
+        tv, sat = legibility(images)
+        results[f"TV/pixel, {name}"] = tv
+        results[f"saturated fraction, {name}"] = sat
+    results["load average after"] = round(os.getloadavg()[0], 2)
+    if save:
+        out = Path(save)
+        save_grid(ours, out / "featurevis_ours.png")
+        save_grid(np.concatenate([ours_sample, solo, lucent]), out / "featurevis_sample_solo_lucent.png", cols=len(SAMPLE))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks.__main__ import format_value
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.featurevis", description=__doc__)
+    parser.add_argument("--full", action="store_true", help="render all 112 channels for real")
+    parser.add_argument("--save", metavar="DIR", help="write PNG grids of the renders to DIR")
+    args = parser.parse_args(argv)
+    for key, value in run(full=args.full, save=args.save).items():
+        print(f"{key}: {format_value(value)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
