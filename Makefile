@@ -18,8 +18,11 @@ $(NODE_TOOLS): package.json
 	npm install --no-audit --no-fund --silent
 	touch $@
 
+STARTED := $(shell date +%s)
+
 build: $(INSTALLED)
 	$(PY) -m generator build $(if $(FRESH),--fresh)
+	@echo "make build: $$(( $$(date +%s) - $(STARTED) )) s in all, install included$(if $(FRESH), (FRESH=1: freeze and cache ignored, draft quality))"
 
 test: $(INSTALLED) $(NODE_TOOLS)
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -1,8 +1,8 @@
 """Headless Chromium for tests: Debian's /usr/bin/chromium driven by Playwright for Python.
 
-Use in a test module by importing the fixtures (pytest finds imported fixtures):
-
-    from browser_support import browser, browser_page   # noqa: F401
+`tests/conftest.py` registers this module as a plugin, so every test module has the
+fixtures without importing them (importing them into a module would start one browser per
+module):
 
     @pytest.mark.browser
     def test_opens(browser_page, tmp_path):

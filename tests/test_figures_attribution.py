@@ -21,7 +21,6 @@ from generator.figures import channel_attribution as ca
 from generator.figures import spatial_attribution as sa
 from generator.pipeline.quantize import dequantize
 
-from browser_support import browser, browser_page  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "generator" / "schemas"

@@ -16,7 +16,6 @@ from generator.figures import neuron_groups as ng
 from generator.pipeline.quantize import dequantize
 from generator.pipeline.sprites import unpack_sprite
 
-from browser_support import browser, browser_page  # noqa: F401
 from test_figures_attribution import build_tiny, make_project, payload, plan, schema
 
 TWO_LAYERS = """

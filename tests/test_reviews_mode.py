@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import browser, browser_page  # noqa: F401  (fixtures)
 from generator.build import BuildOptions, build
 from generator.errors import Problems
 from generator.reviews import load_reviews, text_id

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from browser_support import browser, browser_page  # noqa: F401  (fixtures)
 from generator.build import BuildOptions, build
 from generator.reviews import review_html, text_id
 from generator.reviews.sanitize import ATTRIBUTES, LINK_REL, TAGS, URL_SCHEMES

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import browser, browser_page  # noqa: F401  (fixtures)
 from generator.build import BuildOptions, build
 from projects import ROOT, make_project
 from validate_html import validate_html

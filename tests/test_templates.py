@@ -14,7 +14,6 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from browser_support import browser, browser_page  # noqa: F401  (fixtures)
 from sample_site import SITE, SLUG, article_context, render_sample_site
 from validate_html import VNU_JAR, require_vnu, validate_html
 
