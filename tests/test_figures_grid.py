@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import jsonschema
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -156,7 +155,6 @@ def test_rebuild_hits_the_cache(site, monkeypatch):
 
 # --- browser --------------------------------------------------------------------------------
 
-from browser_support import browser, browser_page  # noqa: E402,F401
 
 
 @pytest.mark.browser

@@ -103,7 +103,7 @@
       (this.buttons || []).forEach(function (b, m) { b.setAttribute("aria-pressed", String(m === n)); });
       this.grid.setAttribute("aria-label", "Activation grid of " + layer.layer + ", " + layer.cols + " by " +
         layer.rows + " cells: move with the arrow keys");
-      var room = Math.max(160, Math.min(448, (this.clientWidth || 640) - 420));
+      var room = Math.max(160, Math.min(560, (this.clientWidth || 640) - 420));
       var side = Math.max(8, Math.min(cells.tile[0], Math.floor(room / layer.cols)));
       var scale = side / cells.tile[0];
       var top = Math.max.apply(null, layer.magnitude) || 1;

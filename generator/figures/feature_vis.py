@@ -31,7 +31,7 @@ import numpy as np
 from .. import schema as s
 from ..errors import SpecError
 from ..pipeline.data_script import script_safe_json
-from ..pipeline.jobs import Job, sha256_file
+from ..pipeline.jobs import Job
 from ..pipeline.sprites import pack_sprite, unpack_sprite
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import icon_jobs, icon_lookup, icon_settings, layer_info, model_for, weights_key
