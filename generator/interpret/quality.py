@@ -27,6 +27,8 @@ class Quality:
     saturation_weight: weight of the penalty on colours pushed into the sigmoid's flat ends.
     batch_size: images optimized together (16 is the sweet spot on a 2-core CPU).
     icon_size: side of a channel icon in sprite sheets; group_icon_size for NMF groups.
+    threads: torch CPU threads while rendering, None to leave torch's setting. Renders are
+    byte-identical only for the same thread count.
     """
 
     name: str
@@ -40,6 +42,7 @@ class Quality:
     batch_size: int = 16
     icon_size: int = 110
     group_icon_size: int = 80
+    threads: int | None = None
 
     def extra(self) -> Objective | None:
         """The smoothing objective added to every image, or None."""
@@ -53,7 +56,7 @@ class Quality:
 
 QUALITY: dict[str, Quality] = {
     "tiny": Quality("tiny", size=32, steps=8, lr=0.05, icon_size=32, group_icon_size=32),
-    "draft": Quality("draft", size=128, steps=256),
+    "draft": Quality("draft", size=128, steps=256, tv_weight=16.0),
     "final": Quality("final", size=160, steps=1024),
 }
 DEFAULT_QUALITY = QUALITY["draft"]

@@ -33,6 +33,21 @@ Progress = Callable[[int, int], None]  # (steps done, steps in all)
 
 
 @contextmanager
+def torch_threads(n: int | None):
+    """Run with `n` intra-op threads (None: as set), then restore. Results depend on the thread
+    count (reductions split differently), so a fixed count keeps renders byte-identical. On a
+    busy machine one thread per process is often several times faster than two that wait on
+    each other; run several single-threaded processes to use more cores."""
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
 def frozen(model: nn.Module):
     """Run `model` with no gradients for its weights (restored afterwards); refuse train mode,
     whose batch-norm statistics would mix the images of a batch."""
@@ -75,6 +90,7 @@ def feature_vis(
     return_history: bool = False,
     lr: float | None = None,
     batch_size: int | None = None,
+    threads: int | None = None,
 ):
     """Render one image per objective (a list), or the images one batch-wide objective names
     with `batch=` (a single objective). Returns uint8 (N, size, size, 3); with
@@ -83,7 +99,8 @@ def feature_vis(
     Unset settings come from `quality` (default: the "draft" profile). `extra` is added to
     every image's objective (default: the profile's smoothing terms). Images that share the
     same objective get `-diversity * diversity(layer)` among themselves when `diversity` > 0.
-    `progress(done, total)` is called after every step.
+    `progress(done, total)` is called after every step. `threads` sets torch's CPU threads for
+    the render (default: the profile's, else as set); outputs are reproducible per thread count.
     """
     q = quality or DEFAULT_QUALITY
     size, steps, lr = size or q.size, steps or q.steps, lr or q.lr
@@ -91,11 +108,12 @@ def feature_vis(
     transforms = transforms if transforms is not None else q.transforms
     extra = extra if extra is not None else q.extra()
     batch_size = batch_size or q.batch_size
+    threads = threads or q.threads
     plans = _plan(objectives, batch_size)
     device = _device_of(model, device)
     total = len(plans) * steps
     images, history = [], []
-    with frozen(model):
+    with frozen(model), torch_threads(threads):
         for b, plan in enumerate(plans):
             done = b * steps
             tick = (lambda s: progress(done + s, total)) if progress else None
