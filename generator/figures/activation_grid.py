@@ -15,8 +15,11 @@ the arrow keys, shows its semantic dictionary beside it (`assets/js/activation-g
 which reuses `semantic-dictionary.js`); without script, the grid is one composite image.
 
 Cost: one image per position. EfficientNet-Lite0's blocks.10 at 224 px is 14x14 = 196 cells;
-at draft quality (56 px cells, 128 steps) that is 196 x 128 image-steps of a 56 px image,
-plus the channel icons that the dictionaries show (shared with every other figure).
+at draft quality (56 px cells, 128 steps) that is 25,088 image-steps of a 56 px image, about
+70 s on an idle 2-core CPU (~350 image-steps/s at batch 16). The dictionaries' channel icons
+come on top, once per layer for every figure: on chelsea, blocks.10's top-4 channels cover 95
+of its 112 channels, i.e. all 7 icon chunks, 112 x 256 steps at 110 px (~110 image-steps/s),
+about 4 minutes at draft quality.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ class ActivationGridFigure:
     }
 
     def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+        from .. import interpret as vi
+
         names = _layer_names(spec)
         model = model_for(ctx.model)
         path = resolve_image_source(spec["image"], ctx, "image")
@@ -69,6 +74,7 @@ class ActivationGridFigure:
             jobs.append(Job(
                 "generator.figures.activation_grid:render_grid", VERSION,
                 params={"model": ctx.model, "layer": info.name, "quality": ctx.quality,
+                        "profile": repr(vi.QUALITY[ctx.quality]),
                         "size": spec.get("size") or CELL_SIZE[ctx.quality],
                         "steps": spec.get("steps") or CELL_STEPS[ctx.quality],
                         "cossim_pow": GRID_COSSIM, "seed": 0},
