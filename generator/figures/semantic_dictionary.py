@@ -137,13 +137,14 @@ class SemanticDictionaryFigure:
         sprite, icons = icon_sprite(results, plan["channels"])
         icon_src = ctx.emit.data(f"{stem}-icons", icons["format"], sprite)
         alt = html.escape(spec.get("alt") or "", quote=True)
-        if cell is not None:
-            inner = (f'<div class="vellum-dictionary-static" role="group" aria-label="{alt}">'
-                     f'{dictionary_html(data, cell, icons, icon_src)}</div>')
-            ctx.emit.script("js/semantic-dictionary.js")   # its styles
-            return figure_html(spec, ctx, inner, extra_class="figure-semantic-dictionary")
         photo_bytes, ext = photo(model_for(ctx.model), plan["path"])
         photo_src = ctx.emit.data(f"{stem}-photo", ext, photo_bytes)
+        if cell is not None:
+            inner = (f'<div class="vellum-dictionary-static" role="group" aria-label="{alt}" '
+                     f'style="display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start">'
+                     f'{_marked_photo(photo_src, data, cell)}{dictionary_html(data, cell, icons, icon_src)}</div>')
+            ctx.emit.script("js/semantic-dictionary.js")   # its styles
+            return figure_html(spec, ctx, inner, extra_class="figure-semantic-dictionary")
         payload = {**data, "layer": spec["layer"], "icons": {**icons, "src": icon_src}, "photo": photo_src}
         src = ctx.emit.data(stem, "js", data_script(stem, payload))
         strongest = int(np.argmax(data["magnitude"]))
@@ -154,6 +155,17 @@ class SemanticDictionaryFigure:
                  f'<div class="sd-fallback">{dictionary_html(data, strongest, icons, icon_src)}</div>\n'
                  f"</vellum-dictionary>")
         return figure_html(spec, ctx, inner, extra_class="figure-semantic-dictionary")
+
+
+def _marked_photo(src: str, data: dict, cell: int) -> str:
+    """The photo with the position of `cell` outlined (static HTML)."""
+    x, y, cols, rows = cell % data["cols"], cell // data["cols"], data["cols"], data["rows"]
+    box = (f"position:absolute;left:{100 * x / cols:.3f}%;top:{100 * y / rows:.3f}%;"
+           f"width:{100 / cols:.3f}%;height:{100 / rows:.3f}%;box-sizing:border-box;"
+           "border:2px solid #fff;box-shadow:0 0 0 1px #000")
+    return (f'<div class="sd-photo-static" style="position:relative;width:min(100%,200px)">'
+            f'<img src="{html.escape(src)}" alt="" style="display:block;width:100%;height:auto">'
+            f'<span style="{box}"></span></div>')
 
 
 def _cell(at: list[int], data: dict) -> int:
