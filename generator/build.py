@@ -17,7 +17,7 @@ from .article import Article, read_article
 from .errors import BuildError, Problem, Problems
 from .pages import ArticlePage, SiteWriter, parse_article, plan_figures, render_figures
 from .pipeline.cache import Cache
-from .pipeline.executors import DaskExecutor, InProcessExecutor, JobFailed, run_jobs
+from .pipeline.executors import DaskExecutor, JobFailed, LocalPoolExecutor, run_jobs
 from .pipeline.freeze import FreezeStore
 from .pipeline.progress import NullProgress, TqdmProgress
 from .reviews import attach_reviews
@@ -39,6 +39,7 @@ class BuildOptions:
     fresh: bool = False                              # ignore freeze and cache
     review: bool = False                             # build review copies
     scheduler: str | None = None                     # a Dask scheduler address
+    workers: int | None = None                       # local processes (default: one per core)
     write: bool = True                               # False: check only
     progress: bool = True
 
@@ -116,7 +117,7 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions) -> tuple[d
     if not jobs:
         return {}, 0
     cache = Cache(options.root / ".cache")
-    executor = DaskExecutor(options.scheduler) if options.scheduler else InProcessExecutor()
+    executor = DaskExecutor(options.scheduler) if options.scheduler else LocalPoolExecutor(options.workers)
     counter = _Counting(TqdmProgress() if options.progress else NullProgress())
     progress = counter
     results: dict = {}

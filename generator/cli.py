@@ -85,6 +85,7 @@ def _build_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quality", choices=("tiny", "draft", "final"), help="override the articles' quality")
     p.add_argument("--review", action="store_true", help="build review copies")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--jobs", type=int, metavar="N", help="local worker processes (default: one per core)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -95,7 +96,8 @@ def _options(args, **extra):
         root=Path.cwd(), out=getattr(args, "out", None), article=getattr(args, "article", None),
         quality=getattr(args, "quality", None) or ("draft" if getattr(args, "fresh", False) else None),
         fresh=getattr(args, "fresh", False), review=getattr(args, "review", False),
-        scheduler=getattr(args, "scheduler", None), progress=not getattr(args, "quiet", False), **extra)
+        scheduler=getattr(args, "scheduler", None), workers=getattr(args, "jobs", None),
+        progress=not getattr(args, "quiet", False), **extra)
 
 
 def _print_warnings(warnings) -> None:

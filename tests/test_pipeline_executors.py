@@ -196,3 +196,14 @@ def test_dask_executor_returns_the_same_bytes(tmp_path):
             run_jobs([job(3, fn="explode")], Cache(tmp_path / "dask"), executor=DaskExecutor(client=client))
     assert remote == local
     assert Cache(tmp_path / "dask").get(job(2).key) == local[job(2).key]
+
+
+def test_local_pool_runs_jobs_in_worker_processes(tmp_path):
+    from generator.pipeline import LocalPoolExecutor
+
+    jobs = [job(n) for n in range(1, 4)]
+    results = run_jobs(jobs, Cache(tmp_path), executor=LocalPoolExecutor(2))
+    assert not CALLS  # computed in the workers, not here
+    for n, j in enumerate(jobs, start=1):
+        assert results[j.key]["out.txt"] == f"{n * 2}".encode()
+    assert Cache(tmp_path).get(jobs[0].key)["out.txt"] == b"2"

@@ -10,7 +10,7 @@ This package imports nothing from the rest of `generator` except `generator.erro
 
 from .cache import Cache
 from .data_script import data_script, script_safe_json
-from .executors import DaskExecutor, Executor, InProcessExecutor, JobFailed, execute, run_jobs
+from .executors import DaskExecutor, Executor, InProcessExecutor, JobFailed, LocalPoolExecutor, execute, run_jobs
 from .freeze import FreezeStore
 from .jobs import Job, canonical_json, normalize_params, sha256_bytes, sha256_file
 from .output import OutputConflict, OutputTree, hashed_name
@@ -19,7 +19,7 @@ from .quantize import dequantize, quantize
 from .sprites import pack_sprite, unpack_sprite
 
 __all__ = [
-    "Cache", "DaskExecutor", "Executor", "FreezeStore", "InProcessExecutor", "Job", "JobFailed",
+    "Cache", "DaskExecutor", "Executor", "FreezeStore", "InProcessExecutor", "Job", "JobFailed", "LocalPoolExecutor",
     "NullProgress", "OutputConflict", "OutputTree", "Progress", "TqdmProgress",
     "canonical_json", "data_script", "dequantize", "execute", "hashed_name", "normalize_params",
     "pack_sprite", "quantize", "run_jobs", "script_safe_json", "sha256_bytes", "sha256_file",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import time
 from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
@@ -129,6 +130,40 @@ class InProcessExecutor:
             except Exception as e:  # reported per job; run_jobs decides what to raise
                 artifacts, error = None, e
             yield Outcome(job, artifacts, error, self._clock() - start)
+
+
+class LocalPoolExecutor:
+    """Runs jobs in `workers` processes of this machine.
+
+    The engine renders with one thread per process (the same bytes on any machine, and
+    faster per core on a small CPU than threads fighting over it), so the cores are used by
+    running jobs side by side. Workers are started fresh ("spawn"): nothing of this process's
+    state, and no thread pool of an already imported library, is copied into them. With a
+    single pending job, or a single worker, the job runs here instead.
+    """
+
+    def __init__(self, workers: int | None = None, clock: Callable[[], float] = time.perf_counter):
+        self.workers = max(1, workers or (os.cpu_count() or 1))
+        self._clock = clock
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
+        if self.workers == 1 or len(jobs) < 2:
+            yield from InProcessExecutor(self._clock).run(jobs)
+            return
+        import concurrent.futures
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(min(self.workers, len(jobs)), mp_context=context) as pool:
+            futures = {pool.submit(execute_timed, job): job for job in jobs}
+            for future in concurrent.futures.as_completed(futures):
+                job = futures[future]
+                try:
+                    artifacts, seconds = future.result()
+                except Exception as e:  # reported per job; run_jobs decides what to raise
+                    yield Outcome(job, None, e, 0.0)
+                else:
+                    yield Outcome(job, artifacts, None, seconds)
 
 
 class DaskExecutor:
