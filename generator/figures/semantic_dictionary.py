@@ -33,6 +33,7 @@ from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import icon_jobs, icon_sprite, layer_info, model_for
 from .inputs import resolve_image_source
 
+ICON_SIDE = 72   # display side of the most active channel's icon, pixels (as the component)
 _DICTIONARIES: dict = {}
 
 
@@ -78,15 +79,15 @@ def photo(model, image_path: Path) -> tuple[bytes, str]:
 
 def dictionary_html(data: dict, cell: int, icons: dict, icon_src: str) -> str:
     """Static HTML of one position's dictionary: its icons, sized by activation, with values.
-    `icons` is the sprite index with `channels`; the biggest value gets the full icon size."""
+    `icons` is the sprite index with `channels`; the biggest value gets ICON_SIDE pixels."""
     tile, cols = icons["tile"][0], icons["columns"]
     slot = {c: i for i, c in enumerate(icons["channels"])}
     top = max(max(data["values"][cell]), 1e-6)
     items = []
     for channel, value in zip(data["channels"][cell], data["values"][cell]):
         i = slot[channel]
-        scale = max(0.35, min(1.0, value / top))
-        side = round(tile * scale)
+        side = round(min(tile, ICON_SIDE) * max(0.35, min(1.0, value / top)))
+        scale = side / tile
         x, y = (i % cols) * side, (i // cols) * side
         items.append(
             f'<li class="sd-item" style="display:flex;gap:.5rem;align-items:center;margin:.3rem 0">'
