@@ -131,6 +131,12 @@ def test_model_weights_stay_as_they_were(model):
     assert all(p.requires_grad for p in model.parameters())
 
 
+def test_thread_setting_is_restored(model):
+    before = torch.get_num_threads()
+    vi.feature_vis(model, [vi.channel(LAYER, 0)], quality=TINY, steps=1, threads=1)
+    assert torch.get_num_threads() == before
+
+
 def test_list_objectives_may_not_name_a_batch(model):
     with pytest.raises(vi.InterpretError, match="objective 0 'channel\\(blocks.1, 0, batch=1\\)' names batch=1"):
         vi.feature_vis(model, [vi.channel(LAYER, 0, batch=1)], quality=TINY)
@@ -182,6 +188,7 @@ def test_transforms_sizes_and_seeding():
     assert t(x, gen(0)).shape == (3, 3, 32 + 24 - 12, 32 + 24 - 12)
     assert torch.equal(t(x, gen(0)), t(x, gen(0)))
     assert not torch.equal(t(x, gen(0)), t(x, gen(1)))
+    assert vi.same_size_transforms()(x, gen(0)).shape == x.shape
     for keep in (vi.random_rotate([-10, 10]), vi.random_scale([0.9, 1.1])):
         assert keep(x, gen(0)).shape == x.shape
 

@@ -57,7 +57,7 @@ _EXPORTS: dict[str, str] = {
     # transforms.py
     "compose": "transforms", "jitter": "transforms", "pad": "transforms",
     "random_rotate": "transforms", "random_scale": "transforms",
-    "standard_transforms": "transforms",
+    "same_size_transforms": "transforms", "standard_transforms": "transforms",
     # attribution.py
     "channel_attribution": "attribution", "class_attribution_maps": "attribution",
     "layer_attribution": "attribution", "spatial_attribution": "attribution",
@@ -122,7 +122,8 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eag
     from .param import ImageParam, ParamRecipe, fft_image, lowres_image, pixel_image
     from .quality import QUALITY, Quality
     from .render import feature_vis, objective_values
-    from .transforms import compose, jitter, pad, random_rotate, random_scale, standard_transforms
+    from .transforms import (compose, jitter, pad, random_rotate, random_scale,
+                             same_size_transforms, standard_transforms)
     from .attribution import (
         channel_attribution,
         class_attribution_maps,
