@@ -235,9 +235,6 @@ def test_rebuild_hits_the_cache(site, monkeypatch):
 
 # --- browser --------------------------------------------------------------------------------
 
-from browser_support import browser, browser_page  # noqa: E402,F401
-
-
 @pytest.mark.browser
 def test_hover_and_keys_show_the_unit(site, browser_page):
     browser_page.open(site / "build" / "a" / "index.html")
