@@ -242,3 +242,18 @@ def test_parse_invalid(text, message):
 def test_parse_needs_a_layer_when_no_default():
     with pytest.raises(vi.InterpretError, match=r'expected a layer name first, as channel\("blocks.10", ...\)'):
         vi.parse_objective("channel(5)")
+
+
+def test_quality_profiles_print_stably_for_cache_keys():
+    for name, q in vi.QUALITY.items():
+        assert q.name == name and "0x" not in repr(q)  # no object addresses in a cache key
+    assert vi.QUALITY["tiny"].size < vi.QUALITY["draft"].size <= vi.QUALITY["final"].size
+
+
+def test_parameter_average_changes_the_shown_image(model):
+    from dataclasses import replace
+
+    objs = [vi.channel(LAYER, c) for c in live_channels(model, 2)]
+    plain = vi.feature_vis(model, objs, quality=TINY)
+    averaged = vi.feature_vis(model, objs, quality=replace(TINY, average=0.5))
+    assert averaged.shape == plain.shape and not np.array_equal(averaged, plain)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .objectives import Objective, saturation, total_variation
 from .param import ParamRecipe
-from .transforms import Compose, same_size_transforms
+from .transforms import Compose, standard_transforms
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class Quality:
     param: the image parameterization. transforms: the random transforms of every step.
     tv_weight: weight of the total-variation penalty per pixel (smoothness), 0 for none.
     saturation_weight: weight of the penalty on colours pushed into the sigmoid's flat ends.
+    average: decay of an exponential moving average of the parameters, shown instead of the
+    last step's (0 for none); it averages out the step-to-step noise of random transforms.
     batch_size: images optimized together (16 is the sweet spot on a 2-core CPU).
     icon_size: side of a channel icon in sprite sheets; group_icon_size for NMF groups.
     threads: torch CPU threads while rendering, None to leave torch's setting. Renders are
@@ -38,9 +40,10 @@ class Quality:
     steps: int
     lr: float = 0.05
     param: ParamRecipe = field(default_factory=ParamRecipe)
-    transforms: Compose = field(default_factory=same_size_transforms)
+    transforms: Compose = field(default_factory=standard_transforms)
     tv_weight: float = 0.0
     saturation_weight: float = 0.0
+    average: float = 0.0
     batch_size: int = 16
     icon_size: int = 110
     group_icon_size: int = 80
@@ -58,7 +61,7 @@ class Quality:
 
 QUALITY: dict[str, Quality] = {
     "tiny": Quality("tiny", size=32, steps=8, lr=0.05, icon_size=32, group_icon_size=32),
-    "draft": Quality("draft", size=128, steps=256, tv_weight=16.0),
-    "final": Quality("final", size=160, steps=1024, tv_weight=16.0),
+    "draft": Quality("draft", size=128, steps=256, tv_weight=16.0, average=0.9),
+    "final": Quality("final", size=160, steps=1024, tv_weight=16.0, average=0.9),
 }
 DEFAULT_QUALITY = QUALITY["draft"]

@@ -118,7 +118,8 @@ def feature_vis(
             done = b * steps
             tick = (lambda s: progress(done + s, total)) if progress else None
             img, hist = _optimize(
-                model, plan, size, steps, seed + b, lr, param, transforms, extra, diversity, device, tick
+                model, plan, size, steps, seed + b, lr, param, transforms, extra, diversity, device, tick,
+                q.average,
             )
             images.append(img)
             history.append(hist)
@@ -187,7 +188,7 @@ def _diversity(objs: list[Objective], ctx: Context) -> torch.Tensor:
     return out
 
 
-def _optimize(model, batch: _Batch, size, steps, seed, lr, param, transforms, extra, weight, device, tick):
+def _optimize(model, batch: _Batch, size, steps, seed, lr, param, transforms, extra, weight, device, tick, ema=0.0):
     """Optimize one batch; returns uint8 (N, size, size, 3) and float32 (steps, N)."""
     n = batch.n
     image_param: ImageParam = param.build((n, 3, size, size), seed=seed, device=device)
@@ -200,6 +201,7 @@ def _optimize(model, batch: _Batch, size, steps, seed, lr, param, transforms, ex
     optimizer = torch.optim.Adam(image_param.params, lr=lr)
     history = np.zeros((steps, n), dtype=np.float32)
     memory = torch.channels_last if _channels_last(device) else torch.contiguous_format
+    average = [p.detach().clone() for p in image_param.params] if ema else None
     for step in range(steps):
         optimizer.zero_grad(set_to_none=True)
         image = image_param()  # (N, 3, size, size)
@@ -209,10 +211,17 @@ def _optimize(model, batch: _Batch, size, steps, seed, lr, param, transforms, ex
         _check_finite(values, step, batch)
         (-values.sum()).backward()
         optimizer.step()
+        if average is not None:
+            with torch.no_grad():
+                for a, p in zip(average, image_param.params):
+                    a.lerp_(p, 1 - ema)  # a = ema * a + (1 - ema) * p
         history[step] = values.detach().cpu().numpy()
         if tick:
             tick(step + 1)
     with torch.no_grad():
+        if average is not None:  # show the averaged parameters: the transforms' jitter cancels
+            for a, p in zip(average, image_param.params):
+                p.copy_(a)
         final = image_param()  # (N, 3, size, size)
     _check_finite(final.flatten(1).sum(1), steps, batch)
     log.debug("rendered %d images, %d steps, final objective %s", n, steps, history[-1])
