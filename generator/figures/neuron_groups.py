@@ -104,7 +104,7 @@ class NeuronGroupsFigure:
         ctx.emit.script("js/neuron-groups.js")
         names = " and ".join(layer["name"] for layer in data["layers"])
         alt = spec.get("alt") or f"{data['groups']} groups of neurons of {names}, coloured over the input image."
-        inner = (f'<vellum-neuron-groups class="neuron-groups" data-src="{html.escape(url)}" '
+        inner = (f'<vellum-neuron-groups role="group" class="neuron-groups" data-src="{html.escape(url)}" '
                  f'data-key="{html.escape(key)}" aria-label="{html.escape(alt, quote=True)}">\n'
                  f'{fallback_img(fallback_url, alt, data["size"])}\n</vellum-neuron-groups>')
         return figure_html(spec, ctx, inner, extra_class="figure-neuron-groups")

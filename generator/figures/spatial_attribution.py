@@ -88,7 +88,7 @@ class SpatialAttribution:
         url, key = emit_data(spec, ctx, {**data, "image": image_url})
         ctx.emit.script("js/attribution-explorer.js")
         alt = spec.get("alt") or _describe(data)
-        inner = (f'<vellum-attribution class="attribution-explorer" data-src="{html.escape(url)}" '
+        inner = (f'<vellum-attribution role="group" class="attribution-explorer" data-src="{html.escape(url)}" '
                  f'data-key="{html.escape(key)}" aria-label="{html.escape(alt, quote=True)}">\n'
                  f'{fallback_img(fallback_url, alt, data["size"])}\n</vellum-attribution>')
         return figure_html(spec, ctx, inner, extra_class="figure-spatial-attribution")
