@@ -78,17 +78,32 @@ def _jobs_code(page, jobs) -> str:
 
 
 def _relative(path: str, root) -> str:
+    """A path the notebook can use on another machine: relative to the project, or the
+    sample photo's name (its file lies wherever that machine installed the package)."""
     from pathlib import Path
 
+    from .interpret.samples import SAMPLES, sample_path
+
+    resolved = Path(path).resolve()
+    for name in SAMPLES:
+        if sample_path(name).resolve() == resolved:
+            return _Code(f"str(vi.sample_path({name!r}))")
     try:
-        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+        return resolved.relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
 
 
+class _Code(str):
+    """Source text that `_py` writes as an expression, not as a string literal."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _py(value) -> str:
     """Python source for JSON-like data (job params are normalised JSON values)."""
-    return repr(dict(value))
+    return "{" + ", ".join(f"{key!r}: {item!r}" for key, item in dict(value).items()) + "}"
 
 
 def _stable_ids(notebook, fig_id: str) -> None:

@@ -11,7 +11,7 @@ from .base import FigureContext, check_input_file
 def resolve_image_source(value: str, ctx: FigureContext, key: str) -> Path:
     """The file behind `value`: a sample photo an installed package ships, or a path."""
     if value.startswith("sample:"):
-        from ..interpret.images import SAMPLES, sample_path
+        from ..interpret.samples import SAMPLES, sample_path
         from ..errors import did_you_mean
 
         name = value.split(":", 1)[1]

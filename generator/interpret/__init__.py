@@ -29,8 +29,9 @@ _EXPORTS: dict[str, str] = {
     # hooks.py
     "get_layer": "hooks", "run_to_layers": "hooks",
     # images.py
-    "MIN_SIDE": "images", "SAMPLES": "images", "fit_image": "images", "load_image": "images",
-    "sample_path": "images",
+    "MIN_SIDE": "images", "fit_image": "images", "load_image": "images",
+    # samples.py
+    "SAMPLES": "samples", "sample_path": "samples",
     # imagenet.py
     "imagenet_labels": "imagenet",
     # models.py

@@ -19,39 +19,13 @@ import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
 from .errors import ImageError
+from .samples import SAMPLES, sample_path  # noqa: F401  (part of this module's API)
 
 ImageSource = Union[str, Path, Image.Image, np.ndarray, torch.Tensor]
 
 MIN_SIDE = 32
 """The smallest image side the engine accepts, in pixels. Smaller images carry too little
 to resize into a model's input without becoming mush; the error says so instead."""
-
-# name -> (package, path inside the package)
-SAMPLES: dict[str, tuple[str, str]] = {
-    "chelsea": ("skimage", "data/chelsea.png"),
-    "coffee": ("skimage", "data/coffee.png"),
-    "astronaut": ("skimage", "data/astronaut.png"),
-    "rocket": ("skimage", "data/rocket.jpg"),
-    "motorcycle_left": ("skimage", "data/motorcycle_left.png"),
-    "china": ("sklearn", "datasets/images/china.jpg"),
-    "flower": ("sklearn", "datasets/images/flower.jpg"),
-    "grace_hopper": ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
-}
-
-
-def sample_path(name: str) -> Path:
-    """The file of the sample image `name` (one of `SAMPLES`)."""
-    if name not in SAMPLES:
-        raise ImageError(f"unknown sample image '{name}' — use one of: {', '.join(sorted(SAMPLES))}")
-    package, inner = SAMPLES[name]
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        raise ImageError(f"sample image '{name}' comes with the package '{package}' — install it")
-    path = Path(spec.origin).parent / inner
-    if not path.is_file():
-        raise ImageError(f"sample image '{name}' is missing from {path.parent} — reinstall '{package}'")
-    return path
-
 
 def load_image(src: ImageSource, size: int | None = None) -> torch.Tensor:
     """Read `src` as a float tensor (3, H, W) of RGB in [0, 1], optionally resized to a
