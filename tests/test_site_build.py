@@ -17,11 +17,12 @@ GUIDE = "writing-with-vellum"
 
 @pytest.fixture(scope="module")
 def guide_site(tmp_path_factory) -> Path:
-    """The author's guide built from a copy of the repository's article, with its own cache."""
+    """The example site (both articles) built from a copy of the repository with an empty
+    cache: every computed figure comes from the articles' committed freeze."""
     root = make_project(tmp_path_factory.mktemp("site"))
-    shutil.copytree(ROOT / "articles" / GUIDE, root / "articles" / GUIDE,
-                    ignore=shutil.ignore_patterns("_freeze", "__pycache__"))
-    build(BuildOptions(root=root, progress=False))
+    shutil.copytree(ROOT / "articles", root / "articles", ignore=shutil.ignore_patterns("__pycache__"))
+    report = build(BuildOptions(root=root, progress=False))
+    assert report.computed == 0, "the committed freeze is stale: run `python -m generator freeze SLUG`"
     return root
 
 
@@ -67,7 +68,7 @@ def test_head_has_scholar_and_social_tags(guide_site):
     html = (guide_site / "build" / GUIDE / "index.html").read_text()
     assert '<meta name="citation_title" content="Writing with Vellum">' in html
     assert html.count('name="citation_author"') == 2
-    assert html.count('name="citation_reference"') == 4
+    assert html.count('name="citation_reference"') == 5
     assert 'property="og:title"' in html and 'name="twitter:card"' in html
     assert f'<link rel="canonical" href="https://journal.example.org/{GUIDE}/">' in html
 
@@ -90,4 +91,75 @@ def test_hover_cards_and_bokeh_from_file_url(guide_site, browser_page):
 
     page.locator("#fig-curve").scroll_into_view_if_needed()
     page.wait_for_selector("#fig-curve canvas", timeout=10000)
+    browser_page.assert_clean()
+
+
+FLAGSHIP = "what-a-small-network-sees"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _scroll_through(page) -> None:
+    """Scroll to the end in steps, so every lazily loaded figure loads its data."""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    for y in range(0, height + 900, 700):
+        page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_timeout(60)
+    page.wait_for_timeout(500)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("slug", [FLAGSHIP, GUIDE])
+def test_every_figure_renders_offline_and_passes_axe(guide_site, browser_page, slug):
+    page = browser_page.page
+    browser_page.open(guide_site / "build" / slug / "index.html")
+    _scroll_through(page)
+    figures = page.locator("figure.vellum-figure")
+    assert figures.count() >= 8
+    for i in range(figures.count()):
+        figure = figures.nth(i)
+        name = figure.get_attribute("id")
+        box = figure.bounding_box()
+        assert box and box["height"] > 80, f"{name} is empty"
+        shown = figure.locator("img, canvas")   # Playwright's locators see into Bokeh's shadow DOM
+        drawn = any(shown.nth(j).evaluate("e => (e.naturalWidth || e.width) > 0 && e.getBoundingClientRect().width > 0")
+                    for j in range(shown.count()))
+        assert drawn, f"{name} shows no image or canvas"
+    browser_page.assert_clean()   # no console error, no page error, no request off the machine
+    assert AXE.exists(), "run `npm install` for axe-core"
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))")
+    assert violations == []
+
+
+@pytest.mark.browser
+def test_flagship_hovers_update_the_linked_views(guide_site, browser_page):
+    page = browser_page.page
+    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
+    grid = page.locator("#fig-grid")
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)
+    panel = grid.locator("[aria-live]").first
+    before = panel.inner_text()
+    focusable = grid.locator("[tabindex='0']").first
+    focusable.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(200)
+    assert panel.inner_text() != before, "arrow keys did not move the grid's dictionary"
+    spatial = page.locator("#fig-spatial")
+    spatial.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)
+    readout = spatial.locator("[aria-live]").first
+    first = readout.inner_text()
+    target = spatial.locator("canvas, img").first
+    box = target.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
+    page.wait_for_timeout(150)
+    moved = readout.inner_text()
+    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.8)
+    page.wait_for_timeout(150)
+    assert len({first, moved, readout.inner_text()}) >= 2, "hovering did not change the attribution readout"
     browser_page.assert_clean()

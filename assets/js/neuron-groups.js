@@ -10,6 +10,13 @@
 (function () {
   "use strict";
   var POS = [230, 97, 1], NEG = [33, 102, 172];
+
+  // White or near-black text, whichever contrasts more with the background (WCAG luminance).
+  function readableOn(rgb) {
+    var l = rgb.map(function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    var lum = 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+    return 1.05 / (lum + 0.05) > (lum + 0.05) / 0.0611 ? "#fff" : "#1b1b1b";
+  }
   var CSS =
     "vellum-neuron-groups{display:block}" +
     ".ng-main{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}" +
@@ -185,8 +192,10 @@
         for (var j = 0; j < heads.length; j++) {
           var v = values[g * heads.length + j], t = Math.abs(v) / m, c = v >= 0 ? POS : NEG;
           var td = el("td", "", (v >= 0 ? "+" : "−") + short(Math.abs(v)));
-          td.style.background = "rgb(" + c.map(function (x) { return Math.round(255 + (x - 255) * t); }).join(",") + ")";
-          td.style.color = t > 0.55 ? "#fff" : "#1b1b1b";
+          // At most 75% of the full colour: dark text stays above 4.5:1 contrast on every cell.
+          var bg = c.map(function (x) { return Math.round(255 + (x - 255) * t * 0.75); });
+          td.style.background = "rgb(" + bg.join(",") + ")";
+          td.style.color = readableOn(bg);
           tr.appendChild(td);
         }
         tr.addEventListener("mouseenter", focus.bind(null, l, g));
