@@ -21,7 +21,7 @@ FLAGSHIP = "what-a-small-network-sees"
 SHOTS = [
     ("feature-vis.png", FLAGSHIP, "fig-middle", None),
     ("activation-grid.png", FLAGSHIP, "fig-grid", "vellum-activation-grid canvas, .grid-cell, vellum-activation-grid img"),
-    ("semantic-dictionary.png", FLAGSHIP, "fig-dictionary", None),
+    ("semantic-dictionary.png", "writing-with-vellum", "fig-guide-dictionary", None),
     ("spatial-attribution.png", FLAGSHIP, "fig-spatial", None),
     ("channel-attribution.png", FLAGSHIP, "fig-channels", None),
     ("neuron-groups.png", FLAGSHIP, "fig-groups", None),

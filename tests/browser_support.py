@@ -104,7 +104,8 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def browser_page(browser) -> Iterator[BrowserPage]:
     """A fresh page in its own context, recording errors and blocking the network."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    # Reduced motion: no smooth scrolling, so positions measured in a test hold still.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
     page = context.new_page()
     session = BrowserPage(page)
 
