@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import schema as s
 from .errors import Problems, SpecError
-from .yamlload import YamlProblem, load_yaml
+from .yamlload import read_front_matter
 
 LICENSES = {
     "CC-BY-4.0": ("Creative Commons Attribution 4.0 International", "https://creativecommons.org/licenses/by/4.0/"),
@@ -65,9 +65,6 @@ FRONT_MATTER = s.Schema("front matter", {
     "thumbnail": s.Option(s.optional(s.text), doc="an image beside index.md for the index page"),
 })
 
-_FENCE = re.compile(r"^---\s*$")
-
-
 @dataclass
 class Article:
     """One article, parsed but not yet rendered."""
@@ -102,20 +99,10 @@ def read_article(directory: Path, problems: Problems, display: str | None = None
     except UnicodeDecodeError as exc:
         problems.error(shown, None, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8")
         return None
-    lines = source.splitlines(keepends=True)
-    if not lines or not _FENCE.match(lines[0]):
-        problems.error(shown, 1, "missing front matter", "start the file with a `---` line, "
-                       "YAML keys (at least `title:`), and a closing `---` line")
+    front = read_front_matter(source, shown, problems, keys="at least `title:`")
+    if front is None:
         return None
-    end = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i])), None)
-    if end is None:
-        problems.error(shown, 1, "front matter is not closed", "add a `---` line after the YAML keys")
-        return None
-    try:
-        data = load_yaml("".join(lines[1:end]), shown, first_line=2)
-    except YamlProblem as exc:
-        problems.errors.append(exc.problem)
-        return None
+    data = front.data
     meta = FRONT_MATTER.validate(data, shown, problems, line=1)
     if meta["status"] == "published" and meta["published"] is None and isinstance(data, dict):
         problems.error(shown, 1, "a published article needs a `published:` date",
@@ -125,8 +112,8 @@ def read_article(directory: Path, problems: Problems, display: str | None = None
         directory=directory,
         path=path,
         meta=meta,
-        body="".join(lines[end + 1:]),
-        body_first_line=end + 2,
+        body=front.body,
+        body_first_line=front.body_first_line,
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import yaml
 
 from .errors import Problem
@@ -63,3 +66,36 @@ class YamlProblem(Exception):
     def __init__(self, problem: Problem):
         self.problem = problem
         super().__init__(str(problem))
+
+
+_FENCE = re.compile(r"^---\s*$")
+
+
+@dataclass
+class FrontMatter:
+    """A file's YAML front matter (between `---` lines) and the text after it."""
+
+    data: object           # the parsed YAML (LineDicts carry file lines)
+    body: str              # the text after the closing `---`
+    body_first_line: int   # the file line of `body`'s first line
+
+
+def read_front_matter(source: str, shown: str, problems, *, what: str = "", keys: str = "") -> FrontMatter | None:
+    """Split `source` into front matter and body; None (with a problem added) when the
+    front matter is missing, not closed or not YAML. `what` names the file in messages
+    ("review "), `keys` says which keys the fix should mention."""
+    lines = source.splitlines(keepends=True)
+    if not lines or not _FENCE.match(lines[0]):
+        problems.error(shown, 1, f"{what}has no front matter" if what else "missing front matter",
+                       f"start the file with a `---` line, YAML keys ({keys}) and a closing `---` line")
+        return None
+    end = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i])), None)
+    if end is None:
+        problems.error(shown, 1, f"{what}front matter is not closed", "add a `---` line after the YAML keys")
+        return None
+    try:
+        data = load_yaml("".join(lines[1:end]), shown, first_line=2)
+    except YamlProblem as exc:
+        problems.errors.append(exc.problem)
+        return None
+    return FrontMatter(data, "".join(lines[end + 1:]), end + 2)

@@ -62,18 +62,24 @@ class BokehFigure:
 
     def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
         item = results[0]["item.json"].decode("utf-8")
-        ctx.emit.script("bokeh/bokeh.min.js")
-        ctx.emit.script("js/bokeh-figure.js")
         target = f"{spec.get('id') or f'figure-{ctx.number}'}-chart"
-        height = spec.get("height") or 280
-        alt = html.escape(spec.get("alt") or "", quote=True)
-        payload = item.replace("</", "<\\/")
-        inner = (f'<div class="bokeh-figure" id="{html.escape(target)}" role="img" aria-label="{alt}" '
-                 f'style="min-height:{height}px"></div>\n'
-                 f'<script type="application/json" class="bokeh-item" data-target="{html.escape(target)}">'
-                 f"{payload}</script>\n"
-                 f'<noscript><p class="figure-fallback">{alt}</p></noscript>')
+        alt = spec.get("alt") or ""
+        inner = (embed_chart(ctx, item, target, alt, spec.get("height") or 280) +
+                 f'\n<noscript><p class="figure-fallback">{html.escape(alt)}</p></noscript>')
         return figure_html(spec, ctx, inner, extra_class="figure-bokeh")
+
+
+def embed_chart(ctx: FigureContext, item: str, target: str, alt: str, height: int, css: str = "") -> str:
+    """A Bokeh `json_item` as the page embeds it: the target element and the JSON inline
+    (drawn by `js/bokeh-figure.js` when it nears the viewport, no fetch)."""
+    ctx.emit.script("bokeh/bokeh.min.js")
+    ctx.emit.script("js/bokeh-figure.js")
+    classes = "bokeh-figure" + (f" {css}" if css else "")
+    payload = item.replace("</", "<\\/")   # no `</script>` inside the inline JSON
+    return (f'<div class="{classes}" id="{html.escape(target)}" role="img" '
+            f'aria-label="{html.escape(alt, quote=True)}" style="min-height:{height}px"></div>\n'
+            f'<script type="application/json" class="bokeh-item" data-target="{html.escape(target)}">'
+            f"{payload}</script>")
 
 
 def run_chart(params: dict) -> dict[str, bytes]:
@@ -103,7 +109,7 @@ def run_chart(params: dict) -> dict[str, bytes]:
         raise FigureFunctionError(f"{params['file']}:{params['function']} returned "
                                   f"{type(model).__name__}, not a Bokeh model — return the figure or layout")
     item = json_item(model)
-    return {"item.json": _stable_ids(json.dumps(item, separators=(",", ":"))).encode("utf-8")}
+    return {"item.json": stable_ids(json.dumps(item, separators=(",", ":"))).encode("utf-8")}
 
 
 def _where(exc: BaseException, path: Path) -> str:
@@ -116,7 +122,7 @@ def _where(exc: BaseException, path: Path) -> str:
     return f" (at {path.name} line {line})" if line else ""
 
 
-def _stable_ids(text: str) -> str:
+def stable_ids(text: str) -> str:
     """Renumber Bokeh's `pNNNN` ids in order of first appearance."""
     mapping: dict[str, str] = {}
 

@@ -39,7 +39,7 @@ from .attribution_common import (
     model_and_image,
 )
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
-from .bokeh import _stable_ids
+from .bokeh import embed_chart, stable_ids
 from .icons import icon_jobs, icon_sprite, layer_info
 
 SCHEMA_ID = "https://vellum.example.org/schemas/channel-attribution/1.json"
@@ -75,19 +75,14 @@ class ChannelAttribution:
         rows = ranked(data, spec["top"])
         sprite, index = icon_sprite(results[1:], [r["channel"] for r in rows])
         sprite_url = ctx.emit.data(f"{spec['layer']}-icons", index["format"], sprite)
-        ctx.emit.script("bokeh/bokeh.min.js")
-        ctx.emit.script("js/bokeh-figure.js")
-        ctx.emit.script("js/channel-attribution.js")
         target = f"{spec.get('id') or f'figure-{ctx.number}'}-chart"
-        item = chart_item(data, rows, target).replace("</", "<\\/")
         alt = spec.get("alt") or (f"Channels of {data['layer']} ranked by how much they push the model "
                                   f"toward {data['classes'][0]['label']}"
                                   + (f" rather than {data['classes'][1]['label']}." if len(data["classes"]) == 2 else "."))
+        chart = embed_chart(ctx, chart_item(data, rows, target), target, alt, chart_height(rows), css="ca-chart")
+        ctx.emit.script("js/channel-attribution.js")   # after BokehJS, which it listens to
         inner = (f'<vellum-channel-attribution class="channel-attribution" data-chart="{html.escape(target)}">\n'
-                 f'<div class="bokeh-figure ca-chart" id="{html.escape(target)}" role="img" '
-                 f'aria-label="{html.escape(alt, quote=True)}" style="min-height:{chart_height(rows)}px"></div>\n'
-                 f'<script type="application/json" class="bokeh-item" data-target="{html.escape(target)}">{item}</script>\n'
-                 f'{icon_lists(data, rows, sprite_url, index)}\n</vellum-channel-attribution>')
+                 f'{chart}\n{icon_lists(data, rows, sprite_url, index)}\n</vellum-channel-attribution>')
         return figure_html(spec, ctx, inner, extra_class="figure-channel-attribution")
 
 
@@ -175,7 +170,7 @@ def chart_item(data: dict, rows: list[dict], target: str) -> str:
     plot.toolbar.logo = None
     # Keys keep Bokeh's order: a model must be defined before it is referenced, which sorting
     # the keys would break. The order is deterministic for the same chart.
-    return _stable_ids(json.dumps(json_item(plot), separators=(",", ":")))
+    return stable_ids(json.dumps(json_item(plot), separators=(",", ":")))
 
 
 def icon_lists(data: dict, rows: list[dict], sprite_url: str, index: dict) -> str:

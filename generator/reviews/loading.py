@@ -15,11 +15,10 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ..errors import Problems, did_you_mean
-from ..yamlload import YamlProblem, load_yaml
+from ..yamlload import read_front_matter
 from . import schema
 from .sanitize import review_html
 
-_FENCE = re.compile(r"^---\s*$")
 
 
 @dataclass
@@ -99,20 +98,10 @@ def read_review(path: Path, shown: str, problems: Problems) -> ReviewFile | None
     except UnicodeDecodeError as exc:
         problems.error(shown, None, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8")
         return None
-    lines = source.splitlines(keepends=True)
-    if not lines or not _FENCE.match(lines[0]):
-        problems.error(shown, 1, "review has no front matter", "start the file with a `---` line, "
-                       "YAML keys (reviewer, date, scores, …) and a closing `---` line")
+    front = read_front_matter(source, shown, problems, what="review ", keys="reviewer, date, scores, …")
+    if front is None:
         return None
-    end = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i])), None)
-    if end is None:
-        problems.error(shown, 1, "review front matter is not closed", "add a `---` line after the YAML keys")
-        return None
-    try:
-        data = load_yaml("".join(lines[1:end]), shown, first_line=2)
-    except YamlProblem as exc:
-        problems.errors.append(exc.problem)
-        return None
+    data = front.data
     if not isinstance(data, dict):
         problems.error(shown, 2, "review front matter must be `key: value` lines",
                        "write YAML keys such as `reviewer:` and `date:` between the `---` lines")
@@ -130,7 +119,7 @@ def read_review(path: Path, shown: str, problems: Problems) -> ReviewFile | None
         stem=path.stem, path=shown, type=meta["type"], name=_name(meta),
         date=meta["date"], round=meta["round"], recommendation=meta["recommendation"],
         scores=scores, version=meta["version"], responds_to=meta["responds_to"],
-        body_html=review_html("".join(lines[end + 1:])),
+        body_html=review_html(front.body),
         comments=[Comment(a["kind"], a["target"], a["quote"], review_html(a["comment"]), a["line"])
                   for a in anchors],
         responds_line=lines_of.get("responds_to"),
