@@ -128,3 +128,23 @@ def test_generated_notebook_runs_and_matches_the_build(project):
     page = (project / "build/a/index.html").read_text()
     assert "python -m generator reproduce articles/a/index.md#fig-chart" in page
     assert 'href="notebooks/fig-chart.ipynb"' in page
+
+
+def test_updates_reach_the_appendix_and_the_feed(tmp_path):
+    from projects import FRONT
+
+    front = FRONT.replace("status: draft", "status: published\nupdated:\n  - date: 2026-11-30\n"
+                          "    note: Corrected the caption of Figure 1 & its alt text.")
+    root = make_project(tmp_path, {"a": {"index.md": front + "\nHello.\n"}})
+    build(BuildOptions(root=root, progress=False))
+    page = (root / "build/a/index.html").read_text()
+    assert "Corrected the caption of Figure 1 &amp; its alt text." in page
+    import xml.etree.ElementTree as ET
+
+    feed = ET.parse(root / "build/feed.xml").getroot()
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    [entry] = feed.findall("a:entry", ns)
+    assert entry.find("a:updated", ns).text == "2026-11-30T00:00:00Z"
+    content = entry.find("a:content", ns)
+    assert content.get("type") == "html"
+    assert "<li>November 30, 2026: Corrected the caption of Figure 1 &amp; its alt text.</li>" in content.text
