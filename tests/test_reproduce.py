@@ -9,7 +9,7 @@ import pytest
 from generator.build import BuildOptions, build
 from generator.cli import main
 from generator.compare import compare
-from projects import article, make_project
+from projects import FRONT, article, make_project
 
 BODY = """
 ```{bokeh}
@@ -148,3 +148,48 @@ def test_updates_reach_the_appendix_and_the_feed(tmp_path):
     content = entry.find("a:content", ns)
     assert content.get("type") == "html"
     assert "<li>November 30, 2026: Corrected the caption of Figure 1 &amp; its alt text.</li>" in content.text
+
+
+TINY_FIGURES = """
+```{spatial-attribution}
+id: fig-spatial
+image: sample:chelsea
+layer: blocks.0
+classes: [3, 5]
+alt: A heat map.
+```
+
+```{feature-vis}
+id: fig-units
+layer: blocks.1
+units: [0, 1, 2]
+alt: Three channels.
+```
+"""
+
+
+@pytest.mark.parametrize("fig_id", ["fig-spatial", "fig-units"])
+def test_model_figure_notebook_uses_the_api_and_matches_the_build(tmp_path, monkeypatch, fig_id):
+    """A generated notebook of a model figure (tiny model, tiny profile) runs top to bottom:
+    the public-API cells, then the job cells whose digests match the build's artifacts."""
+    import hashlib
+
+    import nbclient
+    import nbformat
+
+    front = FRONT.replace("status: draft", "status: draft\nmodel: tiny")
+    root = make_project(tmp_path, {"a": {"index.md": article(TINY_FIGURES, front=front)}})
+    monkeypatch.chdir(root)
+    report = build(BuildOptions(root=root, quality="tiny", progress=False))
+    notebook = nbformat.read(root / f"build/a/notebooks/{fig_id}.ipynb", as_version=4)
+    sources = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "vi.load_model('tiny')" in sources
+    assert ("vi.spatial_attribution(" if fig_id == "fig-spatial" else "vi.feature_vis(") in sources
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(root)}}).execute()
+    printed = json.loads(notebook.cells[-1].outputs[-1]["text"])
+    [figure] = [f for f in report.articles[0].figures if f.directive.id == fig_id]
+    expected = {job.key: {name: hashlib.sha256(data).hexdigest()
+                          for name, data in sorted(report.results[job.key].items()) if name != "run-record.json"}
+                for job in figure.jobs}
+    assert printed == expected

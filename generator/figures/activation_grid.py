@@ -34,6 +34,7 @@ from ..errors import SpecError
 from ..pipeline.data_script import data_script
 from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.sprites import pack_sprite
+from . import notebook_cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import icon_jobs, icon_sprite, layer_info, model_for, weights_key
 from .inputs import resolve_image_source
@@ -48,6 +49,7 @@ CELL_STEPS = {"tiny": 8, "draft": 128, "final": 512}   # optimizer steps per cel
 @KINDS.register
 class ActivationGridFigure:
     name = "activation-grid"
+    notebook = staticmethod(notebook_cells.activation_grid)
     version = VERSION
     options = {
         **MODEL_OPTIONS,

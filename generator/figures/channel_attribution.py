@@ -38,6 +38,7 @@ from .attribution_common import (
     load_input,
     model_and_image,
 )
+from . import notebook_cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .bokeh import embed_chart, stable_ids
 from .icons import icon_jobs, icon_sprite, layer_info
@@ -49,6 +50,7 @@ ICON_DISPLAY = 72
 @KINDS.register
 class ChannelAttribution:
     name = "channel-attribution"
+    notebook = staticmethod(notebook_cells.channel_attribution)
     version = 1
     options = {
         **MODEL_OPTIONS,

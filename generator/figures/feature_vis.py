@@ -33,6 +33,7 @@ from ..errors import SpecError
 from ..pipeline.data_script import script_safe_json
 from ..pipeline.jobs import Job
 from ..pipeline.sprites import pack_sprite, unpack_sprite
+from . import notebook_cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import icon_jobs, icon_lookup, icon_settings, layer_info, model_for, weights_key
 from .inputs import resolve_image_source
@@ -102,6 +103,7 @@ def unit_objective(kind: str, layer: str, unit: int, channels: int):
 @KINDS.register
 class FeatureVisFigure:
     name = "feature-vis"
+    notebook = staticmethod(notebook_cells.feature_vis)
     version = VERSION
     options = {
         **MODEL_OPTIONS,

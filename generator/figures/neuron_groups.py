@@ -41,6 +41,7 @@ from .attribution_common import (
     model_and_image,
     to_uint8,
 )
+from . import notebook_cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import layer_info
 
@@ -53,6 +54,7 @@ GROUP_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00
 @KINDS.register
 class NeuronGroupsFigure:
     name = "neuron-groups"
+    notebook = staticmethod(notebook_cells.neuron_groups)
     version = 1
     options = {
         **MODEL_OPTIONS,

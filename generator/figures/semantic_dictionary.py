@@ -29,6 +29,7 @@ from ..errors import SpecError
 from ..pipeline.data_script import data_script
 from ..pipeline.jobs import sha256_file
 from ..pipeline.sprites import pack_sprite
+from . import notebook_cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import icon_jobs, icon_sprite, layer_info, model_for
 from .inputs import resolve_image_source
@@ -104,6 +105,7 @@ def dictionary_html(data: dict, cell: int, icons: dict, icon_src: str) -> str:
 @KINDS.register
 class SemanticDictionaryFigure:
     name = "semantic-dictionary"
+    notebook = staticmethod(notebook_cells.semantic_dictionary)
     version = 1
     options = {
         **MODEL_OPTIONS,

@@ -41,6 +41,7 @@ from .attribution_common import (
     model_and_image,
     overlay_png,
 )
+from . import notebook_cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import layer_info
 
@@ -50,6 +51,7 @@ SCHEMA_ID = "https://vellum.example.org/schemas/spatial-attribution/1.json"
 @KINDS.register
 class SpatialAttribution:
     name = "spatial-attribution"
+    notebook = staticmethod(notebook_cells.spatial_attribution)
     version = 1
     options = {
         **{k: v for k, v in MODEL_OPTIONS.items() if k != "steps"},
