@@ -116,6 +116,7 @@ class OutputTree:
         if target.exists() and not target.is_dir():
             raise NotADirectoryError(f"{target} exists and is not a folder — move it away or choose another --out")
         target.parent.mkdir(parents=True, exist_ok=True)
+        remove_abandoned_siblings(target)
         staging = sibling(target, "new")
         try:
             self.write_into(staging, write)
@@ -124,3 +125,25 @@ class OutputTree:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
         return target
+
+
+def remove_abandoned_siblings(target: Path) -> None:
+    """Delete the temp folders (`.build.new-PID-…`, `.build.old-PID-…`) that a killed
+    publish left beside `target`, when the process that made them is gone."""
+    for path in target.parent.glob(f".{target.name}.*-*-*"):
+        try:
+            pid = int(path.name.rsplit("-", 2)[-2])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

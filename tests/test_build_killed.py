@@ -1,0 +1,95 @@
+"""A build killed at any moment (SIGKILL during precompute or publish) is followed by a
+build that succeeds and gives the same site as a clean build."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from projects import FRONT, ROOT, article, make_project
+
+FIGURES = """
+```{feature-vis}
+id: fig-units
+layer: blocks.1
+units: 0-15
+alt: Sixteen channels.
+```
+
+```{spatial-attribution}
+id: fig-spatial
+image: sample:chelsea
+layer: blocks.0
+classes: [3, 5]
+alt: A heat map.
+```
+
+```{neuron-groups}
+id: fig-groups
+image: sample:coffee
+layer: blocks.1
+groups: 3
+alt: Groups.
+```
+"""
+
+
+def _build(root: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "generator", "build", "--quiet", "--quality", "tiny"],
+                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _site(folder: Path) -> dict[str, bytes]:
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            if path.name == "provenance.json":   # seconds taken differ from run to run
+                doc = json.loads(data)
+                for figure in doc["figures"]:
+                    figure.pop("seconds")
+                    for job in figure["jobs"]:
+                        job.pop("seconds")
+                data = json.dumps(doc, sort_keys=True).encode()
+            files[path.relative_to(folder).as_posix()] = data
+    return files
+
+
+def test_killed_builds_then_a_good_one(tmp_path):
+    front = FRONT.replace("status: draft", "status: draft\nmodel: tiny")
+    clean = make_project(tmp_path / "clean", {"a": {"index.md": article(FIGURES, front=front)}})
+    assert _build(clean).wait(timeout=300) == 0
+    killed = tmp_path / "killed"
+    shutil.copytree(clean, killed, ignore=shutil.ignore_patterns("build", ".cache"))
+    for delay in (0.5, 1.5, 2.5, 4.0, 6.0):
+        process = _build(killed)
+        time.sleep(delay)
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+    final = _build(killed)
+    assert final.wait(timeout=300) == 0, final.stderr.read().decode()
+    assert _site(killed / "build") == _site(clean / "build")
+    assert not list(killed.glob(".build.*")), "a killed publish left its temp folder behind"
+
+
+def test_publish_removes_what_a_killed_publish_left(tmp_path):
+    from generator.pipeline.output import OutputTree
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".build.new-{dead.pid}-abcdef12"
+    stale.mkdir()
+    (stale / "index.html").write_text("half")
+    tree = OutputTree()
+    tree.add("index.html", b"whole")
+    tree.publish(tmp_path / "build")
+    assert not stale.exists()
+    assert (tmp_path / "build" / "index.html").read_bytes() == b"whole"
