@@ -123,7 +123,9 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions) -> tuple[d
     results: dict = {}
     try:
         for page in pages:
-            page_jobs = [j for f in page.figures for j in f.jobs]
+            # A job another article already ran in this build is not run again, even when
+            # `fresh` ignores what the cache held before the build.
+            page_jobs = [j for f in page.figures for j in f.jobs if j.key not in results]
             if not page_jobs:
                 continue
             freeze = FreezeStore(page.article.directory / "_freeze")
