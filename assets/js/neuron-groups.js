@@ -47,27 +47,8 @@
     document.head.appendChild(style);
   }
 
-  // {dtype, shape, offset, scale, axis?, data: base64} -> Float32Array (row-major).
-  function decode(enc) {
-    var raw = atob(enc.data), n = raw.length, out, i;
-    if (enc.dtype === "float16") {
-      out = new Float32Array(n / 2);
-      for (i = 0; i < out.length; i++) out[i] = half(raw.charCodeAt(2 * i) | (raw.charCodeAt(2 * i + 1) << 8));
-      return out;
-    }
-    out = new Float32Array(n);
-    var rowLen = enc.axis === 0 ? n / enc.shape[0] : n;
-    for (i = 0; i < n; i++) {
-      var row = Math.floor(i / rowLen);
-      out[i] = (enc.axis === 0 ? enc.offset[row] : enc.offset) + (enc.axis === 0 ? enc.scale[row] : enc.scale) * raw.charCodeAt(i);
-    }
-    return out;
-  }
-  function half(h) {
-    var s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, f = h & 1023;
-    if (e === 0) return s * f * Math.pow(2, -24);
-    return e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * Math.pow(2, e - 15);
-  }
+  // Quantized arrays are decoded by quantized-arrays.js (loaded before this file).
+  function decode(enc) { return window.VellumArrays.decode(enc); }
   // 0.0063, 0.75, 12, 4.6k, 21k: two significant digits, never an exponent.
   function short(a) {
     if (a >= 1000) return String(Number((a / 1000).toPrecision(2))) + "k";
