@@ -61,7 +61,7 @@ def check_classes(model, classes: Sequence[int] | None, *, most: int = 2,
     for i, value in enumerate(classes):
         index = operator.index(value)
         if count is not None and not 0 <= index < count:
-            raise SpecError(f"class {index} is out of range — the model has {count} classes",
+            raise SpecError(f"class {index} is out of range: the model has {count} classes",
                             f"use 0 to {count - 1}", field=f"{field}[{i}]")
     if len(set(classes)) != len(classes):
         raise SpecError("the same class is given twice", "give two different classes", field=field)
