@@ -76,8 +76,9 @@ def build(options: BuildOptions) -> BuildReport:
     results, computed = precompute(jobs, pages, options)
 
     writer = SiteWriter(options.root, site, today=_build_date(pages))
+    render_cache = None if options.fresh else Cache(options.root / ".cache")
     for page in pages:
-        render_figures(page, results, writer, problems)
+        render_figures(page, results, writer, problems, render_cache)
     problems.raise_if_any()
     for page in pages:
         writer.article(page, results)

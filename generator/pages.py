@@ -110,14 +110,17 @@ def plan_figures(pages: list[ArticlePage], options, problems: Problems) -> list:
     return jobs
 
 
-def render_figures(page: ArticlePage, results: dict, writer: "SiteWriter", problems: Problems) -> None:
-    """Put each figure's HTML where its directive stood."""
+def render_figures(page: ArticlePage, results: dict, writer: "SiteWriter", problems: Problems,
+                   cache=None) -> None:
+    """Put each figure's HTML where its directive stood (from `cache` when it holds it)."""
+    from . import render_cache
+
     body = page.markdown.html
     emitter = writer.emitter(page)
     for figure in page.figures:
         figure.ctx.emit = emitter
         try:
-            inner = figure.kind.render(figure.spec, figure.ctx, [results[j.key] for j in figure.jobs])
+            inner = render_cache.render(figure, results, emitter, cache)
         except (SpecError, InterpretError) as err:
             _figure_error(problems, figure, err)
             continue

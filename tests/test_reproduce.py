@@ -45,7 +45,7 @@ def test_freeze_is_used_by_a_build_without_cache(project, capsys):
     import shutil
     shutil.rmtree(project / ".cache")
     report = build(BuildOptions(root=project, progress=False))
-    assert report.computed == 0 and not (project / ".cache").exists()
+    assert report.computed == 0
     # A changed figures.py is a different key: recomputed despite the freeze.
     (project / "articles/a/figures.py").write_text(FIGURES.replace("SLOPE", "5"))
     assert build(BuildOptions(root=project, progress=False)).computed == 1
@@ -193,3 +193,16 @@ def test_model_figure_notebook_uses_the_api_and_matches_the_build(tmp_path, monk
                           for name, data in sorted(report.results[job.key].items()) if name != "run-record.json"}
                 for job in figure.jobs}
     assert printed == expected
+
+
+def test_render_cache_replays_the_same_page_and_misses_on_a_new_caption(project):
+    first = build(BuildOptions(root=project, out=project / "one", progress=False))
+    again = build(BuildOptions(root=project, out=project / "two", progress=False))
+    assert again.computed == 0
+    one = {p.relative_to(project / "one"): p.read_bytes() for p in (project / "one").rglob("*") if p.is_file()}
+    two = {p.relative_to(project / "two"): p.read_bytes() for p in (project / "two").rglob("*") if p.is_file()}
+    assert one == two and first.jobs == again.jobs
+    index = project / "articles/a/index.md"
+    index.write_text(index.read_text().replace("alt: A chart.", "alt: A chart.\ncaption: A new caption."))
+    build(BuildOptions(root=project, out=project / "three", progress=False))
+    assert "A new caption." in (project / "three/a/index.html").read_text()

@@ -1,0 +1,104 @@
+"""A figure's HTML and the files it writes, kept by the hash of everything they come from.
+
+Rendering a figure from its artifacts packs sprite sheets, serialises Bokeh charts and writes
+data scripts: seconds per article, for a result that only changes when its inputs do. The
+key hashes the figure's kind, its spec, its number and caption, its jobs' keys, the bytes of
+the image it names, and the source of the code that renders figures; a hit replays the same
+`emit.data` / `emit.script` calls in the same order, so the page is byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from . import __version__
+from .pipeline.cache import Cache
+from .pipeline.jobs import canonical_json, sha256_file
+from .provenance import clean_spec
+
+_CODE = Path(__file__).parent
+_code_digest: str | None = None
+
+
+def _code() -> str:
+    """sha256 of the code that turns artifacts into HTML (figure kinds and pipeline writers)."""
+    global _code_digest
+    if _code_digest is None:
+        digest = hashlib.sha256()
+        for folder in ("figures", "pipeline"):
+            for path in sorted((_CODE / folder).glob("*.py")):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        _code_digest = digest.hexdigest()
+    return _code_digest
+
+
+def render_key(figure) -> str | None:
+    """The key of a figure's rendering, or None for figures not worth keeping (no jobs)."""
+    if not figure.jobs:
+        return None
+    spec = clean_spec(figure.spec)
+    files = {}
+    for name in ("image", "src"):
+        if isinstance(spec.get(name), str):
+            from .figures.inputs import resolve_image_source
+
+            files[name] = sha256_file(resolve_image_source(spec[name], figure.ctx, name))
+    identity = {
+        "engine": __version__, "code": _code(), "kind": figure.kind.name, "version": figure.kind.version,
+        "spec": spec, "number": figure.ctx.number, "caption": figure.ctx.caption_html,
+        "model": figure.ctx.model, "quality": figure.ctx.quality, "files": files,
+        "jobs": [job.key for job in figure.jobs],
+    }
+    return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()
+
+
+class Recorder:
+    """An emitter that passes calls on and remembers them, to replay on a cache hit."""
+
+    def __init__(self, emitter):
+        self.emitter = emitter
+        self.calls: list[list] = []
+        self.files: list[bytes] = []
+
+    def data(self, stem: str, ext: str, content: bytes) -> str:
+        self.calls.append(["data", stem, ext, len(self.files)])
+        self.files.append(content)
+        return self.emitter.data(stem, ext, content)
+
+    def script(self, name: str) -> str:
+        self.calls.append(["script", name])
+        return self.emitter.script(name)
+
+    def artifacts(self, html: str) -> dict[str, bytes]:
+        out = {"figure.html": html.encode("utf-8"),
+               "calls.json": json.dumps(self.calls).encode("utf-8")}
+        out.update({f"file-{i}": data for i, data in enumerate(self.files)})
+        return out
+
+
+def replay(artifacts: dict[str, bytes], emitter) -> str:
+    """Repeat a recorded rendering's calls on `emitter`; return its HTML."""
+    for call in json.loads(artifacts["calls.json"]):
+        if call[0] == "data":
+            emitter.data(call[1], call[2], artifacts[f"file-{call[3]}"])
+        else:
+            emitter.script(call[1])
+    return artifacts["figure.html"].decode("utf-8")
+
+
+def render(figure, results: dict, emitter, cache: Cache | None) -> str:
+    """The figure's inner HTML, from the render cache when its key is there."""
+    key = render_key(figure) if cache is not None else None
+    if key is not None:
+        found = cache.get(key)
+        if found is not None and "calls.json" in found:
+            return replay(found, emitter)
+    recorder = Recorder(emitter)
+    figure.ctx.emit = recorder
+    html = figure.kind.render(figure.spec, figure.ctx, [results[j.key] for j in figure.jobs])
+    figure.ctx.emit = emitter
+    if key is not None:
+        cache.put(key, recorder.artifacts(html))
+    return html
