@@ -82,6 +82,9 @@ def parse_article(article: Article, site: dict, options, problems: Problems) -> 
 
 def plan_figures(pages: list[ArticlePage], options, problems: Problems) -> list:
     """Check every figure's spec and list the jobs that compute them."""
+    from .figures import model_cards
+
+    model_cards.configure(options.root / ".cache" / "models")
     jobs = []
     for page in pages:
         meta = page.article.meta

@@ -26,6 +26,7 @@ from ..pipeline.jobs import sha256_file
 from ..pipeline.quantize import quantize
 from .base import FigureContext
 from .icons import model_for, weights_key
+from .model_cards import model_card
 from .inputs import resolve_image_source
 
 # Blue (negative) to orange (positive), readable with every common colour-vision deficiency
@@ -38,8 +39,8 @@ CLASSES_OPTION = s.Option(s.optional(s.list_of(s.integer(0, None), single_ok=Tru
 
 
 def model_and_image(spec: dict, ctx: FigureContext, field: str = "image"):
-    """(model, image path, job inputs, job files) for a figure that runs the model on `image`."""
-    model = model_for(ctx.model)
+    """(model card, image path, job inputs, job files) for a figure that runs the model on `image`."""
+    model = model_card(ctx.model)
     path = resolve_image_source(spec["image"], ctx, field)
     inputs = {"image": sha256_file(path), "weights": weights_key(model)}
     return model, path, inputs, {"image": str(path)}

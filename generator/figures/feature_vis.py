@@ -37,6 +37,7 @@ from . import notebook_cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import icon_jobs, icon_lookup, icon_settings, layer_info, model_for, weights_key
 from .inputs import resolve_image_source
+from .model_cards import model_card
 
 VERSION = 1
 UNIT_OBJECTIVES = ("channel", "neuron", "direction")
@@ -117,7 +118,7 @@ class FeatureVisFigure:
     }
 
     def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
-        model = model_for(ctx.model)
+        model = model_card(ctx.model)
         info = layer_info(model, spec["layer"])
         objective = spec["objective"]
         label = spec.get("id") or f"figure {ctx.number}"
@@ -154,7 +155,7 @@ class FeatureVisFigure:
             if not spec.get("image"):
                 raise SpecError("units: {top: k} ranks channels on an image", "add `image:`", field="units")
             path = resolve_image_source(spec["image"], ctx, "image")
-            return top_channels(model, path, info.name, units["top"])
+            return top_channels(model_for(ctx.model), path, info.name, units["top"])
         if "all" in units:
             return list(range(info.channels))
         bad = [u for u in units["list"] if u >= info.channels]

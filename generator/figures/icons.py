@@ -32,6 +32,7 @@ from PIL import Image
 from ..errors import SpecError
 from ..pipeline.jobs import Job
 from ..pipeline.sprites import pack_sprite
+from .model_cards import ModelCard, loaded_model, model_card
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +40,22 @@ CHUNK = 16            # channels per icon job
 ICON_VERSION = 1      # bump when icons would look different for the same settings
 ICON_SEED = 0
 
-_MODELS: dict = {}
-
-
 def model_for(name: str):
-    """The engine model `name`, loaded once per process (eval mode, frozen weights)."""
-    from .. import interpret as vi
-
-    if name not in _MODELS:
-        _MODELS[name] = vi.load_model(name)
-    return _MODELS[name]
+    """The engine model `name`, loaded once per process (eval mode, frozen weights). To check
+    a spec, `model_card(name)` answers the same questions without loading it."""
+    return loaded_model(name)
 
 
 def weights_key(model) -> str:
     """The sha256 of the model's weights, or 64 zeros for a seeded model without a file."""
     return getattr(model, "weights_sha256", None) or "0" * 64
+
+
+def layer_table(model) -> list:
+    """The layers of a model card, or of a loaded model (one dummy forward pass, cached)."""
+    from .. import interpret as vi
+
+    return list(model.layers) if isinstance(model, ModelCard) else vi.layers(model)
 
 
 def layer_info(model, layer: str, field: str = "layer"):
@@ -62,7 +64,7 @@ def layer_info(model, layer: str, field: str = "layer"):
     from .. import interpret as vi
     from ..errors import did_you_mean
 
-    infos = {info.name: info for info in vi.layers(model)}
+    infos = {info.name: info for info in layer_table(model)}
     info = infos.get(layer)
     if info is None:
         raise SpecError(f"model '{model.model_id}' has no layer '{layer}'", did_you_mean(layer, infos)
@@ -101,7 +103,7 @@ def icon_jobs(model_name: str, layer: str, units: Sequence[int], quality: str, *
     """One job per chunk of CHUNK channels that holds any of `units`, whose artifacts are
     the icons of every channel of the chunk. Validates the layer and the channels.
     `size`/`steps` override the profile's icon settings (a figure's `size:`/`steps:`)."""
-    model = model_for(model_name)
+    model = model_card(model_name)
     info = layer_info(model, layer)
     bad = [u for u in units if not 0 <= int(u) < info.channels]
     if bad:

@@ -126,7 +126,7 @@ class ModelCards:
                     return card
                 except (ValueError, TypeError, KeyError):
                     pass  # a damaged card is made again
-        card = ModelCard.of(load_model(name))
+        card = ModelCard.of(loaded_model(name))
         if path is not None:
             os.makedirs(path.parent, exist_ok=True)
             atomic_write(path, card.to_json().encode("utf-8"))
@@ -134,23 +134,28 @@ class ModelCards:
         return card
 
 
-def load_model(name: str):
-    """The engine's model, loaded once per process; an unknown name is a SpecError."""
-    from .. import interpret as vi
-
-    try:
-        return _loaded(name)
-    except vi.ModelError as err:
-        message, _, fix = str(err).partition(" — ")
-        raise SpecError(message, fix, field="model") from None
-
-
 _MODELS: dict = {}
 
 
-def _loaded(name: str):
+def loaded_model(name: str):
+    """The engine's model `name`, loaded once per process."""
     from .. import interpret as vi
 
     if name not in _MODELS:
         _MODELS[name] = vi.load_model(name)
     return _MODELS[name]
+
+
+_CARDS = ModelCards(None)
+
+
+def configure(folder: Path | None) -> None:
+    """Keep cards in `folder` (the build's `.cache/models`)."""
+    global _CARDS
+    if _CARDS.folder != folder:
+        _CARDS = ModelCards(folder)
+
+
+def model_card(name: str) -> ModelCard:
+    """The card of model `name` (from memory, the card folder, or by loading the model)."""
+    return _CARDS.get(name)

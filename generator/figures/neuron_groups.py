@@ -43,7 +43,7 @@ from .attribution_common import (
 )
 from . import notebook_cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
-from .icons import layer_info
+from .icons import layer_info, layer_table
 
 SCHEMA_ID = "https://vellum.example.org/schemas/neuron-groups/1.json"
 TOP_CLASSES = 4
@@ -83,7 +83,7 @@ class NeuronGroupsFigure:
             if spec["groups"] > info.channels:
                 raise SpecError(f"{spec['groups']} groups is more than the {info.channels} channels of '{layer}'",
                                 f"use at most {info.channels}", field="groups")
-        order = [info.name for info in vi.layers(model)]
+        order = [info.name for info in layer_table(model)]
         if len(layers) == 2 and order.index(layers[0]) >= order.index(layers[1]):
             raise SpecError(f"'{layers[0]}' does not come before '{layers[1]}'",
                             f"put the earlier layer first: `layers: [{layers[1]}, {layers[0]}]`", field="layers")

@@ -43,7 +43,7 @@ from .attribution_common import (
 )
 from . import notebook_cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
-from .icons import layer_info
+from .icons import layer_info, layer_table
 
 SCHEMA_ID = "https://vellum.example.org/schemas/spatial-attribution/1.json"
 
@@ -106,14 +106,12 @@ def _check_spatial(model, layer: str, field: str):
 
 
 def _check_layer_pair(model, layers: list[str]) -> list[str]:
-    from .. import interpret as vi
-
     if len(layers) != 2:
         raise SpecError(f"expected two layers, got {len(layers)}", "write `layers: [blocks.6, blocks.10]`",
                         field="layers")
     for i, layer in enumerate(layers):
         _check_spatial(model, layer, f"layers[{i}]")
-    order = [info.name for info in vi.layers(model)]
+    order = [info.name for info in layer_table(model)]
     if order.index(layers[0]) >= order.index(layers[1]):
         raise SpecError(f"'{layers[0]}' does not come before '{layers[1]}'",
                         f"put the earlier layer first: `layers: [{layers[1]}, {layers[0]}]`", field="layers")
