@@ -32,8 +32,8 @@
     document.head.appendChild(style);
   }
 
-  // Quantized arrays are decoded by quantized-arrays.js (loaded before this file).
-  function decode(enc) { return window.VellumArrays.decode(enc); }
+  // Quantized arrays are decoded by figure-data.js (loaded before this file).
+  function decode(enc) { return window.VellumFigureData.decode(enc); }
   function peak(values) {
     var m = 0;
     for (var i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]));
@@ -177,27 +177,5 @@
              } };
   }
 
-  function load(root) {
-    if (root.dataset.loaded) return;
-    root.dataset.loaded = "1";
-    var key = root.dataset.key, store = window.VELLUM_DATA || {};
-    if (store[key]) { build(root, store[key]); return; }
-    var script = document.createElement("script");
-    script.src = root.dataset.src;
-    script.onload = function () { build(root, window.VELLUM_DATA[key]); };
-    document.head.appendChild(script);
-  }
-
-  function start() {
-    var roots = Array.prototype.slice.call(document.querySelectorAll("vellum-attribution[data-src]"));
-    if (!("IntersectionObserver" in window)) { roots.forEach(load); return; }
-    var observer = new IntersectionObserver(function (entries) {
-      entries.forEach(function (entry) {
-        if (entry.isIntersecting) { observer.unobserve(entry.target); load(entry.target); }
-      });
-    }, { rootMargin: "400px 0px" });
-    roots.forEach(function (root) { observer.observe(root); });
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  window.VellumFigureData.whenNear("vellum-attribution[data-src]", build);
 })();

@@ -47,8 +47,8 @@
     document.head.appendChild(style);
   }
 
-  // Quantized arrays are decoded by quantized-arrays.js (loaded before this file).
-  function decode(enc) { return window.VellumArrays.decode(enc); }
+  // Quantized arrays are decoded by figure-data.js (loaded before this file).
+  function decode(enc) { return window.VellumFigureData.decode(enc); }
   // 0.0063, 0.75, 12, 4.6k, 21k: two significant digits, never an exponent.
   function short(a) {
     if (a >= 1000) return String(Number((a / 1000).toPrecision(2))) + "k";
@@ -204,27 +204,5 @@
     focus(-1, -1);
   }
 
-  function load(root) {
-    if (root.dataset.loaded) return;
-    root.dataset.loaded = "1";
-    var key = root.dataset.key;
-    if (window.VELLUM_DATA && window.VELLUM_DATA[key]) { build(root, window.VELLUM_DATA[key]); return; }
-    var script = document.createElement("script");
-    script.src = root.dataset.src;
-    script.onload = function () { build(root, window.VELLUM_DATA[key]); };
-    document.head.appendChild(script);
-  }
-
-  function start() {
-    var roots = Array.prototype.slice.call(document.querySelectorAll("vellum-neuron-groups[data-src]"));
-    if (!("IntersectionObserver" in window)) { roots.forEach(load); return; }
-    var observer = new IntersectionObserver(function (entries) {
-      entries.forEach(function (entry) {
-        if (entry.isIntersecting) { observer.unobserve(entry.target); load(entry.target); }
-      });
-    }, { rootMargin: "400px 0px" });
-    roots.forEach(function (root) { observer.observe(root); });
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  window.VellumFigureData.whenNear("vellum-neuron-groups[data-src]", build);
 })();

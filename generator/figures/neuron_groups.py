@@ -103,7 +103,7 @@ class NeuronGroupsFigure:
         image_url = ctx.emit.data("image", "jpg", artifacts["image.jpg"])
         fallback_url = ctx.emit.data("neuron-groups", "png", artifacts["fallback.png"])
         url, key = emit_data(spec, ctx, {**data, "image": image_url, "icons": {**data["icons"], "src": icons_url}})
-        ctx.emit.script("js/quantized-arrays.js")
+        ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/neuron-groups.js")
         names = " and ".join(layer["name"] for layer in data["layers"])
         alt = spec.get("alt") or f"{data['groups']} groups of neurons of {names}, coloured over the input image."

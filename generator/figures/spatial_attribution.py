@@ -88,7 +88,7 @@ class SpatialAttribution:
         image_url = ctx.emit.data("image", "jpg", artifacts["image.jpg"])
         fallback_url = ctx.emit.data("spatial-attribution", "png", artifacts["fallback.png"])
         url, key = emit_data(spec, ctx, {**data, "image": image_url})
-        ctx.emit.script("js/quantized-arrays.js")
+        ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/attribution-explorer.js")
         alt = spec.get("alt") or _describe(data)
         inner = (f'<vellum-attribution role="group" class="attribution-explorer" data-src="{html.escape(url)}" '

@@ -1,0 +1,60 @@
+// What the components that draw figure data share:
+// - `decode(enc)`: arrays figures ship quantized (see generator/pipeline/quantize.py), back to
+//   numbers: {dtype, shape, offset, scale, axis?, data: base64} -> Float32Array (row-major).
+//   uint8 data is offset + scale * byte (one offset and scale per row when axis is 0); float16
+//   is decoded bit by bit.
+// - `whenNear(selector, build)`: for each element matching `selector`, once it comes near the
+//   viewport, load its data script (`data-src`, a classic script that sets
+//   `window.VELLUM_DATA[data-key]`, which works from file://) and call `build(element, data)`.
+(function () {
+  "use strict";
+  function half(h) {
+    var s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, f = h & 1023;
+    if (e === 0) return s * f * Math.pow(2, -24);
+    if (e === 31) return f ? NaN : s * Infinity;
+    return s * (1 + f / 1024) * Math.pow(2, e - 15);
+  }
+  function decode(enc) {
+    var raw = atob(enc.data), n = raw.length, out, i;
+    if (enc.dtype === "float16") {
+      out = new Float32Array(n / 2);
+      for (i = 0; i < out.length; i++) out[i] = half(raw.charCodeAt(2 * i) | (raw.charCodeAt(2 * i + 1) << 8));
+      return out;
+    }
+    out = new Float32Array(n);
+    var rowLen = enc.axis === 0 ? n / enc.shape[0] : n;
+    for (i = 0; i < n; i++) {
+      var row = Math.floor(i / rowLen);
+      var off = enc.axis === 0 ? enc.offset[row] : enc.offset, sc = enc.axis === 0 ? enc.scale[row] : enc.scale;
+      out[i] = off + sc * raw.charCodeAt(i);
+    }
+    return out;
+  }
+  function load(root, build) {
+    if (root.dataset.loaded) return;
+    root.dataset.loaded = "1";
+    var key = root.dataset.key, store = window.VELLUM_DATA || {};
+    if (store[key]) { build(root, store[key]); return; }
+    var script = document.createElement("script");
+    script.src = root.dataset.src;
+    script.onload = function () { build(root, window.VELLUM_DATA[key]); };
+    document.head.appendChild(script);
+  }
+
+  function whenNear(selector, build) {
+    function start() {
+      var roots = Array.prototype.slice.call(document.querySelectorAll(selector));
+      if (!("IntersectionObserver" in window)) { roots.forEach(function (r) { load(r, build); }); return; }
+      var observer = new IntersectionObserver(function (entries) {
+        entries.forEach(function (entry) {
+          if (entry.isIntersecting) { observer.unobserve(entry.target); load(entry.target, build); }
+        });
+      }, { rootMargin: "400px 0px" });
+      roots.forEach(function (root) { observer.observe(root); });
+    }
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+    else start();
+  }
+
+  window.VellumFigureData = { decode: decode, half: half, whenNear: whenNear };
+})();
