@@ -35,7 +35,7 @@ from ..pipeline.data_script import data_script
 from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.sprites import pack_sprite
 from . import notebook_cells
-from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import icon_jobs, icon_sprite, layer_info, model_for, weights_key
 from .inputs import resolve_image_source
 from .semantic_dictionary import dictionary_data, photo, used_channels
@@ -53,7 +53,7 @@ class ActivationGridFigure:
     version = VERSION
     options = {
         **MODEL_OPTIONS,
-        "image": s.Option(s.text, required=True, doc="sample:NAME or a path relative to the article"),
+        "image": IMAGE_OPTION,
         "layer": s.Option(s.optional(s.text), doc="the layer (module path), e.g. blocks.10"),
         "layers": s.Option(s.optional(s.list_of(s.text)), doc="several layers, with a switcher"),
         "top": s.Option(s.integer(1, 16), default=4, doc="channels in each cell's dictionary"),

@@ -25,6 +25,8 @@ COMMON_OPTIONS: dict[str, s.Option] = {
     "layout": s.Option(s.one_of(*LAYOUTS), default="body", doc="width of the figure"),
 }
 
+IMAGE_OPTION = s.Option(s.text, required=True, doc="sample:NAME or a path relative to the article")
+
 MODEL_OPTIONS: dict[str, s.Option] = {
     "model": s.Option(s.optional(s.text), doc="overrides the article's `model:`"),
     "size": s.Option(s.optional(s.integer(16, 1024)), doc="image size in pixels"),

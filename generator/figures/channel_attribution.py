@@ -39,7 +39,7 @@ from .attribution_common import (
     model_and_image,
 )
 from . import notebook_cells
-from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .bokeh import embed_chart, stable_ids
 from .icons import icon_jobs, icon_sprite, layer_info
 
@@ -54,7 +54,7 @@ class ChannelAttribution:
     version = 1
     options = {
         **MODEL_OPTIONS,
-        "image": s.Option(s.text, required=True, doc="sample:NAME or a path relative to the article"),
+        "image": IMAGE_OPTION,
         "layer": s.Option(s.text, required=True, doc="the layer whose channels are scored"),
         "classes": s.Option(CLASSES_OPTION.check, required=True, doc=CLASSES_OPTION.doc),
         "top": s.Option(s.integer(1, 32), default=8, doc="channels shown on each side"),

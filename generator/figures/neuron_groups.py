@@ -42,7 +42,7 @@ from .attribution_common import (
     to_uint8,
 )
 from . import notebook_cells
-from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import layer_info, layer_table
 
 SCHEMA_ID = "https://vellum.example.org/schemas/neuron-groups/1.json"
@@ -58,7 +58,7 @@ class NeuronGroupsFigure:
     version = 1
     options = {
         **MODEL_OPTIONS,
-        "image": s.Option(s.text, required=True, doc="sample:NAME or a path relative to the article"),
+        "image": IMAGE_OPTION,
         "layer": s.Option(s.optional(s.text), doc="the layer to factor"),
         "layers": s.Option(s.optional(s.list_of(s.text)), doc="two layers, earlier first: groups of each"),
         "groups": s.Option(s.integer(1, len(GROUP_COLOURS)), default=6, doc="number of groups per layer"),

@@ -30,7 +30,7 @@ from ..pipeline.data_script import data_script
 from ..pipeline.jobs import sha256_file
 from ..pipeline.sprites import pack_sprite
 from . import notebook_cells
-from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import icon_jobs, icon_sprite, layer_info, model_for
 from .inputs import resolve_image_source
 
@@ -109,7 +109,7 @@ class SemanticDictionaryFigure:
     version = 1
     options = {
         **MODEL_OPTIONS,
-        "image": s.Option(s.text, required=True, doc="sample:NAME or a path relative to the article"),
+        "image": IMAGE_OPTION,
         "layer": s.Option(s.text, required=True, doc="the layer (module path), e.g. blocks.10"),
         "at": s.Option(s.optional(s.list_of(s.integer(0))), doc="a position [x, y] of the layer's grid"),
         "top": s.Option(s.integer(1, 16), default=4, doc="how many channels to show"),

@@ -42,7 +42,7 @@ from .attribution_common import (
     overlay_png,
 )
 from . import notebook_cells
-from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import layer_info, layer_table
 
 SCHEMA_ID = "https://vellum.example.org/schemas/spatial-attribution/1.json"
@@ -55,7 +55,7 @@ class SpatialAttribution:
     version = 1
     options = {
         **{k: v for k, v in MODEL_OPTIONS.items() if k != "steps"},
-        "image": s.Option(s.text, required=True, doc="sample:NAME or a path relative to the article"),
+        "image": IMAGE_OPTION,
         "layer": s.Option(s.optional(s.text), doc="the layer whose positions are attributed to `classes`"),
         "layers": s.Option(s.optional(s.list_of(s.text)), doc="two layers, earlier first: layer to layer"),
         "classes": CLASSES_OPTION,
