@@ -4,6 +4,7 @@ EfficientNet-Lite0 (blocks.10, 112 channels) at 128 px, 256 steps, standard tran
     python -m benchmarks.featurevis            # measured on 16 channels, extrapolated to 112
     python -m benchmarks.featurevis --full     # renders all 112 channels for real (twice)
     python -m benchmarks.featurevis --save /tmp/fv   # also writes PNG grids of the renders
+    python -m benchmarks.featurevis --device cuda    # the same on a GPU, plus the final profile
 
 It reports image-steps per second at batch 16 (one process), the time for all channels in one
 process and in one single-threaded process per core, this machine's matmul GFLOP/s and the model's
@@ -11,8 +12,13 @@ FLOPs per image-step (forward + backward to the layer, counted by FlopCounterMod
 ratio, the time for all 112 channels, the median ratio of each sampled channel's objective to
 that of a 512-step render of the channel alone (both evaluated on the final image without
 transforms), and legibility: total variation per pixel and the fraction of saturated channel
-values (<= 1/255 or >= 254/255), for our renders and for a Lucent-style render (the same
-settings, but the 128 px image upsampled to 224 px before the model).
+values (<= 1/255 or >= 254/255), for our renders and for two Lucent-style renders of four of
+the channels, both with the 128 px image upsampled to 224 px before the model as Lucent does:
+one with our settings, one with Lucent's defaults (no total-variation penalty, no average).
+
+On a GPU (`--device cuda`) it renders all 112 channels for real, in batches of 16 and in one
+batch of 112, at draft and at final quality, and compares with float32 matmul FLOP/s on the
+same GPU; process-level parallelism and thread counts do not apply there.
 
 The machine may be shared: the load average before and after is reported with the numbers,
 and the speed is measured with one torch thread and with torch's default; the faster is used
@@ -22,6 +28,7 @@ and the speed is measured with one torch thread and with torch's default; the fa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -39,26 +46,36 @@ MODEL = "efficientnet_lite0"
 LAYER = "blocks.10"
 CHANNELS = 112
 BATCH = 16
-SAMPLE = (0, 5, 10, 15)  # channels of the first batch compared with 512-step solo renders
+SAMPLE = tuple(range(BATCH))  # the first batch's channels, compared with 512-step solo renders
+LUCENT_SAMPLE = (0, 5, 10, 15)  # rendered Lucent-style too (at 224 px: slower)
 
 
-def matmul_gflops(n: int = 1024, repeats: int = 8) -> float:
-    """Best-of float32 matrix multiply throughput, GFLOP/s."""
-    a, b = torch.rand(n, n), torch.rand(n, n)
+def matmul_gflops(n: int = 1024, repeats: int = 8, device: str = "cpu") -> float:
+    """Best-of float32 matrix multiply throughput, GFLOP/s (on a GPU: 8192-square, TF32 off)."""
+    if device != "cpu":
+        n = 8192
+    a, b = torch.rand(n, n, device=device), torch.rand(n, n, device=device)
     a @ b
     best = float("inf")
     for _ in range(repeats):
+        _sync(device)
         start = time.perf_counter()
         a @ b
+        _sync(device)
         best = min(best, time.perf_counter() - start)
     return 2 * n**3 / best / 1e9
+
+
+def _sync(device: str) -> None:
+    if device != "cpu":
+        torch.cuda.synchronize()
 
 
 def flops_per_image_step(model, quality: vi.Quality) -> float:
     """FLOPs of one image's forward and backward pass to LAYER, at the transformed size."""
     side = quality.transforms.out_size((quality.size, quality.size))[0]
     model = folded(model, [LAYER])
-    x = torch.rand(2, 3, side, side, requires_grad=True)
+    x = torch.rand(2, 3, side, side, device=next(model.parameters()).device, requires_grad=True)
     with FlopCounterMode(display=False) as counter:
         vi.run_to_layers(model, x, [LAYER])[LAYER].sum().backward()
     return counter.get_total_flops() / 2
@@ -127,6 +144,52 @@ def save_grid(images: np.ndarray, path: Path, cols: int = 8) -> None:
     Image.fromarray(grid).save(path)
 
 
+def run_gpu(device: str = "cuda", save: str | None = None, report=None) -> dict[str, object]:
+    """The same measurements on a GPU: every render for real, draft and final profiles.
+    `report(key, value)` is called as each number is measured (a long run shows progress)."""
+    results: dict[str, object] = {}
+
+    def put(key: str, value) -> None:
+        results[key] = value
+        if report:
+            report(key, value)
+
+    torch.manual_seed(0)
+    model = vi.load_model(MODEL, device=device)
+    put("device", torch.cuda.get_device_name(0) if device.startswith("cuda") else device)
+    put("torch", torch.__version__)
+    gflops = matmul_gflops(device=device)
+    put("matmul GFLOP/s (float32, TF32 off)", gflops)
+    objectives = [vi.channel(LAYER, c) for c in range(CHANNELS)]
+    vi.feature_vis(model, objectives[:BATCH], steps=4)  # warm-up: kernels, allocator
+    for name in ("draft", "final"):
+        quality = vi.QUALITY[name]
+        flops = flops_per_image_step(model, quality)
+        for batch in (BATCH, CHANNELS):
+            _sync(device)
+            start = time.perf_counter()
+            images = vi.feature_vis(model, objectives, quality=quality, batch_size=batch)
+            elapsed = time.perf_counter() - start
+            rate = CHANNELS * quality.steps / elapsed
+            where = f"{name} ({quality.size} px, {quality.steps} steps), batch {batch}"
+            put(f"all 112 channels, {where} (s)", elapsed)
+            put(f"image-steps/s, {where}", rate)
+            put(f"achieved / matmul, {where}", rate * flops / 1e9 / gflops)
+            if batch == BATCH:
+                kept = images
+        tv, sat = legibility(kept)
+        put(f"TV/pixel, {name}, all 112", tv)
+        put(f"saturated fraction, {name}, all 112", sat)
+        if save:
+            save_grid(kept, Path(save) / f"featurevis_{device}_{name}.png")
+        if name == "draft":
+            sample = [vi.channel(LAYER, c) for c in SAMPLE]
+            solo = vi.feature_vis(model, sample, quality=quality, steps=2 * quality.steps)
+            ratio = vi.objective_values(model, sample, kept[: len(SAMPLE)]) / vi.objective_values(model, sample, solo)
+            put(f"median objective vs 512-step solo (channels 0-{BATCH - 1})", float(np.median(ratio)))
+    return results
+
+
 def run(full: bool = False, save: str | None = None) -> dict[str, object]:
     torch.manual_seed(0)
     quality = vi.QUALITY["draft"]
@@ -175,12 +238,18 @@ def run(full: bool = False, save: str | None = None) -> dict[str, object]:
     solo = vi.feature_vis(model, sample, quality=quality, steps=2 * quality.steps, threads=threads)
     ours_sample = ours[list(SAMPLE)]
     ratio = vi.objective_values(model, sample, ours_sample) / vi.objective_values(model, sample, solo)
-    results["median objective vs 512-step solo (channels " + ",".join(map(str, SAMPLE)) + ")"] = float(np.median(ratio))
+    results[f"median objective vs 512-step solo (channels 0-{BATCH - 1})"] = float(np.median(ratio))
     results["min objective vs 512-step solo"] = float(ratio.min())
 
     lucent_transforms = vi.compose([*quality.transforms.transforms, upsample_to(224)])
-    lucent = vi.feature_vis(model, sample, quality=quality, transforms=lucent_transforms, threads=threads)
-    for name, images in (("ours, all rendered", ours), ("ours, sample", ours_sample), ("Lucent-style, sample", lucent)):
+    lucent_sample = [vi.channel(LAYER, c) for c in LUCENT_SAMPLE]
+    lucent = vi.feature_vis(model, lucent_sample, quality=quality, transforms=lucent_transforms, threads=threads)
+    plain = dataclasses.replace(quality, tv_weight=0.0, average=0.0)  # Lucent's defaults: neither
+    lucent_default = vi.feature_vis(model, lucent_sample, quality=plain, transforms=lucent_transforms,
+                                    threads=threads)
+    for name, images in (("ours, all rendered", ours), ("ours, Lucent's sample", ours[list(LUCENT_SAMPLE)]),
+                         ("Lucent-style (our settings, upsampled to 224), sample", lucent),
+                         ("Lucent's defaults (no TV penalty, no average, upsampled), sample", lucent_default)):
         tv, sat = legibility(images)
         results[f"TV/pixel, {name}"] = tv
         results[f"saturated fraction, {name}"] = sat
@@ -188,7 +257,8 @@ def run(full: bool = False, save: str | None = None) -> dict[str, object]:
     if save:
         out = Path(save)
         save_grid(ours, out / "featurevis_ours.png")
-        save_grid(np.concatenate([ours_sample, solo, lucent]), out / "featurevis_sample_solo_lucent.png", cols=len(SAMPLE))
+        save_grid(np.concatenate([ours[list(LUCENT_SAMPLE)], solo[list(LUCENT_SAMPLE)], lucent]),
+                  out / "featurevis_sample_solo_lucent.png", cols=len(LUCENT_SAMPLE))
     return results
 
 
@@ -198,7 +268,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.featurevis", description=__doc__)
     parser.add_argument("--full", action="store_true", help="render all 112 channels for real")
     parser.add_argument("--save", metavar="DIR", help="write PNG grids of the renders to DIR")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args(argv)
+    if args.device != "cpu":  # each number as it is measured
+        run_gpu(args.device, args.save, report=lambda k, v: print(f"{k}: {format_value(v)}", flush=True))
+        return 0
     for key, value in run(full=args.full, save=args.save).items():
         print(f"{key}: {format_value(value)}")
     return 0

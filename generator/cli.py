@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
-from .errors import BuildError
+from .errors import BuildError, Problem
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
+        _use_device(getattr(args, "device", None))
         return args.run(args) or 0
     except BuildError as err:
         for problem in err.problems:
@@ -57,12 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     freeze = sub.add_parser("freeze", help="store an article's figure results in articles/SLUG/_freeze/")
     freeze.add_argument("slug")
     freeze.add_argument("--quality", choices=("tiny", "draft", "final"))
+    _compute_flags(freeze)
     freeze.add_argument("--quiet", action="store_true")
     freeze.set_defaults(run=_freeze)
 
     verify = sub.add_parser("verify", help="recompute an article's frozen results and compare")
     verify.add_argument("slug")
     verify.add_argument("--quality", choices=("tiny", "draft", "final"))
+    _compute_flags(verify)
     verify.add_argument("--quiet", action="store_true")
     verify.set_defaults(run=_verify)
 
@@ -85,8 +89,29 @@ def _build_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quality", choices=("tiny", "draft", "final"), help="override the articles' quality")
     p.add_argument("--review", action="store_true", help="build review copies")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--jobs", type=int, metavar="N", help="local worker processes (default: one per core)")
+    _compute_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _compute_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, metavar="N", help="local worker processes (default: one per core)")
+    p.add_argument("--device", choices=("cpu", "cuda"),
+                   help="where feature visualizations render (default cpu: the same bytes on every "
+                        "machine; cuda: a GPU, several times faster, other random draws)")
+
+
+def _use_device(device: str | None) -> None:
+    """Compute figures on `device`: set VELLUM_DEVICE, which worker processes inherit."""
+    if device is None:
+        return
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise BuildError([Problem("--device cuda", None, "torch sees no CUDA device",
+                                      "leave out --device to compute on the CPU, "
+                                      "or install a CUDA build of torch")])
+    os.environ["VELLUM_DEVICE"] = device
 
 
 def _options(args, **extra):

@@ -18,6 +18,12 @@ from projects import article, make_project
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def torch_cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def run(args, cwd):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, env=env,
@@ -105,3 +111,29 @@ def test_serve_rebuilds_on_change_and_tells_pages_to_reload(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.skipif(torch_cuda_available(), reason="this machine has a GPU: --device cuda is valid here")
+def test_device_cuda_without_a_gpu_is_one_clear_error(tmp_path):
+    root = make_project(tmp_path)
+    result = run(["build", "--device", "cuda"], root)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        "error: --device cuda: torch sees no CUDA device — leave out --device to compute on the CPU, "
+        "or install a CUDA build of torch")
+    assert "Traceback" not in result.stderr and not (root / "build").exists()
+
+
+def test_device_chooses_where_feature_visualizations_render(monkeypatch):
+    from generator.cli import _use_device
+    from generator.figures import icons, model_cards
+
+    monkeypatch.delenv("VELLUM_DEVICE", raising=False)
+    monkeypatch.setattr(model_cards, "_MODELS", {})
+    assert next(icons.render_model("tiny").parameters()).device.type == "cpu"
+    assert icons.render_model("tiny") is icons.model_for("tiny")   # one CPU model per process
+    _use_device("cpu")
+    assert os.environ["VELLUM_DEVICE"] == "cpu"   # spawned workers inherit it
+    monkeypatch.setenv("VELLUM_DEVICE", "meta")
+    assert next(icons.render_model("tiny").parameters()).device.type == "meta"
+    assert next(icons.model_for("tiny").parameters()).device.type == "cpu"

@@ -36,7 +36,7 @@ from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.sprites import pack_sprite
 from . import notebook_cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
-from .icons import icon_jobs, icon_sprite, layer_info, model_for, weights_key
+from .icons import icon_jobs, icon_sprite, layer_info, model_for, render_model, weights_key
 from .inputs import resolve_image_source
 from .semantic_dictionary import dictionary_data, photo, used_channels
 
@@ -153,8 +153,9 @@ def render_grid(params: dict) -> dict[str, bytes]:
     channels, rows, cols = activation.shape
     vectors = activation.permute(1, 2, 0).reshape(rows * cols, channels)    # (H*W, C)
     objectives = [vi.direction(layer, v, cossim_pow=params["cossim_pow"]) for v in vectors]
-    cells = vi.feature_vis(model, objectives, size=params["size"], steps=params["steps"],
-                           seed=params["seed"], quality=vi.QUALITY[params["quality"]])  # (H*W, s, s, 3)
+    cells = vi.feature_vis(render_model(params["model"]), objectives, size=params["size"],
+                           steps=params["steps"], seed=params["seed"],
+                           quality=vi.QUALITY[params["quality"]])                      # (H*W, s, s, 3)
     magnitude = vectors.norm(dim=1).numpy()                                  # (H*W,)
     opacity = magnitude / magnitude.max() if magnitude.max() > 0 else magnitude
     faded = 255 - (255 - cells.astype(np.float32)) * opacity[:, None, None, None]  # over white

@@ -35,7 +35,7 @@ from ..pipeline.jobs import Job
 from ..pipeline.sprites import pack_sprite, unpack_sprite
 from . import notebook_cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
-from .icons import icon_jobs, icon_lookup, icon_settings, layer_info, model_for, weights_key
+from .icons import icon_jobs, icon_lookup, icon_settings, layer_info, model_for, render_model, weights_key
 from .inputs import resolve_image_source
 from .model_cards import model_card
 
@@ -252,9 +252,8 @@ def render_units(params: dict) -> dict[str, bytes]:
     """Job: one image per unit (or one for an expression), uint8 tiles in a lossless sprite."""
     from .. import interpret as vi
 
-    model = model_for(params["model"])
-    images = vi.feature_vis(model, _objectives(params), size=params["size"], steps=params["steps"],
-                            seed=params["seed"], quality=vi.QUALITY[params["quality"]])  # (N, S, S, 3)
+    images = vi.feature_vis(render_model(params["model"]), _objectives(params), size=params["size"],
+                            steps=params["steps"], seed=params["seed"], quality=vi.QUALITY[params["quality"]])  # (N, S, S, 3)
     return _encode(images)
 
 
@@ -263,12 +262,11 @@ def render_diverse(params: dict) -> dict[str, bytes]:
     Tiles are grouped by unit: unit i's images are tiles i*n .. i*n+n-1."""
     from .. import interpret as vi
 
-    model = model_for(params["model"])
     n = params["n"]
     objectives = [o for o in _objectives(params) for _ in range(n)]
     quality = vi.QUALITY[params["quality"]]
     batch = max(n, quality.batch_size // n * n)   # keep a unit's images in one batch
-    images = vi.feature_vis(model, objectives, size=params["size"], steps=params["steps"],
-                            seed=params["seed"] + 1, quality=quality, diversity=params["weight"],
-                            batch_size=batch)  # (N*n, S, S, 3)
+    images = vi.feature_vis(render_model(params["model"]), objectives, size=params["size"],
+                            steps=params["steps"], seed=params["seed"] + 1, quality=quality,
+                            diversity=params["weight"], batch_size=batch)  # (N*n, S, S, 3)
     return _encode(images)

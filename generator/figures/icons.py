@@ -32,7 +32,7 @@ from PIL import Image
 from ..errors import SpecError
 from ..pipeline.jobs import Job
 from ..pipeline.sprites import pack_sprite
-from .model_cards import ModelCard, loaded_model, model_card
+from .model_cards import ModelCard, compute_device, loaded_model, model_card
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,13 @@ def model_for(name: str):
     """The engine model `name`, loaded once per process (eval mode, frozen weights). To check
     a spec, `model_card(name)` answers the same questions without loading it."""
     return loaded_model(name)
+
+
+def render_model(name: str):
+    """The model that renders feature visualizations: on the compute device (`--device`), where
+    the bulk of a build's work is. Activations, attribution and groups take seconds and stay on
+    the CPU model of `model_for`."""
+    return loaded_model(name, compute_device())
 
 
 def weights_key(model) -> str:
@@ -126,11 +133,11 @@ def render_icons(params: dict) -> dict[str, bytes]:
     """Job: the channel icons of channels start..stop-1 of a layer."""
     from .. import interpret as vi
 
-    model = model_for(params["model"])
     layer, start, stop = params["layer"], params["start"], params["stop"]
     objectives = [vi.channel(layer, c) for c in range(start, stop)]
-    images = vi.feature_vis(model, objectives, size=params["size"], steps=params["steps"],
-                            seed=params["seed"], quality=vi.QUALITY[params["quality"]])  # (n, S, S, 3)
+    images = vi.feature_vis(render_model(params["model"]), objectives, size=params["size"],
+                            steps=params["steps"], seed=params["seed"],
+                            quality=vi.QUALITY[params["quality"]])  # (n, S, S, 3)
     strip = np.concatenate(list(images), axis=1)  # (S, n*S, 3)
     out = io.BytesIO()
     Image.fromarray(strip).save(out, format="PNG", optimize=True)

@@ -137,13 +137,19 @@ class ModelCards:
 _MODELS: dict = {}
 
 
-def loaded_model(name: str):
-    """The engine's model `name`, loaded once per process."""
+def compute_device() -> str:
+    """Where figures are computed: $VELLUM_DEVICE (`cpu` or `cuda`, set by `--device`), else
+    the CPU, whose one-thread renders are the same bytes on every machine."""
+    return os.environ.get("VELLUM_DEVICE") or "cpu"
+
+
+def loaded_model(name: str, device: str = "cpu"):
+    """The engine's model `name` on `device`, loaded once per process."""
     from .. import interpret as vi
 
-    if name not in _MODELS:
-        _MODELS[name] = vi.load_model(name)
-    return _MODELS[name]
+    if (name, device) not in _MODELS:
+        _MODELS[name, device] = vi.load_model(name, device=device)
+    return _MODELS[name, device]
 
 
 _CARDS = ModelCards(None)

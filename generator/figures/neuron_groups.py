@@ -43,7 +43,7 @@ from .attribution_common import (
 )
 from . import notebook_cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
-from .icons import layer_info, layer_table
+from .icons import layer_info, layer_table, render_model
 
 SCHEMA_ID = "https://vellum.example.org/schemas/neuron-groups/1.json"
 TOP_CLASSES = 4
@@ -135,7 +135,8 @@ def run_neuron_groups(params: dict) -> dict[str, bytes]:
                        "to_classes": encode(groups.attribution_to_classes(classes).numpy(), "float16")})
         objectives += [vi.direction(groups.layer, d) for d in groups.directions]
     icon = params["icons"]
-    tiles = vi.feature_vis(model, objectives, size=icon["size"], steps=icon["steps"], seed=icon["seed"],
+    tiles = vi.feature_vis(render_model(params["model"]), objectives, size=icon["size"],
+                           steps=icon["steps"], seed=icon["seed"],
                            quality=vi.QUALITY[icon["quality"]])                    # (L*n, S, S, 3)
     sprite, index = pack_sprite(tiles)
     data = {"$schema": SCHEMA_ID, "model": params["model"], "size": params["size"], "groups": n,
