@@ -12,9 +12,6 @@ import html
 import json
 from typing import Sequence
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
 
 def reproduce_disclosure(slug: str, fig_id: str, notebook_url: str) -> str:
     """The "Reproduce" disclosure under a computed figure."""
@@ -31,6 +28,9 @@ def figure_notebook(page, figure) -> bytes | None:
     """The notebook for one figure, or None for figures with nothing to compute."""
     if not figure.jobs or not figure.directive.id:
         return None
+    import nbformat  # here, not at the top: a rebuild that replays notebooks never needs it
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
     article = page.article
     fig_id = figure.directive.id
     cells = [new_markdown_cell(

@@ -12,7 +12,7 @@ from .article import Article
 from .errors import BuildError, Problems, SpecError
 from .figures import KINDS, FigureContext, FigureKind, spec_schema
 from .interpret.errors import InterpretError
-from .notebooks import figure_notebook, reproduce_disclosure
+from .notebooks import reproduce_disclosure
 from .yamlload import LineDict
 from .writer import SiteWriter  # noqa: F401  (re-exported for build.py)
 
@@ -82,9 +82,12 @@ def parse_article(article: Article, site: dict, options, problems: Problems) -> 
 
 def plan_figures(pages: list[ArticlePage], options, problems: Problems) -> list:
     """Check every figure's spec and list the jobs that compute them."""
+    from . import plan_cache
     from .figures import model_cards
+    from .pipeline.cache import Cache
 
     model_cards.configure(options.root / ".cache" / "models")
+    cache = None if options.fresh else Cache(options.root / ".cache")
     jobs = []
     for page in pages:
         meta = page.article.meta
@@ -106,7 +109,7 @@ def plan_figures(pages: list[ArticlePage], options, problems: Problems) -> list:
                 status=meta["status"], emit=None,
             )
             try:
-                figure.jobs = list(kind.plan(spec, figure.ctx))
+                figure.jobs = plan_cache.plan(kind, spec, figure.ctx, cache)
             except (SpecError, InterpretError) as err:
                 _figure_error(problems, figure, err)
             jobs.extend(figure.jobs)
@@ -127,7 +130,7 @@ def render_figures(page: ArticlePage, results: dict, writer: "SiteWriter", probl
         except (SpecError, InterpretError) as err:
             _figure_error(problems, figure, err)
             continue
-        notebook = figure_notebook(page, figure)
+        notebook = render_cache.notebook(page, figure, cache)
         if notebook is not None:
             url = f"notebooks/{figure.directive.id}.ipynb"
             writer.tree.add(f"{page.article.slug}/{url}", notebook)

@@ -102,3 +102,23 @@ def render(figure, results: dict, emitter, cache: Cache | None) -> str:
     if key is not None:
         cache.put(key, recorder.artifacts(html))
     return html
+
+
+def notebook(page, figure, cache: Cache | None) -> bytes | None:
+    """The figure's reproduction notebook, from the cache when the figure and the article's
+    title and folder are unchanged (writing it imports the engine's profiles, hence torch)."""
+    from .notebooks import figure_notebook
+
+    key = render_key(figure) if cache is not None else None
+    if key is not None:
+        identity = {"figure": key, "article": page.article.slug, "title": page.article.title,
+                    "folder": str(page.article.directory), "id": figure.directive.id,
+                    "writer": sha256_file(_CODE / "notebooks.py")}
+        key = hashlib.sha256(canonical_json({"notebook": identity}).encode("utf-8")).hexdigest()
+        found = cache.get(key)
+        if found is not None:
+            return found.get("notebook.ipynb")
+    made = figure_notebook(page, figure)
+    if key is not None and made is not None:
+        cache.put(key, {"notebook.ipynb": made})
+    return made

@@ -1,0 +1,126 @@
+"""A figure's plan, kept by the hash of everything the plan reads.
+
+Planning a model figure checks its spec and lists its jobs, and some kinds look at the model
+to do it: an activation grid picks each position's top channels from a forward pass, and
+`units: top` ranks channels on the image. That means importing torch and loading the model,
+seconds that a build whose figures did not change should not pay. So the plan (the jobs and
+the spec as the kind left it, with the notes it keeps for rendering) is stored in the cache
+under a key that hashes: the engine version, the source of the figure kinds, the pipeline and
+the engine, the kind, the spec but its caption, alt text and layout (so editing them replans
+nothing), the model with the sha256 of its weights, the quality and the
+status, the bytes of the image the spec names and of every file in the article's folder
+(photos, `figures.py`) except `index.md`, `_freeze/` and `reviews/`. A model known only by
+loading it (a `package.module:factory` spec) has no fingerprint, so its figures always plan.
+
+Entries are pickles written by this machine's builds into its own `.cache/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+from . import __version__
+from .pipeline.cache import Cache
+from .pipeline.jobs import canonical_json, sha256_file
+from .provenance import clean_spec
+
+_CODE = Path(__file__).parent
+_SKIP = {"index.md", "_freeze", "reviews"}
+DISPLAY = ("caption", "alt", "layout")  # read when rendering, never when planning
+_code_digest: str | None = None
+_file_digests: dict[tuple, str] = {}
+
+
+def _code() -> str:
+    """sha256 of the code a plan runs: figure kinds, pipeline and engine."""
+    global _code_digest
+    if _code_digest is None:
+        digest = hashlib.sha256()
+        for folder in ("figures", "pipeline", "interpret"):
+            for path in sorted((_CODE / folder).glob("*.py")):
+                digest.update(f"{folder}/{path.name}".encode() + b"\0" + path.read_bytes())
+        _code_digest = digest.hexdigest()
+    return _code_digest
+
+
+def _digest(path: Path) -> str:
+    """sha256 of a file, remembered per (path, size, mtime) for the life of the process."""
+    stat = path.stat()
+    token = (str(path), stat.st_size, stat.st_mtime_ns)
+    if token not in _file_digests:
+        _file_digests[token] = sha256_file(path)
+    return _file_digests[token]
+
+
+def _folder_files(folder: Path) -> dict[str, str]:
+    """sha256 of every file under the article's folder that a plan may read."""
+    out = {}
+    for base, dirs, files in os.walk(folder):
+        here = Path(base)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__"
+                         and not (here == folder and d in _SKIP))
+        for name in sorted(files):
+            if here == folder and name in _SKIP or name.startswith("."):
+                continue
+            path = here / name
+            out[path.relative_to(folder).as_posix()] = _digest(path)
+    return out
+
+
+def _library_versions() -> dict[str, str]:
+    """Versions of the libraries a plan computes with, read without importing them."""
+    from importlib import metadata
+
+    out = {}
+    for name in ("torch", "numpy"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = ""
+    return out
+
+
+def plan_key(kind, spec: dict, ctx) -> str | None:
+    """The key of a figure's plan, or None when it cannot be known without planning."""
+    from .figures.inputs import resolve_image_source
+    from .figures.model_cards import weights_fingerprint
+
+    weights = weights_fingerprint(ctx.model)
+    if weights is None:
+        return None
+    clean = {k: v for k, v in clean_spec(spec).items() if k not in DISPLAY}
+    inputs = {}
+    for name in ("image", "src"):
+        if isinstance(clean.get(name), str):
+            try:
+                inputs[name] = _digest(resolve_image_source(clean[name], ctx, name))
+            except Exception:  # a bad path: planning reports it
+                return None
+    identity = {
+        "engine": __version__, "code": _code(), "kind": kind.name, "version": kind.version,
+        "spec": clean, "model": ctx.model, "weights": weights, "quality": ctx.quality,
+        "status": ctx.status, "folder": str(ctx.article_dir), "inputs": inputs,
+        "libraries": _library_versions(),
+        "files": _folder_files(Path(ctx.article_dir)),
+    }
+    return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()
+
+
+def plan(kind, spec: dict, ctx, cache: Cache | None) -> list:
+    """The figure's jobs: from the cache when its plan is there (the spec then gets what the
+    kind had set in it, display fields aside), else from `kind.plan`, which is then kept."""
+    key = plan_key(kind, spec, ctx) if cache is not None else None
+    if key is not None:
+        found = cache.get(key)
+        if found is not None and "plan.pickle" in found:
+            jobs, planned_spec = pickle.loads(found["plan.pickle"])
+            spec.update(planned_spec)
+            return jobs
+    jobs = list(kind.plan(spec, ctx))
+    if key is not None:
+        planned_spec = {k: v for k, v in spec.items() if k not in DISPLAY}
+        cache.put(key, {"plan.pickle": pickle.dumps((jobs, planned_spec), protocol=pickle.HIGHEST_PROTOCOL)})
+    return jobs
