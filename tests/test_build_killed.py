@@ -78,6 +78,24 @@ def test_killed_builds_then_a_good_one(tmp_path):
     assert final.wait(timeout=300) == 0, final.stderr.read().decode()
     assert _site(killed / "build") == _site(clean / "build")
     assert not list(killed.glob(".build.*")), "a killed publish left its temp folder behind"
+    assert _processes_in(killed, wait=5.0) == [], "a killed build left worker processes running"
+
+
+def _processes_in(folder: Path, wait: float) -> list[int]:
+    """Processes whose working directory is `folder`, after giving them `wait` seconds to end."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if Path(os.readlink(entry / "cwd")) == folder.resolve():
+                        found.append(int(entry.name))
+                except OSError:
+                    pass
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def test_publish_removes_what_a_killed_publish_left(tmp_path):

@@ -132,14 +132,28 @@ class InProcessExecutor:
             yield Outcome(job, artifacts, error, self._clock() - start)
 
 
+def exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """In a worker process: end this process once `parent` is no longer its parent (the build
+    died; a process whose parent dies is adopted by another). Checked from a daemon thread."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class LocalPoolExecutor:
     """Runs jobs in `workers` processes of this machine.
 
     The engine renders with one thread per process (the same bytes on any machine, and
     faster per core on a small CPU than threads fighting over it), so the cores are used by
     running jobs side by side. Workers are started fresh ("spawn"): nothing of this process's
-    state, and no thread pool of an already imported library, is copied into them. With a
-    single pending job, or a single worker, the job runs here instead.
+    state, and no thread pool of an already imported library, is copied into them. Each
+    worker ends itself when the build that started it is gone (killed, say), so no orphan
+    keeps computing. With a single pending job, or a single worker, the job runs here instead.
     """
 
     def __init__(self, workers: int | None = None, clock: Callable[[], float] = time.perf_counter):
@@ -154,7 +168,9 @@ class LocalPoolExecutor:
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(min(self.workers, len(jobs)), mp_context=context) as pool:
+        with concurrent.futures.ProcessPoolExecutor(min(self.workers, len(jobs)), mp_context=context,
+                                                    initializer=exit_with_parent,
+                                                    initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(execute_timed, job): job for job in jobs}
             for future in concurrent.futures.as_completed(futures):
                 job = futures[future]
