@@ -134,6 +134,17 @@ def test_dictionary_data_is_valid(site):
     assert data["k"] == 4 and (site / "build" / "a" / data["photo"]).is_file()
 
 
+def test_interactive_dictionary_without_javascript_shows_its_strongest_position(site):
+    data = payload(site, "fig-dict")
+    strongest = max(range(len(data["magnitude"])), key=lambda i: data["magnitude"][i])
+    x, y = strongest % data["cols"], strongest // data["cols"]
+    figure = page_html(site).split('id="fig-dict"', 1)[1].split("</figure>", 1)[0]
+    frame = figure.split('class="sd-frame"', 1)[1].split("</div>", 1)[0]
+    mark = re.search(r'<span class="sd-fallback" style="([^"]+)"', frame)[1]
+    assert f"left:{100 * x / data['cols']:.3f}%" in mark and f"top:{100 * y / data['rows']:.3f}%" in mark
+    assert f"position ({x}, {y})" in figure
+
+
 def test_fixed_dictionary_is_static_html(site):
     html = page_html(site)
     fixed = html.split('id="fig-dict-at"', 1)[1].split("</figure>", 1)[0]
@@ -200,4 +211,6 @@ def test_dictionary_follows_the_pointer_and_keys(site, browser_page):
     stage.focus()
     page.keyboard.press("ArrowUp")
     assert where.inner_text() == "blocks.1 at (7, 6)"
+    assert figure.locator(".sd-fallback").count() == 0, "the no-JavaScript outline and panel stayed"
+    assert figure.locator(".sd-panel").count() == 1
     browser_page.assert_clean()

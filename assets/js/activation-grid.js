@@ -1,8 +1,9 @@
 // <vellum-activation-grid>: the photo, the activation grid of a layer (each cell the feature
 // visualization of that position's activation vector, faded by its magnitude), and the
 // semantic dictionary of the cell under the pointer or the keyboard (arrow keys, Home, End).
-// Several layers get a switcher. Uses window.VellumDictionary (semantic-dictionary.js) for
-// loading its data script and drawing the dictionary. Replaces the composite <img> fallback.
+// Several layers get a switcher. Loads its data script with figure-data.js and draws the
+// dictionary with window.VellumDictionary (semantic-dictionary.js), both loaded before this
+// file. Replaces the composite <img> fallback.
 (function () {
   "use strict";
 
@@ -32,12 +33,11 @@
 
   class ActivationGrid extends HTMLElement {
     connectedCallback() {
-      if (this._started || !window.VellumDictionary) return;
+      if (this._started || !window.VellumDictionary || !window.VellumFigureData) return;
       this._started = true;
       style();
       window.VellumDictionary.style();
-      var self = this;
-      window.VellumDictionary.load(this, function (data) { self.build(data); });
+      window.VellumFigureData.elementNear(this, function (element, data) { element.build(data); });
     }
 
     build(data) {

@@ -6,6 +6,8 @@
 // - `whenNear(selector, build)`: for each element matching `selector`, once it comes near the
 //   viewport, load its data script (`data-src`, a classic script that sets
 //   `window.VELLUM_DATA[data-key]`, which works from file://) and call `build(element, data)`.
+// - `elementNear(element, build)`: the same for one element (custom elements call it when
+//   they connect).
 (function () {
   "use strict";
   function half(h) {
@@ -41,20 +43,31 @@
     document.head.appendChild(script);
   }
 
+  function observer(build) {
+    if (!("IntersectionObserver" in window)) return null;
+    var watch = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) { watch.unobserve(entry.target); load(entry.target, build); }
+      });
+    }, { rootMargin: "400px 0px" });
+    return watch;
+  }
+
+  function elementNear(root, build) {
+    var watch = observer(build);
+    if (watch) watch.observe(root);
+    else load(root, build);
+  }
+
   function whenNear(selector, build) {
     function start() {
       var roots = Array.prototype.slice.call(document.querySelectorAll(selector));
-      if (!("IntersectionObserver" in window)) { roots.forEach(function (r) { load(r, build); }); return; }
-      var observer = new IntersectionObserver(function (entries) {
-        entries.forEach(function (entry) {
-          if (entry.isIntersecting) { observer.unobserve(entry.target); load(entry.target, build); }
-        });
-      }, { rootMargin: "400px 0px" });
-      roots.forEach(function (root) { observer.observe(root); });
+      var watch = observer(build);
+      roots.forEach(function (root) { if (watch) watch.observe(root); else load(root, build); });
     }
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
     else start();
   }
 
-  window.VellumFigureData = { decode: decode, half: half, whenNear: whenNear };
+  window.VellumFigureData = { decode: decode, half: half, whenNear: whenNear, elementNear: elementNear };
 })();

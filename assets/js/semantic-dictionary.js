@@ -1,9 +1,11 @@
 // <vellum-dictionary>: hover (or move with the arrow keys over) a photo to see the semantic
 // dictionary of each position of a layer: its most active channels as feature-vis icons,
 // sized by activation, with values. Also defines window.VellumDictionary, which the
-// activation grid reuses: render(panel, layerData, cell), load(element, callback), style().
-// Data comes from a classic script (data-src) that sets window.VELLUM_DATA[data-key];
-// it is inserted when the figure nears the viewport (works from file://, no fetch).
+// activation grid reuses: render(panel, layerData, cell), style(), step(), strongest().
+// Data comes from a classic script (data-src) that sets window.VELLUM_DATA[data-key],
+// inserted by figure-data.js (loaded before this file) when the figure nears the viewport.
+// Without JavaScript the figure shows its strongest position: outlined on the photo, and
+// its dictionary beside it.
 (function () {
   "use strict";
 
@@ -27,26 +29,6 @@
     el.id = "vellum-dictionary-style";
     el.textContent = CSS;
     document.head.appendChild(el);
-  }
-
-  // Calls callback(data) once the element's data script has run; lazily, near the viewport.
-  function load(element, callback) {
-    var key = element.getAttribute("data-key");
-    var store = window.VELLUM_DATA || {};
-    if (store[key]) { callback(store[key]); return; }
-    function insert() {
-      var script = document.createElement("script");
-      script.src = element.getAttribute("data-src");
-      script.onload = function () { callback(window.VELLUM_DATA[key]); };
-      document.head.appendChild(script);
-    }
-    if (!("IntersectionObserver" in window)) { insert(); return; }
-    var observer = new IntersectionObserver(function (entries) {
-      if (!entries.some(function (e) { return e.isIntersecting; })) return;
-      observer.disconnect();
-      insert();
-    }, { rootMargin: "600px 0px" });
-    observer.observe(element);
   }
 
   function text(tag, className, content) {
@@ -108,7 +90,7 @@
     return best;
   }
 
-  window.VellumDictionary = { render: render, load: load, style: style, step: step, strongest: strongest };
+  window.VellumDictionary = { render: render, style: style, step: step, strongest: strongest };
 
   class Element extends HTMLElement {}
 
@@ -116,16 +98,14 @@
     if (this._started) return;
     this._started = true;
     style();
-    var self = this;
-    load(this, function (data) { self.build(data); });
+    window.VellumFigureData.elementNear(this, function (element, data) { element.build(data); });
   };
 
   Element.prototype.build = function (data) {
     var self = this;
     this.data = data;
     var photo = this.querySelector("img.sd-photo");
-    var fallback = this.querySelector(".sd-fallback");
-    if (fallback) fallback.remove();
+    Array.prototype.forEach.call(this.querySelectorAll(".sd-fallback"), function (el) { el.remove(); });
     var stage = document.createElement("div");
     stage.className = "sd-stage";
     stage.tabIndex = 0;

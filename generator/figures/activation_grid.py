@@ -113,6 +113,7 @@ class ActivationGridFigure:
                 "icons": {**icons, "src": icon_src},
             })
         src = ctx.emit.data(stem, "js", data_script(stem, payload))
+        ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/semantic-dictionary.js")
         ctx.emit.script("js/activation-grid.js")
         alt = html.escape(spec.get("alt") or "", quote=True)

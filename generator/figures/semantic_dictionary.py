@@ -13,7 +13,7 @@ the icons to render depend on them); the icons are the shared channel icons of
 `generator.figures.icons`. With `at`, the figure is static HTML. Without it,
 `assets/js/semantic-dictionary.js` (`<vellum-dictionary>`) lays a grid over the photo and
 shows the dictionary of the position under the pointer or the keyboard; its static fallback
-is the dictionary of the strongest position. The same script exposes
+is the strongest position, outlined on the photo, and its dictionary. The same script exposes
 `window.VellumDictionary.render(panel, data, cell)`, which the activation grid reuses.
 """
 
@@ -146,29 +146,38 @@ class SemanticDictionaryFigure:
             inner = (f'<div class="vellum-dictionary-static" role="group" aria-label="{alt}" '
                      f'style="display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start">'
                      f'{_marked_photo(photo_src, data, cell)}{dictionary_html(data, cell, icons, icon_src)}</div>')
+            ctx.emit.script("js/figure-data.js")
             ctx.emit.script("js/semantic-dictionary.js")   # its styles
             return figure_html(spec, ctx, inner, extra_class="figure-semantic-dictionary")
         payload = {**data, "layer": spec["layer"], "icons": {**icons, "src": icon_src}, "photo": photo_src}
         src = ctx.emit.data(stem, "js", data_script(stem, payload))
         strongest = int(np.argmax(data["magnitude"]))
+        ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/semantic-dictionary.js")
         inner = (f'<vellum-dictionary data-src="{html.escape(src)}" data-key="{html.escape(stem)}" '
                  f'role="group" aria-label="{alt}">\n'
-                 f'<img class="sd-photo" src="{html.escape(photo_src)}" alt="{alt}">\n'
+                 f'<div class="sd-frame" style="position:relative;width:min(100%,320px)">'
+                 f'<img class="sd-photo" src="{html.escape(photo_src)}" alt="{alt}" '
+                 f'style="display:block;width:100%;height:auto">'
+                 f'<span class="sd-fallback" style="{_box(data, strongest)}"></span></div>\n'
                  f'<div class="sd-fallback">{dictionary_html(data, strongest, icons, icon_src)}</div>\n'
                  f"</vellum-dictionary>")
         return figure_html(spec, ctx, inner, extra_class="figure-semantic-dictionary")
 
 
+def _box(data: dict, cell: int) -> str:
+    """Inline style of an outline over position `cell` of the photo (static HTML)."""
+    x, y, cols, rows = cell % data["cols"], cell // data["cols"], data["cols"], data["rows"]
+    return (f"position:absolute;left:{100 * x / cols:.3f}%;top:{100 * y / rows:.3f}%;"
+            f"width:{100 / cols:.3f}%;height:{100 / rows:.3f}%;box-sizing:border-box;"
+            "border:2px solid #fff;box-shadow:0 0 0 1px #000;pointer-events:none")
+
+
 def _marked_photo(src: str, data: dict, cell: int) -> str:
     """The photo with the position of `cell` outlined (static HTML)."""
-    x, y, cols, rows = cell % data["cols"], cell // data["cols"], data["cols"], data["rows"]
-    box = (f"position:absolute;left:{100 * x / cols:.3f}%;top:{100 * y / rows:.3f}%;"
-           f"width:{100 / cols:.3f}%;height:{100 / rows:.3f}%;box-sizing:border-box;"
-           "border:2px solid #fff;box-shadow:0 0 0 1px #000")
     return (f'<div class="sd-photo-static" style="position:relative;width:min(100%,200px)">'
             f'<img src="{html.escape(src)}" alt="" style="display:block;width:100%;height:auto">'
-            f'<span style="{box}"></span></div>')
+            f'<span style="{_box(data, cell)}"></span></div>')
 
 
 def _cell(at: list[int], data: dict) -> int:
