@@ -129,6 +129,7 @@ def site(tmp_path_factory) -> Path:
     ({"layer": "block.0", "classes": [1]}, "layer", "has no layer 'block.0'"),
     ({"layer": "classifier", "classes": [1]}, "layer", "model's output"),
     ({"layer": "blocks.0", "classes": [2, 2]}, "classes", "same class"),
+    ({"layers": ["stem", "blocks.1"], "steps": 8}, "steps", "not layer to layer"),
 ])
 def test_spatial_spec_errors(tmp_path, raw, field, words):
     with pytest.raises(SpecError) as err:
@@ -162,6 +163,8 @@ def test_keys_follow_exactly_what_changes_the_output(tmp_path):
     assert plan("spatial-attribution", {**base, "layer": "blocks.1"}, tmp_path)[0].key != key
     assert plan("spatial-attribution", {**base, "classes": [5, 3]}, tmp_path)[0].key != key
     assert plan("spatial-attribution", {**base, "size": 48}, tmp_path)[0].key != key
+    assert plan("spatial-attribution", {**base, "steps": 8}, tmp_path)[0].key != key
+    assert "steps" not in plan("spatial-attribution", base, tmp_path)[0].params   # old keys stay valid
 
 
 def test_channel_figure_shares_icon_jobs_with_the_layer(tmp_path):
@@ -214,6 +217,21 @@ def test_class_maps_include_the_difference(site):
     maps = decoded(data["maps"])                                                # (3, H*W)
     scale = max(data["maps"]["scale"])
     assert np.allclose(maps[0] - maps[1], maps[2], atol=2 * scale)
+
+
+def test_path_integrated_class_maps_match_the_engine(tmp_path):
+    from generator.interpret import sample_path
+
+    params = {"model": "tiny", "size": 64, "mode": "classes", "layer": "blocks.0", "classes": [3, 5],
+              "steps": 8, "files": {"image": str(sample_path("chelsea"))}}
+    data = json.loads(sa.run_spatial_attribution(params)["attribution.json"])
+    jsonschema.validate(data, schema("spatial-attribution"))
+    assert data["steps"] == 8
+    model, image = vi.load_model("tiny"), vi.load_image("sample:chelsea", 64)
+    expected = vi.spatial_attribution(model, image, "blocks.0", (3, 5), steps=8).numpy().ravel()
+    maps = decoded(data["maps"])                                                # (3, H*W)
+    assert np.abs(maps[2] - expected).max() <= data["maps"]["scale"][2] / 2 + 1e-6
+    assert "integrated gradients, 8 steps" in sa._describe(data)
 
 
 def test_channel_scores_rank_the_shown_channels(site):

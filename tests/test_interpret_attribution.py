@@ -96,6 +96,15 @@ def test_path_integrated_channel_attribution_matches_captum(model, image, layer,
     torch.testing.assert_close(ours, reference.sum((1, 2)), atol=1e-6 * reference.abs().sum(), rtol=1e-5)
 
 
+@pytest.mark.parametrize("target", [5, (2, 9)])
+def test_path_integrated_spatial_attribution_matches_captum(model, image, target):
+    reference = captum_integrated(model, image, "blocks.1", target, steps=20)
+    ours = vi.spatial_attribution(model, image, "blocks.1", target, steps=20)
+    torch.testing.assert_close(ours, reference.sum(0), atol=1e-6 * reference.abs().sum(), rtol=1e-5)
+    _, maps = vi.class_attribution_maps(model, image, "blocks.1", [target], steps=20)
+    torch.testing.assert_close(maps[0], ours)
+
+
 def test_path_integrated_attribution_is_complete(model, image):
     """Integrated gradients sum to score(activation) - score(zero activation)."""
     layer, (a, b) = "blocks.0", (3, 4)

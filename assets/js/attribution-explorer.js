@@ -168,7 +168,7 @@
       readout.textContent = "Cell (" + (i % g.width) + ", " + Math.floor(i / g.width) + ") of " + g.name + ": " +
         data.targets.map(function (name, t) {
           return name + " " + fmt(maps[t * n + i]) + " (" + Math.round(100 * maps[t * n + i] / peaks[t]) + "% of peak)";
-        }).join("; ") + ".";
+        }).join("; ") + (data.steps ? " (integrated gradients, " + data.steps + " steps)." : ".");
     }
     return { panels: panels, select: select, current: function () { return state.cell; },
              start: function () {

@@ -108,8 +108,9 @@ def spatial_attribution(spec: dict, ctx: FigureContext) -> Cells:
         code = (f"maps = vi.layer_attribution(model, image, {earlier!r}, {later!r})   # (H2, W2, H1, W1)\n"
                 "print(maps.shape)")
     else:
+        steps = f", steps={spec['steps']}" if spec.get("steps") else ""
         code = (f"target = {_target(spec['classes'])}   # a class, or (A, B) for logit A minus logit B\n"
-                f"attribution = vi.spatial_attribution(model, image, {spec['layer']!r}, target)   # (H, W)\n"
+                f"attribution = vi.spatial_attribution(model, image, {spec['layer']!r}, target{steps})   # (H, W)\n"
                 "print(attribution.numpy().round(2))")
     return [("code", f"{_setup(spec, ctx, str(size))}\n{code}")]
 

@@ -11,6 +11,7 @@ layers: [blocks.6, blocks.10]   # layer to layer: hover a cell of one, see the o
 image: sample:chelsea
 layer: blocks.10
 classes: [285, 282]             # to classes: one map per class, and A minus B for two
+steps: 50                       # optional, to classes: integrated gradients, 50 steps
 ```
 
 Layer to layer, the job stores `vi.layer_attribution` [H2, W2, H1, W1] as uint8 with one
@@ -59,6 +60,9 @@ class SpatialAttribution:
         "layer": s.Option(s.optional(s.text), doc="the layer whose positions are attributed to `classes`"),
         "layers": s.Option(s.optional(s.list_of(s.text)), doc="two layers, earlier first: layer to layer"),
         "classes": CLASSES_OPTION,
+        "steps": s.Option(s.optional(s.integer(1, 1000)),
+                          doc="with classes: integrated gradients with this many steps instead of "
+                              "gradient x activation"),
     }
 
     def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
@@ -68,6 +72,9 @@ class SpatialAttribution:
             if spec.get("layer") or spec.get("classes"):
                 raise SpecError("give either `layers:` or `layer:` with `classes:`, not both",
                                 "remove `layers:` or `layer:`/`classes:`", field="layers")
+            if spec.get("steps") is not None:
+                raise SpecError("`steps:` path-integrates attribution to classes, not layer to layer",
+                                "remove `steps:`, or attribute `layer:` to `classes:`", field="steps")
             params.update(mode="layers", layers=_check_layer_pair(model, spec["layers"]))
         else:
             if not spec.get("layer"):
@@ -78,6 +85,8 @@ class SpatialAttribution:
                 raise SpecError("missing `classes:`", "add one or two class indices, e.g. `classes: [285, 282]`",
                                 field="classes")
             params.update(mode="classes", layer=spec["layer"], classes=check_classes(model, spec["classes"]))
+            if spec.get("steps") is not None:   # absent otherwise, so earlier figures keep their keys
+                params["steps"] = spec["steps"]
         return [Job("generator.figures.spatial_attribution:run_spatial_attribution", self.version,
                     params=params, inputs=inputs, files=files,
                     label=f"{spec.get('id') or 'figure'}: spatial attribution")]
@@ -123,7 +132,8 @@ def _describe(data: dict) -> str:
         a, b = data["layers"]
         return f"Attribution from the positions of {a['name']} to those of {b['name']}, over the input image."
     names = " minus ".join(c["label"] for c in data["classes"])
-    return f"Attribution of the positions of {data['layer']['name']} to {names}, over the input image."
+    method = f" (integrated gradients, {data['steps']} steps)" if data.get("steps") else ""
+    return f"Attribution of the positions of {data['layer']['name']} to {names}{method}, over the input image."
 
 
 def run_spatial_attribution(params: dict) -> dict[str, bytes]:
@@ -147,7 +157,8 @@ def run_spatial_attribution(params: dict) -> dict[str, bytes]:
     else:
         layer, classes = params["layer"], params["classes"]
         targets = [*classes, tuple(classes)] if len(classes) == 2 else list(classes)
-        _, maps = vi.class_attribution_maps(model, image, layer, targets)     # (T, H, W)
+        steps = params.get("steps")
+        _, maps = vi.class_attribution_maps(model, image, layer, targets, steps=steps)  # (T, H, W)
         t, h, w = maps.shape
         data = {"mode": "classes",
                 "layer": {"name": layer, "height": h, "width": w},
@@ -156,6 +167,8 @@ def run_spatial_attribution(params: dict) -> dict[str, bytes]:
                 "targets": [label(model, c) for c in classes]
                 + ([f"{label(model, classes[0])} − {label(model, classes[1])}"] if len(classes) == 2 else []),
                 "maps": encode(maps.reshape(t, h * w).numpy(), "uint8", axis=0)}
+        if steps is not None:
+            data["steps"] = steps
         summary = maps[-1].numpy()                                            # (H, W)
     data.update({"$schema": SCHEMA_ID, "model": params["model"], "size": params["size"]})
     return {"attribution.json": json.dumps(data, sort_keys=True, separators=(",", ":")).encode(),

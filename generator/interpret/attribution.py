@@ -218,9 +218,17 @@ def layer_gradient(model: nn.Module, image: torch.Tensor, layer: str, targets: S
 
 # --- public functions -------------------------------------------------------------------------
 
-def spatial_attribution(model: nn.Module, image: torch.Tensor, layer: str, target: Target) -> torch.Tensor:
+def spatial_attribution(
+    model: nn.Module, image: torch.Tensor, layer: str, target: Target, steps: int | None = None
+) -> torch.Tensor:
     """Gradient x activation of `target`'s logit, summed over channels: a map [H, W] of the
-    layer's positions. Positive where the position pushes the target up."""
+    layer's positions. Positive where the position pushes the target up.
+
+    With `steps=N`, integrated gradients of the layer's output instead (as in
+    `channel_attribution`), summed over channels: the positions then sum to the target's score
+    minus its score with the layer zeroed, up to the quadrature error."""
+    if steps is not None:
+        return finite(_integrated_gradients(model, image, layer, target, steps).sum(0), "spatial attribution")
     activation, grads = layer_gradient(model, image, layer, [target])  # (C, H, W), (1, C, H, W)
     return finite((grads[0] * activation).sum(0), "spatial attribution")  # (H, W)
 
@@ -287,13 +295,14 @@ def layer_attribution(model: nn.Module, image: torch.Tensor, layer: str, to_laye
 
 
 def class_attribution_maps(
-    model: nn.Module, image: torch.Tensor, layer: str, classes: Sequence[Target] | None = None, top: int = 5
+    model: nn.Module, image: torch.Tensor, layer: str, classes: Sequence[Target] | None = None, top: int = 5,
+    steps: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Spatial attribution maps for several classes, from one batched pass.
 
     Returns (classes [T] int64, maps [T, H, W]). With `classes=None`, the model's `top` most
     likely classes, most likely first. Pairs (a, b) are accepted in `classes`; the returned
-    class index is then a.
+    class index is then a. With `steps=N`, each map is path-integrated (`spatial_attribution`).
     """
     check_model(model)
     if classes is None:
@@ -305,7 +314,10 @@ def class_attribution_maps(
     classes = list(classes)
     if not classes:
         raise InterpretError("classes is empty — give at least one class")
-    activation, grads = layer_gradient(model, image, layer, classes)      # (C, H, W), (T, C, H, W)
-    maps = finite((grads * activation).sum(1), "class attribution")       # (T, H, W)
+    if steps is not None:
+        maps = torch.stack([spatial_attribution(model, image, layer, c, steps) for c in classes])  # (T, H, W)
+    else:
+        activation, grads = layer_gradient(model, image, layer, classes)  # (C, H, W), (T, C, H, W)
+        maps = finite((grads * activation).sum(1), "class attribution")   # (T, H, W)
     firsts = [c[0] if isinstance(c, (tuple, list)) else c for c in classes]
     return torch.tensor(firsts, dtype=torch.int64), maps
