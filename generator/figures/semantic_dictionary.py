@@ -155,7 +155,8 @@ class SemanticDictionaryFigure:
         ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/semantic-dictionary.js")
         inner = (f'<vellum-dictionary data-src="{html.escape(src)}" data-key="{html.escape(stem)}" '
-                 f'role="group" aria-label="{alt}">\n'
+                 f'role="group" aria-label="{alt}" '
+                 f'style="display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start">\n'
                  f'<div class="sd-frame" style="position:relative;width:min(100%,320px)">'
                  f'<img class="sd-photo" src="{html.escape(photo_src)}" alt="{alt}" '
                  f'style="display:block;width:100%;height:auto">'
