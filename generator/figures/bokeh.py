@@ -5,7 +5,8 @@ chart is never recomputed. Its Bokeh model is serialised with `bokeh.embed.json_
 ids Bokeh hands out from a process-wide counter are renumbered in order of appearance, so
 the same chart gives the same bytes in any build. The page embeds the JSON inline (no
 fetch: it works from `file://`) and `assets/js/bokeh-figure.js` draws it with the BokehJS
-copied from the installed bokeh package.
+copied from the installed bokeh package. Without JavaScript the reader sees a static PNG of
+the chart drawn at build time (`chart_fallback.py`), or the alt text where it has none.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class FigureFunctionError(Exception):
 @KINDS.register
 class BokehFigure:
     name = "bokeh"
-    version = 2
+    version = 3
     options = {
         "source": s.Option(s.pattern(_SOURCE.pattern, "figures.py:my_chart"), required=True,
                            doc="`file.py:function` beside index.md; the function returns a Bokeh model"),
@@ -62,10 +63,17 @@ class BokehFigure:
 
     def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
         item = results[0]["item.json"].decode("utf-8")
-        target = f"{spec.get('id') or f'figure-{ctx.number}'}-chart"
+        stem = spec.get("id") or f"figure-{ctx.number}"
+        target = f"{stem}-chart"
         alt = spec.get("alt") or ""
-        inner = (embed_chart(ctx, item, target, alt, spec.get("height") or 280) +
-                 f'\n<noscript><p class="figure-fallback">{html.escape(alt)}</p></noscript>')
+        picture = results[0].get("fallback.png")
+        if picture is not None:
+            src = ctx.emit.data(f"{stem}-chart", "png", picture)
+            fallback = (f'<img class="figure-fallback" src="{html.escape(src)}" alt="{html.escape(alt, quote=True)}" '
+                        f'style="max-width:100%;height:auto">')
+        else:
+            fallback = f'<p class="figure-fallback">{html.escape(alt)}</p>'
+        inner = embed_chart(ctx, item, target, alt, spec.get("height") or 280) + f"\n<noscript>{fallback}</noscript>"
         return figure_html(spec, ctx, inner, extra_class="figure-bokeh")
 
 
@@ -108,8 +116,14 @@ def run_chart(params: dict) -> dict[str, bytes]:
     if not isinstance(model, Model):
         raise FigureFunctionError(f"{params['file']}:{params['function']} returned "
                                   f"{type(model).__name__}, not a Bokeh model — return the figure or layout")
+    from .chart_fallback import chart_png
+
     item = json_item(model)
-    return {"item.json": stable_ids(json.dumps(item, separators=(",", ":"))).encode("utf-8")}
+    out = {"item.json": stable_ids(json.dumps(item, separators=(",", ":"))).encode("utf-8")}
+    picture = chart_png(model)
+    if picture is not None:
+        out["fallback.png"] = picture
+    return out
 
 
 def _where(exc: BaseException, path: Path) -> str:
