@@ -46,8 +46,8 @@ def freeze_article(options: BuildOptions, slug: str) -> tuple[Path, int, str]:
                  else f"{quality} quality computed on {', '.join(devices) or 'this machine'}"),
     }
     cache = Cache(options.root / ".cache")
-    for job in jobs:  # results the build took from an older freeze are frozen again as they are
-        if not cache.has(job.key):
+    for job in jobs:  # what the build used (an older freeze first) is frozen again as it is
+        if cache.get(job.key) != report.results[job.key]:
             cache.put(job.key, report.results[job.key])
     store = FreezeStore(page.article.directory / "_freeze")
     keys = store.freeze(jobs, cache, provenance=provenance)

@@ -51,6 +51,16 @@ def test_freeze_is_used_by_a_build_without_cache(project, capsys):
     assert build(BuildOptions(root=project, progress=False)).computed == 1
 
 
+def test_freezing_again_keeps_the_committed_entries(project):
+    """A recomputation in the cache (another run record, say) does not churn the freeze."""
+    main(["freeze", "a", "--quiet"])
+    folder = project / "articles/a/_freeze"
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    build(BuildOptions(root=project, progress=False, fresh=True))   # recomputes into the cache
+    main(["freeze", "a", "--quiet"])
+    assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
 def test_verify_reports_pass_and_stale(project, capsys):
     main(["freeze", "a", "--quiet"])
     capsys.readouterr()
