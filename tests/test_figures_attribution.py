@@ -3,40 +3,20 @@ profile: spec errors, job keys, cache hits, artifacts against their schemas, the
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import shutil
 from pathlib import Path
 
 import jsonschema
 import numpy as np
 import pytest
 
+from figure_projects import build_tiny, decoded, jobs_of, make_project, payload, schema
 from generator import interpret as vi
-from generator.build import BuildOptions, build
 from generator.errors import BuildError, SpecError
-from generator.figures import KINDS, FigureContext, spec_schema
+from generator.figures import KINDS, spec_schema
 from generator.figures import channel_attribution as ca
 from generator.figures import spatial_attribution as sa
-from generator.pipeline.quantize import dequantize
-
-
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ROOT / "generator" / "schemas"
-
-FRONT = """---
-title: Figures
-description: A test article.
-authors:
-  - name: Ada Example
-published: 2026-11-26
-model: tiny
-status: draft
----
-
-Some text.
-"""
 
 LAYERS = """
 ```{spatial-attribution}
@@ -73,44 +53,6 @@ alt: Channels toward each class.
 """
 
 
-def make_project(root: Path, *figures: str) -> Path:
-    (root / "articles" / "a").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ROOT / "site.yml", root / "site.yml")
-    if not (root / "assets").exists():
-        shutil.copytree(ROOT / "assets", root / "assets")
-    (root / "articles" / "a" / "index.md").write_text(FRONT + "".join(figures), encoding="utf-8")
-    return root
-
-
-def build_tiny(root: Path):
-    return build(BuildOptions(root=root, quality="tiny", progress=False))
-
-
-def context(root: Path) -> FigureContext:
-    return FigureContext(article_dir=root, source="articles/a/index.md", line=12, number=1,
-                         caption_html="", model="tiny", quality="tiny", status="draft", emit=None)
-
-
-def plan(kind: str, raw: dict, root: Path):
-    spec, issues = spec_schema(KINDS[kind]).check(raw)
-    assert not issues, [i.text(kind) for i in issues]
-    return KINDS[kind].plan(spec, context(root))
-
-
-def payload(root: Path, stem: str) -> dict:
-    """The object the figure's data script stores."""
-    (path,) = (root / "build" / "a" / "data").glob(f"{stem}.*.js")
-    return json.loads(path.read_text(encoding="ascii").splitlines()[1].split(" = ", 1)[1].rstrip(";"))
-
-
-def decoded(encoded: dict) -> np.ndarray:
-    return dequantize(base64.b64decode(encoded["data"]), encoded)
-
-
-def schema(name: str) -> dict:
-    return json.loads((SCHEMAS / f"{name}.json").read_text(encoding="utf-8"))
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     root = make_project(tmp_path_factory.mktemp("attribution"), LAYERS, CLASSES, CHANNELS)
@@ -133,14 +75,14 @@ def site(tmp_path_factory) -> Path:
 ])
 def test_spatial_spec_errors(tmp_path, raw, field, words):
     with pytest.raises(SpecError) as err:
-        plan("spatial-attribution", {"image": "sample:chelsea", **raw}, tmp_path)
+        jobs_of("spatial-attribution", {"image": "sample:chelsea", **raw}, tmp_path)
     assert err.value.field == field
     assert words in str(err.value)
 
 
 def test_channel_spec_errors(tmp_path):
     with pytest.raises(SpecError, match="the model has 10 classes") as err:
-        plan("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [12, 1]}, tmp_path)
+        jobs_of("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [12, 1]}, tmp_path)
     assert err.value.field == "classes[0]"
     _, issues = spec_schema(KINDS["channel-attribution"]).check({"image": "sample:chelsea", "layer": "stem"})
     assert [i.field for i in issues] == ["classes"]
@@ -158,21 +100,21 @@ def test_build_reports_file_line_and_field(tmp_path):
 
 def test_keys_follow_exactly_what_changes_the_output(tmp_path):
     base = {"image": "sample:chelsea", "layer": "blocks.0", "classes": [3, 5]}
-    key = plan("spatial-attribution", base, tmp_path)[0].key
-    assert plan("spatial-attribution", {**base, "caption": "Other.", "id": "fig-x", "alt": "x"}, tmp_path)[0].key == key
-    assert plan("spatial-attribution", {**base, "layer": "blocks.1"}, tmp_path)[0].key != key
-    assert plan("spatial-attribution", {**base, "classes": [5, 3]}, tmp_path)[0].key != key
-    assert plan("spatial-attribution", {**base, "size": 48}, tmp_path)[0].key != key
-    assert plan("spatial-attribution", {**base, "steps": 8}, tmp_path)[0].key != key
-    assert "steps" not in plan("spatial-attribution", base, tmp_path)[0].params   # old keys stay valid
+    key = jobs_of("spatial-attribution", base, tmp_path)[0].key
+    assert jobs_of("spatial-attribution", {**base, "caption": "Other.", "id": "fig-x", "alt": "x"}, tmp_path)[0].key == key
+    assert jobs_of("spatial-attribution", {**base, "layer": "blocks.1"}, tmp_path)[0].key != key
+    assert jobs_of("spatial-attribution", {**base, "classes": [5, 3]}, tmp_path)[0].key != key
+    assert jobs_of("spatial-attribution", {**base, "size": 48}, tmp_path)[0].key != key
+    assert jobs_of("spatial-attribution", {**base, "steps": 8}, tmp_path)[0].key != key
+    assert "steps" not in jobs_of("spatial-attribution", base, tmp_path)[0].params   # old keys stay valid
 
 
 def test_channel_figure_shares_icon_jobs_with_the_layer(tmp_path):
     from generator.figures.icons import icon_jobs
 
-    jobs = plan("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [3]}, tmp_path)
+    jobs = jobs_of("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [3]}, tmp_path)
     assert [j.key for j in jobs[1:]] == [j.key for j in icon_jobs("tiny", "blocks.1", range(24), "tiny")]
-    with_steps = plan("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [3],
+    with_steps = jobs_of("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [3],
                                               "steps": 4}, tmp_path)
     assert with_steps[0].key != jobs[0].key and [j.key for j in with_steps[1:]] == [j.key for j in jobs[1:]]
 

@@ -4,78 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from generator.build import BuildOptions, build
+from figure_projects import build_tiny, figure, make_project, page_html, planned, schema
 from generator.errors import BuildError, SpecError
-from generator.figures import KINDS, FigureContext, spec_schema
 from generator.figures import feature_vis as fv
 from generator.figures import icons
-
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ROOT / "generator" / "schemas"
-
-FRONT = """---
-title: Figures
-description: A test article.
-authors:
-  - name: Ada Example
-published: 2026-11-26
-model: tiny
-status: draft
----
-
-Some text.
-"""
-
-
-def figure(kind: str, body: str) -> str:
-    return f"\n```{{{kind}}}\n{body.strip()}\n```\n"
-
-
-def make_project(root: Path, *figures: str) -> Path:
-    """A site with one article `a` holding `figures` (Markdown blocks)."""
-    (root / "articles" / "a").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ROOT / "site.yml", root / "site.yml")
-    if not (root / "assets").exists():
-        shutil.copytree(ROOT / "assets", root / "assets")
-    (root / "articles" / "a" / "index.md").write_text(FRONT + "".join(figures), encoding="utf-8")
-    return root
-
-
-def build_tiny(root: Path):
-    return build(BuildOptions(root=root, quality="tiny", progress=False))
-
-
-def page_html(root: Path) -> str:
-    return (root / "build" / "a" / "index.html").read_text(encoding="utf-8")
-
-
-def context(root: Path, caption: str = "A caption.") -> FigureContext:
-    return FigureContext(article_dir=root, source="articles/a/index.md", line=12, number=1,
-                         caption_html=caption, model="tiny", quality="tiny", status="draft", emit=None)
-
-
-def plan(kind_name: str, raw: dict, root: Path):
-    kind = KINDS[kind_name]
-    spec, issues = spec_schema(kind).check(raw)
-    assert not issues, [i.text(kind_name) for i in issues]
-    return spec, kind.plan(spec, context(root))
-
-
-def data_script_payload(path: Path) -> dict:
-    """The object a data script (generator.pipeline.data_script) stores."""
-    text = path.read_text(encoding="ascii").splitlines()[1]
-    return json.loads(text.split(" = ", 1)[1].rstrip(";"))
-
-
-def schema(name: str) -> dict:
-    return json.loads((SCHEMAS / f"{name}.json").read_text(encoding="utf-8"))
-
 
 UNITS = figure("feature-vis", """
 id: fig-units
@@ -140,26 +77,26 @@ def test_unit_out_of_range_is_reported_with_line(tmp_path):
 
 def test_unknown_layer_suggests_names(tmp_path):
     with pytest.raises(SpecError) as err:
-        plan("feature-vis", {"layer": "block.0", "units": [1]}, tmp_path)
+        planned("feature-vis", {"layer": "block.0", "units": [1]}, tmp_path)
     assert err.value.field == "layer" and "'blocks.0'" in err.value.fix
 
 
 def test_expression_takes_no_units(tmp_path):
     with pytest.raises(SpecError) as err:
-        plan("feature-vis", {"layer": "blocks.0", "units": [1], "objective": "channel(1)"}, tmp_path)
+        planned("feature-vis", {"layer": "blocks.0", "units": [1], "objective": "channel(1)"}, tmp_path)
     assert err.value.field == "units"
 
 
 def test_top_needs_an_image(tmp_path):
     with pytest.raises(SpecError) as err:
-        plan("feature-vis", {"layer": "blocks.0", "units": {"top": 2}}, tmp_path)
+        planned("feature-vis", {"layer": "blocks.0", "units": {"top": 2}}, tmp_path)
     assert err.value.fix == "add `image:`"
 
 
 def test_top_ranks_channels_by_mean_activation(tmp_path):
     from generator import interpret as vi
 
-    spec, _ = plan("feature-vis", {"layer": "blocks.1", "units": {"top": 3}, "image": "sample:chelsea"}, tmp_path)
+    spec, _ = planned("feature-vis", {"layer": "blocks.1", "units": {"top": 3}, "image": "sample:chelsea"}, tmp_path)
     model = icons.model_for("tiny")
     mean = vi.activations(model, vi.load_image(vi.sample_path("chelsea"), model.input_size), ["blocks.1"])["blocks.1"]
     order = mean.mean((1, 2)).argsort(descending=True)[:3].tolist()
@@ -170,17 +107,17 @@ def test_top_ranks_channels_by_mean_activation(tmp_path):
 
 def test_keys_follow_exactly_what_changes_the_images(tmp_path):
     base = {"layer": "blocks.0", "units": [1, 2], "objective": "neuron"}
-    _, jobs = plan("feature-vis", {**base, "caption": "One."}, tmp_path)
-    _, same = plan("feature-vis", {**base, "caption": "Two.", "id": "fig-other"}, tmp_path)
-    _, layer = plan("feature-vis", {**base, "layer": "blocks.1"}, tmp_path)
-    _, steps = plan("feature-vis", {**base, "steps": 3}, tmp_path)
+    _, jobs = planned("feature-vis", {**base, "caption": "One."}, tmp_path)
+    _, same = planned("feature-vis", {**base, "caption": "Two.", "id": "fig-other"}, tmp_path)
+    _, layer = planned("feature-vis", {**base, "layer": "blocks.1"}, tmp_path)
+    _, steps = planned("feature-vis", {**base, "steps": 3}, tmp_path)
     assert [j.key for j in jobs] == [j.key for j in same]
     assert jobs[0].key != layer[0].key and jobs[0].key != steps[0].key
 
 
 def test_channel_galleries_share_icon_chunks(tmp_path):
-    _, a = plan("feature-vis", {"layer": "blocks.1", "units": [1, 2]}, tmp_path)
-    _, b = plan("feature-vis", {"layer": "blocks.1", "units": [3, 20]}, tmp_path)
+    _, a = planned("feature-vis", {"layer": "blocks.1", "units": [1, 2]}, tmp_path)
+    _, b = planned("feature-vis", {"layer": "blocks.1", "units": [3, 20]}, tmp_path)
     direct = icons.icon_jobs("tiny", "blocks.1", [5], "tiny")
     assert [j.key for j in a] == [j.key for j in direct]       # chunk 0-15, once
     assert [j.params["start"] for j in b] == [0, 16]

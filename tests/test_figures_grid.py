@@ -13,8 +13,7 @@ from generator.errors import BuildError, SpecError
 from generator.figures import activation_grid as ag
 from generator.figures import icons
 from generator.pipeline.sprites import unpack_sprite
-from test_figures_featurevis import (build_tiny, data_script_payload, figure, make_project, page_html, plan,
-                                     schema)
+from figure_projects import build_tiny, data_script_payload, figure, make_project, page_html, planned, schema
 
 GRID = figure("activation-grid", """
 id: fig-grid
@@ -63,9 +62,9 @@ def validator(name: str) -> Draft202012Validator:
 
 def test_grid_needs_exactly_one_of_layer_and_layers(tmp_path):
     with pytest.raises(SpecError) as both:
-        plan("activation-grid", {"image": "sample:chelsea", "layer": "blocks.0", "layers": ["blocks.1"]}, tmp_path)
+        planned("activation-grid", {"image": "sample:chelsea", "layer": "blocks.0", "layers": ["blocks.1"]}, tmp_path)
     with pytest.raises(SpecError) as none:
-        plan("activation-grid", {"image": "sample:chelsea"}, tmp_path)
+        planned("activation-grid", {"image": "sample:chelsea"}, tmp_path)
     assert both.value.field == "layers" and none.value.field == "layer"
 
 
@@ -79,7 +78,7 @@ def test_dictionary_position_outside_the_grid_is_reported(tmp_path):
 
 def test_unknown_sample_is_reported(tmp_path):
     with pytest.raises(SpecError) as err:
-        plan("semantic-dictionary", {"image": "sample:chelsee", "layer": "blocks.1"}, tmp_path)
+        planned("semantic-dictionary", {"image": "sample:chelsee", "layer": "blocks.1"}, tmp_path)
     assert err.value.field == "image" and "'chelsea'" in err.value.fix
 
 
@@ -87,17 +86,17 @@ def test_unknown_sample_is_reported(tmp_path):
 
 def test_grid_keys_follow_layer_and_image_not_caption(tmp_path):
     base = {"image": "sample:chelsea", "layer": "blocks.1"}
-    _, jobs = plan("activation-grid", {**base, "caption": "One."}, tmp_path)
-    _, same = plan("activation-grid", {**base, "caption": "Two.", "id": "fig-b"}, tmp_path)
-    _, layer = plan("activation-grid", {**base, "layer": "blocks.0"}, tmp_path)
-    _, image = plan("activation-grid", {**base, "image": "sample:coffee"}, tmp_path)
+    _, jobs = planned("activation-grid", {**base, "caption": "One."}, tmp_path)
+    _, same = planned("activation-grid", {**base, "caption": "Two.", "id": "fig-b"}, tmp_path)
+    _, layer = planned("activation-grid", {**base, "layer": "blocks.0"}, tmp_path)
+    _, image = planned("activation-grid", {**base, "image": "sample:coffee"}, tmp_path)
     assert [j.key for j in jobs] == [j.key for j in same]
     assert jobs[0].key not in {layer[0].key, image[0].key}
 
 
 def test_grid_and_dictionary_share_icons(tmp_path):
-    spec, grid = plan("activation-grid", {"image": "sample:chelsea", "layer": "blocks.1"}, tmp_path)
-    _, dictionary = plan("semantic-dictionary", {"image": "sample:chelsea", "layer": "blocks.1"}, tmp_path)
+    spec, grid = planned("activation-grid", {"image": "sample:chelsea", "layer": "blocks.1"}, tmp_path)
+    _, dictionary = planned("semantic-dictionary", {"image": "sample:chelsea", "layer": "blocks.1"}, tmp_path)
     icon_keys = {j.key for j in grid if j.fn.endswith(":render_icons")}
     assert icon_keys and icon_keys == {j.key for j in dictionary}
     channels = spec["_grid"]["layers"][0]["channels"]

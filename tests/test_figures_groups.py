@@ -4,7 +4,6 @@ hits, the artifact against its schema, and the page's linked views."""
 from __future__ import annotations
 
 import base64
-import json
 
 import jsonschema
 import numpy as np
@@ -16,7 +15,7 @@ from generator.figures import neuron_groups as ng
 from generator.pipeline.quantize import dequantize
 from generator.pipeline.sprites import unpack_sprite
 
-from test_figures_attribution import build_tiny, make_project, payload, plan, schema
+from figure_projects import build_tiny, jobs_of, make_project, payload, schema
 
 TWO_LAYERS = """
 ```{neuron-groups}
@@ -61,18 +60,18 @@ def decoded(encoded: dict) -> np.ndarray:
 ])
 def test_spec_errors(tmp_path, raw, field, words):
     with pytest.raises(SpecError) as err:
-        plan("neuron-groups", {"image": "sample:chelsea", **raw}, tmp_path)
+        jobs_of("neuron-groups", {"image": "sample:chelsea", **raw}, tmp_path)
     assert err.value.field == field
     assert words in str(err.value)
 
 
 def test_keys_follow_exactly_what_changes_the_output(tmp_path):
     base = {"image": "sample:chelsea", "layer": "blocks.1"}
-    key = plan("neuron-groups", base, tmp_path)[0].key
-    assert plan("neuron-groups", {**base, "caption": "New.", "alt": "New."}, tmp_path)[0].key == key
-    assert plan("neuron-groups", {**base, "groups": 4}, tmp_path)[0].key != key
-    assert plan("neuron-groups", {**base, "layer": "blocks.0"}, tmp_path)[0].key != key
-    assert plan("neuron-groups", {**base, "steps": 3}, tmp_path)[0].key != key
+    key = jobs_of("neuron-groups", base, tmp_path)[0].key
+    assert jobs_of("neuron-groups", {**base, "caption": "New.", "alt": "New."}, tmp_path)[0].key == key
+    assert jobs_of("neuron-groups", {**base, "groups": 4}, tmp_path)[0].key != key
+    assert jobs_of("neuron-groups", {**base, "layer": "blocks.0"}, tmp_path)[0].key != key
+    assert jobs_of("neuron-groups", {**base, "steps": 3}, tmp_path)[0].key != key
 
 
 def test_rebuild_runs_nothing(site, monkeypatch):

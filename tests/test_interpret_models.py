@@ -9,7 +9,6 @@ from functools import partial
 
 import pytest
 import torch
-from torch import nn
 
 from generator import interpret as vi
 from generator.interpret.errors import (

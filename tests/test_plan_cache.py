@@ -10,7 +10,7 @@ from pathlib import Path
 
 from generator import plan_cache
 from generator.build import BuildOptions, build
-from test_figures_featurevis import ROOT, figure, make_project
+from figure_projects import ROOT, figure, make_project
 
 GRID = figure("activation-grid", """
 id: fig-grid
