@@ -10,7 +10,6 @@ import argparse
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 
 from .errors import BuildError, Problem

@@ -9,7 +9,6 @@ can check that their run matches the article byte for byte.
 from __future__ import annotations
 
 import html
-import json
 from typing import Sequence
 
 

@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 from .. import schema as s
-from ..errors import SpecError
 from ..pipeline.jobs import Job, sha256_file
 from .base import KINDS, FigureContext, check_input_file, figure_html
 

@@ -68,7 +68,6 @@ def layer_table(model) -> list:
 def layer_info(model, layer: str, field: str = "layer"):
     """`vi.LayerInfo` of `layer`; a SpecError naming the closest layers when it is unknown or
     has no channel map (e.g. the logits)."""
-    from .. import interpret as vi
     from ..errors import did_you_mean
 
     infos = {info.name: info for info in layer_table(model)}

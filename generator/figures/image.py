@@ -11,7 +11,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .. import schema as s
 from ..errors import SpecError
-from .base import KINDS, FigureContext, check_input_file, figure_html
+from .base import KINDS, FigureContext, figure_html
 from .inputs import resolve_image_source
 
 

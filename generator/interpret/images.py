@@ -9,7 +9,6 @@ centre cropped to a square, the usual ImageNet evaluation view.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Union
 
