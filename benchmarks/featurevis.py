@@ -16,9 +16,10 @@ values (<= 1/255 or >= 254/255), for our renders and for two Lucent-style render
 the channels, both with the 128 px image upsampled to 224 px before the model as Lucent does:
 one with our settings, one with Lucent's defaults (no total-variation penalty, no average).
 
-On a GPU (`--device cuda`) it renders all 112 channels for real, in batches of 16 and in one
-batch of 112, at draft and at final quality, and compares with float32 matmul FLOP/s on the
-same GPU; process-level parallelism and thread counts do not apply there.
+On a GPU (`--device cuda`, and after the CPU numbers whenever torch sees one) it renders all
+112 channels for real, in batches of 16 and in one batch of 112, at draft and at final
+quality, and compares with float32 matmul FLOP/s on the same GPU; process-level parallelism
+and thread counts do not apply there.
 
 The machine may be shared: the load average before and after is reported with the numbers,
 and the speed is measured with one torch thread and with torch's default; the faster is used
@@ -254,6 +255,8 @@ def run(full: bool = False, save: str | None = None) -> dict[str, object]:
         results[f"TV/pixel, {name}"] = tv
         results[f"saturated fraction, {name}"] = sat
     results["load average after"] = round(os.getloadavg()[0], 2)
+    if torch.cuda.is_available():  # `make bench` on a machine with a GPU measures it too
+        results.update({f"GPU: {k}": v for k, v in run_gpu("cuda", save).items()})
     if save:
         out = Path(save)
         save_grid(ours, out / "featurevis_ours.png")

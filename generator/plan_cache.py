@@ -116,9 +116,13 @@ def plan(kind, spec: dict, ctx, cache: Cache | None) -> list:
     if key is not None:
         found = cache.get(key)
         if found is not None and "plan.pickle" in found:
-            jobs, planned_spec = pickle.loads(found["plan.pickle"])
-            spec.update(planned_spec)
-            return jobs
+            try:
+                jobs, planned_spec = pickle.loads(found["plan.pickle"])
+            except Exception:  # written by other code (the key should have changed): plan again
+                pass
+            else:
+                spec.update(planned_spec)
+                return jobs
     jobs = list(kind.plan(spec, ctx))
     if key is not None:
         planned_spec = {k: v for k, v in spec.items() if k not in DISPLAY}
