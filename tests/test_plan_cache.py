@@ -97,3 +97,24 @@ def test_a_no_change_rebuild_imports_no_torch(tmp_path):
                            timeout=300) for _ in range(2)]
     assert [r.returncode for r in runs] == [0, 0], runs[1].stderr
     assert [r.stdout.split()[-1] for r in runs] == ["True", "False"]
+
+
+def test_a_cached_plan_that_cannot_be_read_is_planned_again(tmp_path, monkeypatch):
+    from generator.figures import KINDS
+
+    root = _project(tmp_path / "p")
+    _build(root)
+    first = (root / "build" / "a" / "index.html").read_text()
+    ran = []
+    for name in ("activation-grid", "feature-vis"):
+        kind = type(KINDS[name])
+        original = kind.plan
+        monkeypatch.setattr(kind, "plan", lambda self, spec, ctx, _o=original: ran.append(self.name) or _o(self, spec, ctx))
+
+    def unreadable(data):
+        raise ModuleNotFoundError("a class the pickle names is gone")
+
+    monkeypatch.setattr(plan_cache.pickle, "loads", unreadable)
+    _build(root)
+    assert sorted(ran) == ["activation-grid", "feature-vis"]
+    assert (root / "build" / "a" / "index.html").read_text() == first
