@@ -96,7 +96,7 @@ def _compute_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, metavar="N", help="local worker processes (default: one per core)")
     p.add_argument("--device", choices=("cpu", "cuda"),
                    help="where feature visualizations render (default cpu: the same bytes on every "
-                        "machine; cuda: a GPU, several times faster, other random draws)")
+                        "machine; cuda: a GPU, several times faster, the same draws rounded differently)")
 
 
 def _use_device(device: str | None) -> None:

@@ -192,7 +192,7 @@ def _optimize(model, batch: _Batch, size, steps, seed, lr, param, transforms, ex
     """Optimize one batch; returns uint8 (N, size, size, 3) and float32 (steps, N)."""
     n = batch.n
     image_param: ImageParam = param.build((n, 3, size, size), seed=seed, device=device)
-    generator = torch.Generator(device=device).manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # on the CPU: the same draws on any device
     layers = set().union(*(o.layers for o in batch.objectives))
     layers |= extra.layers if extra is not None else set()
     if weight > 0:

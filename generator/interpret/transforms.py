@@ -4,7 +4,8 @@ robustness): the picture must work for the model when shifted, scaled and rotate
 Transforms are values: `pad(12)`, `jitter(8)`, `random_scale([...])`, `random_rotate([...])`,
 combined with `compose([...])`. Each is called as `t(x, generator)` with x (N, 3, H, W) and an
 explicit `torch.Generator`, so a seed fixes every draw (draws are per image, on the
-generator's device). They are frozen dataclasses, so a recipe prints and hashes stably.
+generator's device; `feature_vis` passes a CPU generator, so a GPU render makes the same
+draws as a CPU one). They are frozen dataclasses, so a recipe prints and hashes stably.
 
 Speed: pad, jitter, scale and rotate are all affine maps of pixel coordinates, so `compose`
 multiplies a run of them into one matrix per image and resamples once with `grid_sample`,
