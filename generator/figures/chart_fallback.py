@@ -26,10 +26,7 @@ def chart_png(model) -> bytes | None:
     grid = _arrangement(model, Plot)
     if not grid:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure   # no pyplot: no backend or global state is touched
 
     rows, cols = len(grid), max(len(r) for r in grid)
     widths = [max((_size(r[c])[0] for r in grid if c < len(r)), default=400) for c in range(cols)]
@@ -53,18 +50,19 @@ def chart_png(model) -> bytes | None:
 
 
 def _arrangement(model, plot_type) -> list[list]:
-    """The plots of `model` as rows: a row is one row, a column one plot per row, anything
-    else one plot per row in the order Bokeh lists them."""
+    """The plots of `model` as rows: a row of plots is one row, a column of plots one plot per
+    row, anything else (a grid, nested layouts) one plot per row in the order Bokeh lists them."""
     from bokeh.models import Column, Row
 
     if isinstance(model, plot_type):
         return [[model]]
-    plots = [p for p in model.select({"type": plot_type})]
-    if isinstance(model, Row):
-        return [[c for c in model.children if isinstance(c, plot_type)]] if plots else []
-    if isinstance(model, Column):
-        return [[c] for c in model.children if isinstance(c, plot_type)]
-    return [[p] for p in plots]
+    children = list(getattr(model, "children", None) or [])
+    if children and all(isinstance(c, plot_type) for c in children):
+        if isinstance(model, Row):
+            return [children]
+        if isinstance(model, Column):
+            return [[c] for c in children]
+    return [[p] for p in model.select({"type": plot_type})]
 
 
 def _size(plot) -> tuple[int, int]:
@@ -118,21 +116,20 @@ def _draw_plot(plot, ax) -> bool:
         return False
     if plot.title is not None and plot.title.text:
         ax.set_title(plot.title.text, fontsize=10, loc="left")
-    for axis, setter, factors, rng, ticks, set_lim in (
-        (plot.xaxis, ax.set_xlabel, xf, plot.x_range, ax.set_xticks, ax.set_xlim),
-        (plot.yaxis, ax.set_ylabel, yf, plot.y_range, ax.set_yticks, ax.set_ylim),
-    ):
-        if axis and axis[0].axis_label:
-            setter(axis[0].axis_label, fontsize=9)
+    for bokeh_axes, axis, factors, rng, set_lim in ((plot.xaxis, ax.xaxis, xf, plot.x_range, ax.set_xlim),
+                                                    (plot.yaxis, ax.yaxis, yf, plot.y_range, ax.set_ylim)):
+        source = bokeh_axes[0] if bokeh_axes else None
+        if source is not None and source.axis_label:
+            axis.set_label_text(source.axis_label, fontsize=9)
         if factors:
-            ticks([k + 0.5 for k in range(len(factors))], [str(f) for f in factors], fontsize=8)
+            axis.set_ticks([k + 0.5 for k in range(len(factors))], [str(f) for f in factors], fontsize=8)
             set_lim(0, len(factors))
         elif _finite(getattr(rng, "start", None)) and _finite(getattr(rng, "end", None)):
             set_lim(rng.start, rng.end)   # a DataRange1d has none: matplotlib fits the data
-        if axis and isinstance(axis[0].formatter, NumeralTickFormatter) and "%" in axis[0].formatter.format:
+        if isinstance(getattr(source, "formatter", None), NumeralTickFormatter) and "%" in source.formatter.format:
             from matplotlib.ticker import PercentFormatter
 
-            (ax.xaxis if setter == ax.set_xlabel else ax.yaxis).set_major_formatter(PercentFormatter(1.0, decimals=0))
+            axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.tick_params(labelsize=8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
