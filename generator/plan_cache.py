@@ -26,33 +26,15 @@ from . import __version__
 from .pipeline.cache import Cache
 from .pipeline.jobs import canonical_json, sha256_file
 from .provenance import clean_spec
+from .render_cache import code_digest
 
-_CODE = Path(__file__).parent
 _SKIP = {"index.md", "_freeze", "reviews"}
 DISPLAY = ("caption", "alt", "layout")  # read when rendering, never when planning
-_code_digest: str | None = None
-_file_digests: dict[tuple, str] = {}
 
 
 def _code() -> str:
     """sha256 of the code a plan runs: figure kinds, pipeline and engine."""
-    global _code_digest
-    if _code_digest is None:
-        digest = hashlib.sha256()
-        for folder in ("figures", "pipeline", "interpret"):
-            for path in sorted((_CODE / folder).glob("*.py")):
-                digest.update(f"{folder}/{path.name}".encode() + b"\0" + path.read_bytes())
-        _code_digest = digest.hexdigest()
-    return _code_digest
-
-
-def _digest(path: Path) -> str:
-    """sha256 of a file, remembered per (path, size, mtime) for the life of the process."""
-    stat = path.stat()
-    token = (str(path), stat.st_size, stat.st_mtime_ns)
-    if token not in _file_digests:
-        _file_digests[token] = sha256_file(path)
-    return _file_digests[token]
+    return code_digest("figures", "pipeline", "interpret")
 
 
 def _folder_files(folder: Path) -> dict[str, str]:
@@ -66,7 +48,7 @@ def _folder_files(folder: Path) -> dict[str, str]:
             if here == folder and name in _SKIP or name.startswith("."):
                 continue
             path = here / name
-            out[path.relative_to(folder).as_posix()] = _digest(path)
+            out[path.relative_to(folder).as_posix()] = sha256_file(path)
     return out
 
 
@@ -96,7 +78,7 @@ def plan_key(kind, spec: dict, ctx) -> str | None:
     for name in ("image", "src"):
         if isinstance(clean.get(name), str):
             try:
-                inputs[name] = _digest(resolve_image_source(clean[name], ctx, name))
+                inputs[name] = sha256_file(resolve_image_source(clean[name], ctx, name))
             except Exception:  # a bad path: planning reports it
                 return None
     identity = {

@@ -19,19 +19,23 @@ from .pipeline.jobs import canonical_json, sha256_file
 from .provenance import clean_spec
 
 _CODE = Path(__file__).parent
-_code_digest: str | None = None
+_code_digests: dict[tuple[str, ...], str] = {}
+
+
+def code_digest(*folders: str) -> str:
+    """sha256 of the source of the package's `folders` (e.g. "figures"), once per process."""
+    if folders not in _code_digests:
+        digest = hashlib.sha256()
+        for folder in folders:
+            for path in sorted((_CODE / folder).glob("*.py")):
+                digest.update(f"{folder}/{path.name}".encode() + b"\0" + path.read_bytes())
+        _code_digests[folders] = digest.hexdigest()
+    return _code_digests[folders]
 
 
 def _code() -> str:
     """sha256 of the code that turns artifacts into HTML (figure kinds and pipeline writers)."""
-    global _code_digest
-    if _code_digest is None:
-        digest = hashlib.sha256()
-        for folder in ("figures", "pipeline"):
-            for path in sorted((_CODE / folder).glob("*.py")):
-                digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        _code_digest = digest.hexdigest()
-    return _code_digest
+    return code_digest("figures", "pipeline")
 
 
 def render_key(figure) -> str | None:
