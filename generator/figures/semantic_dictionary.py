@@ -146,7 +146,7 @@ class SemanticDictionaryFigure:
             inner = (f'<div class="vellum-dictionary-static" role="group" aria-label="{alt}" '
                      f'style="display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start">'
                      f'{_marked_photo(photo_src, data, cell)}{dictionary_html(data, cell, icons, icon_src)}</div>')
-            ctx.emit.script("js/figure-data.js")
+            ctx.emit.script("js/figure-data.js")           # before the next, whatever comes later
             ctx.emit.script("js/semantic-dictionary.js")   # its styles
             return figure_html(spec, ctx, inner, extra_class="figure-semantic-dictionary")
         payload = {**data, "layer": spec["layer"], "icons": {**icons, "src": icon_src}, "photo": photo_src}
