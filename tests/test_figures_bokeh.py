@@ -60,7 +60,10 @@ def _figure(html: str, fig_id: str) -> str:
 
 def test_without_javascript_a_chart_shows_its_picture(tmp_path):
     root, html = _built(tmp_path)
-    noscript = re.search(r"<noscript>(.*?)</noscript>", _figure(html, "fig-bars"), re.S)[1]
+    figure = _figure(html, "fig-bars")
+    assert re.search(r'<div class="bokeh-figure" id="fig-bars-chart"[^>]*><noscript>', figure), \
+        "the picture should fill the space kept for the chart"
+    noscript = re.search(r"<noscript>(.*?)</noscript>", figure, re.S)[1]
     src = re.search(r'<img class="figure-fallback" src="([^"]+)" alt="Three red bars', noscript)[1]
     picture = Image.open(root / "build" / "a" / src).convert("RGB")
     assert picture.size == (300, 350)                       # the column of a 300x200 and a 300x150 plot

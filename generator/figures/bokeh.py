@@ -72,19 +72,21 @@ class BokehFigure:
                         f'style="max-width:100%;height:auto">')
         else:
             fallback = f'<p class="figure-fallback">{html.escape(alt)}</p>'
-        inner = embed_chart(ctx, item, target, alt, spec.get("height") or 280) + f"\n<noscript>{fallback}</noscript>"
+        inner = embed_chart(ctx, item, target, alt, spec.get("height") or 280, inside=f"<noscript>{fallback}</noscript>")
         return figure_html(spec, ctx, inner, extra_class="figure-bokeh")
 
 
-def embed_chart(ctx: FigureContext, item: str, target: str, alt: str, height: int, css: str = "") -> str:
+def embed_chart(ctx: FigureContext, item: str, target: str, alt: str, height: int, css: str = "",
+                inside: str = "") -> str:
     """A Bokeh `json_item` as the page embeds it: the target element and the JSON inline
-    (drawn by `js/bokeh-figure.js` when it nears the viewport, no fetch)."""
+    (drawn by `js/bokeh-figure.js` when it nears the viewport, no fetch). `inside` goes into
+    the target element: a `<noscript>` fallback there fills the space reserved for the chart."""
     ctx.emit.script("bokeh/bokeh.min.js")
     ctx.emit.script("js/bokeh-figure.js")
     classes = "bokeh-figure" + (f" {css}" if css else "")
     payload = item.replace("</", "<\\/")   # no `</script>` inside the inline JSON
     return (f'<div class="{classes}" id="{html.escape(target)}" role="img" '
-            f'aria-label="{html.escape(alt, quote=True)}" style="min-height:{height}px"></div>\n'
+            f'aria-label="{html.escape(alt, quote=True)}" style="min-height:{height}px">{inside}</div>\n'
             f'<script type="application/json" class="bokeh-item" data-target="{html.escape(target)}">'
             f"{payload}</script>")
 
