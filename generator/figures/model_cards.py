@@ -21,18 +21,9 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import SpecError, did_you_mean
+from ..interpret.layer_info import LayerInfo
 from ..pipeline.fsutil import atomic_write
 from ..pipeline.jobs import sha256_file
-
-
-@dataclass(frozen=True)
-class LayerCard:
-    name: str
-    channels: int
-    height: int
-    width: int
-    kind: str
-    stage: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,14 +35,14 @@ class ModelCard:
     input_size: int
     min_size: int
     labels: tuple[str, ...] | None
-    layers: tuple[LayerCard, ...]
+    layers: tuple[LayerInfo, ...]
 
     @property
     def weights_key(self) -> str:
         """The weights' sha256 for job keys, or 64 zeros for a seeded model without a file."""
         return self.weights_sha256 or "0" * 64
 
-    def layer(self, name: str, field: str = "layer") -> LayerCard:
+    def layer(self, name: str, field: str = "layer") -> LayerInfo:
         """The layer `name`, or a SpecError naming the closest layers."""
         for info in self.layers:
             if info.name == name:
@@ -74,7 +65,7 @@ class ModelCard:
     @classmethod
     def from_json(cls, text: str) -> "ModelCard":
         data = json.loads(text)
-        data["layers"] = tuple(LayerCard(**layer) for layer in data["layers"])
+        data["layers"] = tuple(LayerInfo(**layer) for layer in data["layers"])
         data["labels"] = tuple(data["labels"]) if data["labels"] is not None else None
         return cls(**data)
 
@@ -87,8 +78,7 @@ class ModelCard:
             model_id=model.model_id, weights_sha256=model.weights_sha256,
             input_size=int(model.input_size), min_size=int(getattr(model, "min_size", 32)),
             labels=tuple(model.labels) if model.labels is not None else None,
-            layers=tuple(LayerCard(i.name, i.channels, i.height, i.width, i.kind, i.stage)
-                         for i in vi.layers(model)),
+            layers=tuple(i for i in vi.layers(model)),
         )
 
 

@@ -35,7 +35,7 @@ _EXPORTS: dict[str, str] = {
     # imagenet.py
     "imagenet_labels": "imagenet",
     # models.py
-    "LayerInfo": "models", "activations": "models", "check_channel": "models",
+    "LayerInfo": "layer_info", "activations": "models", "check_channel": "models",
     "check_model": "models", "layers": "models", "load_model": "models", "predict": "models",
     "resolve_layer": "models",
     # weights.py
@@ -91,8 +91,8 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eag
     from .errors import ChannelOutOfRange, ImageError, ModelError, WeightsError, WeightsMismatch
     from .images import MIN_SIDE, SAMPLES, fit_image, load_image, sample_path
     from .imagenet import imagenet_labels
+    from .layer_info import LayerInfo
     from .models import (
-        LayerInfo,
         activations,
         check_channel,
         check_model,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import difflib
 import importlib
 import weakref
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Tuple
 
@@ -26,6 +25,7 @@ from .errors import ChannelOutOfRange, ModelError
 from .hooks import get_layer, run_to_layers
 from .images import MIN_SIDE, ImageSource, check_size, fit_image, load_image
 from .imagenet import imagenet_labels
+from .layer_info import LayerInfo
 from .weights import load_checked, read_state_dict, resolve_weights, sha256_file
 
 DEFAULT_INPUT_SIZE = 224
@@ -167,19 +167,6 @@ def _device(model: nn.Module) -> torch.device:
 
 
 # --- layers --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """A hookable layer: its name (module path), output channels and spatial size at the
-    model's input size, the module's class name, and for EfficientNet blocks their stage."""
-
-    name: str
-    channels: int
-    height: int
-    width: int
-    kind: str
-    stage: int | None = None
 
 
 _LAYERS: "weakref.WeakKeyDictionary[nn.Module, list[LayerInfo]]" = weakref.WeakKeyDictionary()
