@@ -7,12 +7,11 @@ of the key, and unknown keys suggest the closest valid one.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import schema as s
-from .errors import Problems, SpecError
+from .errors import Problems
 from .yamlload import read_front_matter
 
 LICENSES = {
@@ -116,8 +115,3 @@ def read_article(directory: Path, problems: Problems, display: str | None = None
         body_first_line=front.body_first_line,
     )
 
-
-def check_slug(slug: str) -> None:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
-        raise SpecError(f"article folder '{slug}' is not a valid slug",
-                        "use lowercase letters, digits and hyphens, e.g. what-the-network-sees")

@@ -25,9 +25,6 @@ from .site import read_site
 
 log = logging.getLogger(__name__)
 
-QUALITIES = ("tiny", "draft", "final")
-
-
 @dataclass
 class BuildOptions:
     """What `python -m generator build` was asked to do."""

@@ -3,7 +3,6 @@ jobs, and render the figures into the body once their artifacts exist."""
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,6 +177,3 @@ def _key_line(article: Article, key: str) -> int | None:
             return number
     return None
 
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=True)

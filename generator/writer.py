@@ -18,9 +18,6 @@ from .pipeline.output import OutputTree
 from .reviews import write_reviews
 from .templates import environment
 
-BOKEH_SCRIPTS = ("bokeh.min.js",)
-
-
 class SiteWriter:
     """Collects every file of the site; nothing touches the disk before `tree.publish`."""
 

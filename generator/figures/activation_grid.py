@@ -34,7 +34,7 @@ from ..errors import SpecError
 from ..pipeline.data_script import data_script
 from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.sprites import pack_sprite
-from . import notebook_cells
+from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import icon_jobs, icon_sprite, layer_info, model_for, render_model, weights_key
 from .inputs import resolve_image_source
@@ -49,7 +49,6 @@ CELL_STEPS = {"tiny": 8, "draft": 128, "final": 512}   # optimizer steps per cel
 @KINDS.register
 class ActivationGridFigure:
     name = "activation-grid"
-    notebook = staticmethod(notebook_cells.activation_grid)
     version = VERSION
     options = {
         **MODEL_OPTIONS,
@@ -88,6 +87,27 @@ class ActivationGridFigure:
             layers.append({"layer": info.name, "data": data, "channels": channels, "icon_jobs": len(icons)})
         spec["_grid"] = {"layers": layers, "path": path}
         return jobs
+
+    def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
+        """The figure reproduced with the public API, in a notebook."""
+
+        layers = spec.get("layers") or [spec["layer"]]
+        size = spec.get("size") or CELL_SIZE[ctx.quality]
+        steps = spec.get("steps") or CELL_STEPS[ctx.quality]
+        return [
+            ("markdown", "Each position's whole activation vector becomes one direction objective; "
+                         "all positions of a layer render together."),
+            ("code", f"{cells.setup(spec, ctx)}\n{cells.SHOW}\n\nlayer = {layers[-1]!r}   # the figure shows {', '.join(layers)}\n"
+                     "acts = vi.activations(model, image, [layer])[layer]   # (C, H, W)\n"
+                     "C, H, W = acts.shape\n"
+                     f"objectives = [vi.direction(layer, acts[:, y, x], cossim_pow={GRID_COSSIM}) "
+                     "for y in range(H) for x in range(W)]\n"
+                     f"cells = vi.feature_vis(model, objectives, size={size}, steps={steps}, seed=0,\n"
+                     f"                       quality=vi.QUALITY[{ctx.quality!r}])   # uint8 [H*W, S, S, 3]\n"
+                     "show(cells, columns=W)"),
+            ("code", "top = vi.semantic_dictionary(model, image, layer, k=4)\n"
+                     "print('channels at the strongest position:', top.indices.flatten(0, 1)[top.magnitude.argmax()].tolist())"),
+        ]
 
     def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
         plan = spec["_grid"]
@@ -154,13 +174,13 @@ def render_grid(params: dict) -> dict[str, bytes]:
     channels, rows, cols = activation.shape
     vectors = activation.permute(1, 2, 0).reshape(rows * cols, channels)    # (H*W, C)
     objectives = [vi.direction(layer, v, cossim_pow=params["cossim_pow"]) for v in vectors]
-    cells = vi.feature_vis(render_model(params["model"]), objectives, size=params["size"],
+    tiles = vi.feature_vis(render_model(params["model"]), objectives, size=params["size"],
                            steps=params["steps"], seed=params["seed"],
                            quality=vi.QUALITY[params["quality"]])                      # (H*W, s, s, 3)
     magnitude = vectors.norm(dim=1).numpy()                                  # (H*W,)
     opacity = magnitude / magnitude.max() if magnitude.max() > 0 else magnitude
-    faded = 255 - (255 - cells.astype(np.float32)) * opacity[:, None, None, None]  # over white
-    cells_data, cells_index = pack_sprite(cells, columns=cols)
+    faded = 255 - (255 - tiles.astype(np.float32)) * opacity[:, None, None, None]  # over white
+    cells_data, cells_index = pack_sprite(tiles, columns=cols)
     comp_data, comp_index = pack_sprite(np.round(faded).astype(np.uint8), columns=cols)
     index = {"cells": cells_index, "composite": comp_index, "rows": rows, "cols": cols}
     return {"cells": cells_data, "composite": comp_data,

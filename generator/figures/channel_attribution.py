@@ -38,7 +38,7 @@ from .attribution_common import (
     load_input,
     model_and_image,
 )
-from . import notebook_cells
+from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .bokeh import embed_chart, stable_ids
 from .icons import icon_jobs, icon_sprite, layer_info
@@ -50,7 +50,6 @@ ICON_DISPLAY = 72
 @KINDS.register
 class ChannelAttribution:
     name = "channel-attribution"
-    notebook = staticmethod(notebook_cells.channel_attribution)
     version = 1
     options = {
         **MODEL_OPTIONS,
@@ -71,6 +70,16 @@ class ChannelAttribution:
                   params=params, inputs=inputs, files=files,
                   label=f"{spec.get('id') or 'figure'}: channel attribution")
         return [job, *icon_jobs(ctx.model, spec["layer"], range(info.channels), ctx.quality)]
+
+    def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
+        """The figure reproduced with the public API, in a notebook."""
+        size = spec.get("size") or "model.input_size"
+        steps = f", steps={spec['steps']}" if spec.get("steps") else ""
+        return [("code", f"{cells.setup(spec, ctx, str(size))}\n"
+                         f"scores = vi.channel_attribution(model, image, {spec['layer']!r}, "
+                         f"{cells.target(spec['classes'])}{steps})   # (C,)\n"
+                         f"print('toward the first class:', scores.topk({spec['top']}).indices.tolist())\n"
+                         f"print('toward the second:', (-scores).topk({spec['top']}).indices.tolist())")]
 
     def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
         data = json.loads(results[0]["scores.json"])

@@ -33,7 +33,7 @@ from ..errors import SpecError
 from ..pipeline.data_script import script_safe_json
 from ..pipeline.jobs import Job
 from ..pipeline.sprites import pack_sprite, unpack_sprite
-from . import notebook_cells
+from . import cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import icon_jobs, icon_lookup, icon_settings, layer_info, model_for, render_model, weights_key
 from .inputs import resolve_image_source
@@ -104,7 +104,6 @@ def unit_objective(kind: str, layer: str, unit: int, channels: int):
 @KINDS.register
 class FeatureVisFigure:
     name = "feature-vis"
-    notebook = staticmethod(notebook_cells.feature_vis)
     version = VERSION
     options = {
         **MODEL_OPTIONS,
@@ -167,6 +166,34 @@ class FeatureVisFigure:
     @staticmethod
     def _settings(spec: dict, quality: str) -> dict:
         return icon_settings(quality, spec.get("size"), spec.get("steps"))
+
+    def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
+        """The figure reproduced with the public API, in a notebook."""
+        from .icons import icon_settings
+
+        settings = icon_settings(ctx.quality, spec.get("size"), spec.get("steps"))
+        units = spec.get("units") or {"all": True}
+        layer = spec["layer"]
+        if "list" in units:
+            pick = f"units = {units['list']!r}"
+        elif "top" in units:
+            pick = (f"mean = vi.activations(model, image, [{layer!r}])[{layer!r}].mean((1, 2))   # (C,)\n"
+                    f"units = mean.topk({units['top']}).indices.tolist()   # the most active channels")
+        else:
+            pick = f"units = range(next(l.channels for l in vi.layers(model) if l.name == {layer!r}))"
+        if spec["objective"] == "channel":
+            objectives = f"[vi.channel({layer!r}, u) for u in units]"
+        else:
+            objectives = f"[vi.parse_objective({spec['objective']!r}, layer={layer!r})]"
+        return [
+            ("markdown", f"Each unit of `{layer}` is rendered as the image that excites it most, "
+                         "all units in one batch."),
+            ("code", f"{cells.setup(spec, ctx)}\n{pick}\n"
+                     f"images = vi.feature_vis(model, {objectives}, size={settings['size']}, "
+                     f"steps={settings['steps']},\n"
+                     f"                        seed={settings['seed']}, quality=vi.QUALITY[{ctx.quality!r}])   # uint8 [N, S, S, 3]\n"
+                     f"{cells.SHOW}\n\nshow(images)"),
+        ]
 
     def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
         gallery = spec["_gallery"]

@@ -41,7 +41,7 @@ from .attribution_common import (
     model_and_image,
     to_uint8,
 )
-from . import notebook_cells
+from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import layer_info, layer_table, render_model
 
@@ -54,7 +54,6 @@ GROUP_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00
 @KINDS.register
 class NeuronGroupsFigure:
     name = "neuron-groups"
-    notebook = staticmethod(notebook_cells.neuron_groups)
     version = 1
     options = {
         **MODEL_OPTIONS,
@@ -95,6 +94,19 @@ class NeuronGroupsFigure:
                                                 "steps": spec.get("steps") or quality.steps, "seed": 0}}
         return [Job("generator.figures.neuron_groups:run_neuron_groups", self.version, params=params,
                     inputs=inputs, files=files, label=f"{spec.get('id') or 'figure'}: neuron groups")]
+
+    def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
+        """The figure reproduced with the public API, in a notebook."""
+        size = spec.get("size") or "model.input_size"
+        layers = spec.get("layers") or [spec["layer"]]
+        classes = spec.get("classes")
+        pick = (f"classes = {classes!r}" if classes else
+                "classes = [index for index, _, _ in vi.predict(model, image, top=4)]")
+        return [("code", f"{cells.setup(spec, ctx, str(size))}\n{pick}\n"
+                         f"for layer in {layers!r}:\n"
+                         f"    groups = vi.neuron_groups(model, image, layer, n={spec['groups']}, nonneg='split')\n"
+                         "    print(layer, 'reconstruction error', round(groups.reconstruction_error, 3))\n"
+                         "    print(groups.attribution_to_classes(classes).numpy().round(2))   # (groups, classes)")]
 
     def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
         artifacts = results[0]

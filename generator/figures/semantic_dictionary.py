@@ -29,7 +29,7 @@ from ..errors import SpecError
 from ..pipeline.data_script import data_script
 from ..pipeline.jobs import sha256_file
 from ..pipeline.sprites import pack_sprite
-from . import notebook_cells
+from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import icon_jobs, icon_sprite, layer_info, model_for
 from .inputs import resolve_image_source
@@ -105,7 +105,6 @@ def dictionary_html(data: dict, cell: int, icons: dict, icon_src: str) -> str:
 @KINDS.register
 class SemanticDictionaryFigure:
     name = "semantic-dictionary"
-    notebook = staticmethod(notebook_cells.semantic_dictionary)
     version = 1
     options = {
         **MODEL_OPTIONS,
@@ -132,6 +131,17 @@ class SemanticDictionaryFigure:
         spec["_dict"] = {"data": data, "cell": cell, "channels": channels, "path": path}
         return icon_jobs(ctx.model, info.name, channels, ctx.quality, size=spec.get("size"),
                          steps=spec.get("steps"))
+
+    def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
+        """The figure reproduced with the public API, in a notebook."""
+        at = spec.get("at")
+        where = (f"x, y = {at[0]}, {at[1]}" if at else
+                 "y, x = divmod(int(d.magnitude.argmax()), d.magnitude.shape[1])   # the strongest position")
+        return [("code", f"{cells.setup(spec, ctx)}\n"
+                         f"d = vi.semantic_dictionary(model, image, {spec['layer']!r}, k={spec['top']})\n"
+                         f"{where}\n"
+                         "for channel, value in zip(d.indices[y, x].tolist(), d.values[y, x].tolist()):\n"
+                         "    print(f'channel {channel}: {value:.2f}')")]
 
     def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
         plan = spec["_dict"]

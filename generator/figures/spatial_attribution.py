@@ -42,7 +42,7 @@ from .attribution_common import (
     model_and_image,
     overlay_png,
 )
-from . import notebook_cells
+from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .icons import layer_info, layer_table
 
@@ -52,7 +52,6 @@ SCHEMA_ID = "https://vellum.example.org/schemas/spatial-attribution/1.json"
 @KINDS.register
 class SpatialAttribution:
     name = "spatial-attribution"
-    notebook = staticmethod(notebook_cells.spatial_attribution)
     version = 1
     options = {
         **{k: v for k, v in MODEL_OPTIONS.items() if k != "steps"},
@@ -90,6 +89,20 @@ class SpatialAttribution:
         return [Job("generator.figures.spatial_attribution:run_spatial_attribution", self.version,
                     params=params, inputs=inputs, files=files,
                     label=f"{spec.get('id') or 'figure'}: spatial attribution")]
+
+    def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
+        """The figure reproduced with the public API, in a notebook."""
+        size = spec.get("size") or "model.input_size"
+        if spec.get("layers"):
+            earlier, later = spec["layers"]
+            code = (f"maps = vi.layer_attribution(model, image, {earlier!r}, {later!r})   # (H2, W2, H1, W1)\n"
+                    "print(maps.shape)")
+        else:
+            steps = f", steps={spec['steps']}" if spec.get("steps") else ""
+            code = (f"target = {cells.target(spec['classes'])}   # a class, or (A, B) for logit A minus logit B\n"
+                    f"attribution = vi.spatial_attribution(model, image, {spec['layer']!r}, target{steps})   # (H, W)\n"
+                    "print(attribution.numpy().round(2))")
+        return [("code", f"{cells.setup(spec, ctx, str(size))}\n{code}")]
 
     def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
         artifacts = results[0]
