@@ -7,7 +7,7 @@ of the key, and unknown keys suggest the closest valid one.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema as s
@@ -74,7 +74,6 @@ class Article:
     meta: dict            # checked front matter
     body: str             # Markdown after the front matter
     body_first_line: int  # line of `body`'s first line in index.md
-    extras: dict = field(default_factory=dict)
 
     @property
     def title(self) -> str:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
 from .errors import BuildError, Problem
+from .pipeline.runtime import DEVICES
+from .quality import NAMES as QUALITY_NAMES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
-        _use_device(getattr(args, "device", None))
+        _check_device(getattr(args, "device", None))
         return args.run(args) or 0
     except BuildError as err:
         for problem in err.problems:
@@ -55,23 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("slug")
     new.set_defaults(run=_new)
 
-    freeze = sub.add_parser("freeze", help="store an article's figure results in articles/SLUG/_freeze/")
-    freeze.add_argument("slug")
-    freeze.add_argument("--quality", choices=("tiny", "draft", "final"))
-    _compute_flags(freeze)
-    freeze.add_argument("--quiet", action="store_true")
-    freeze.set_defaults(run=_freeze)
-
-    verify = sub.add_parser("verify", help="recompute an article's frozen results and compare")
-    verify.add_argument("slug")
-    verify.add_argument("--quality", choices=("tiny", "draft", "final"))
-    _compute_flags(verify)
-    verify.add_argument("--quiet", action="store_true")
-    verify.set_defaults(run=_verify)
+    for name, purpose, run in (
+            ("freeze", "store an article's figure results in articles/SLUG/_freeze/", _freeze),
+            ("verify", "recompute an article's frozen results and compare", _verify)):
+        command = sub.add_parser(name, help=purpose)
+        command.add_argument("slug")
+        command.add_argument("--quality", choices=QUALITY_NAMES)
+        _compute_flags(command)
+        command.add_argument("--quiet", action="store_true")
+        command.set_defaults(run=run)
 
     reproduce = sub.add_parser("reproduce", help="recompute one figure: articles/SLUG/index.md#fig-id")
     reproduce.add_argument("target")
-    reproduce.add_argument("--quality", choices=("tiny", "draft", "final"))
+    reproduce.add_argument("--quality", choices=QUALITY_NAMES)
     reproduce.add_argument("--out", type=Path, metavar="DIR")
     reproduce.add_argument("--quiet", action="store_true")
     reproduce.set_defaults(run=_reproduce)
@@ -85,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 def _build_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--article", metavar="SLUG", help="build only this article")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: build/)")
-    p.add_argument("--quality", choices=("tiny", "draft", "final"), help="override the articles' quality")
+    p.add_argument("--quality", choices=QUALITY_NAMES, help="override the articles' quality")
     p.add_argument("--review", action="store_true", help="build review copies")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     _compute_flags(p)
@@ -94,15 +91,13 @@ def _build_flags(p: argparse.ArgumentParser) -> None:
 
 def _compute_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, metavar="N", help="local worker processes (default: one per core)")
-    p.add_argument("--device", choices=("cpu", "cuda"),
+    p.add_argument("--device", choices=DEVICES,
                    help="where feature visualizations render (default cpu: the same bytes on every "
                         "machine; cuda: a GPU, several times faster, the same draws rounded differently)")
 
 
-def _use_device(device: str | None) -> None:
-    """Compute figures on `device`: set VELLUM_DEVICE, which worker processes inherit."""
-    if device is None:
-        return
+def _check_device(device: str | None) -> None:
+    """`--device cuda` needs a GPU that torch sees."""
     if device == "cuda":
         import torch
 
@@ -110,7 +105,6 @@ def _use_device(device: str | None) -> None:
             raise BuildError([Problem("--device cuda", None, "torch sees no CUDA device",
                                       "leave out --device to compute on the CPU, "
                                       "or install a CUDA build of torch")])
-    os.environ["VELLUM_DEVICE"] = device
 
 
 def _options(args, **extra):
@@ -121,6 +115,7 @@ def _options(args, **extra):
         quality=getattr(args, "quality", None) or ("draft" if getattr(args, "fresh", False) else None),
         fresh=getattr(args, "fresh", False), review=getattr(args, "review", False),
         scheduler=getattr(args, "scheduler", None), workers=getattr(args, "jobs", None),
+        device=getattr(args, "device", None) or "cpu",
         progress=not getattr(args, "quiet", False), **extra)
 
 

@@ -34,7 +34,12 @@ class BuildError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-class SpecError(ValueError):
+class UserError(Exception):
+    """An error the user can fix, raised where the user's input is read (a spec, an
+    author's chart function); the build shows its message as it is, never a traceback."""
+
+
+class SpecError(UserError, ValueError):
     """A value in a spec or front matter is wrong; the caller adds path and line."""
 
     def __init__(self, message: str, fix: str = "", *, field: str | None = None, line: int | None = None):

@@ -21,6 +21,7 @@ from .errors import BuildError, Problem
 from .pipeline.cache import Cache
 from .pipeline.executors import execute
 from .pipeline.freeze import FreezeStore
+from .pipeline.runtime import Runtime
 
 
 def _plan(options: BuildOptions, slug: str):
@@ -88,7 +89,7 @@ def verify_article(options: BuildOptions, slug: str) -> tuple[list[Verification]
         if job is None:
             stale.append(store.index["entries"].get(key, {}).get("label") or key[:12])
             continue
-        checks.append(Verification(job.label or job.fn, key, compare_artifacts(store.get(key), execute(job))))
+        checks.append(Verification(job.label or job.fn, key, compare_artifacts(store.get(key), execute(job, Runtime(options.device)))))
     return checks, stale
 
 
@@ -110,7 +111,7 @@ def reproduce_figure(options: BuildOptions, target: str, out: Path | None = None
     folder = out or options.root / "reproduce" / slug / fig_id
     checks = []
     for job in figure.jobs:
-        fresh = execute(job)
+        fresh = execute(job, Runtime(options.device))
         job_dir = folder / job.key[:12]
         job_dir.mkdir(parents=True, exist_ok=True)
         for name, data in fresh.items():

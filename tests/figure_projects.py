@@ -13,6 +13,7 @@ import numpy as np
 from generator.build import BuildOptions, build
 from generator.figures import KINDS, FigureContext, spec_schema
 from generator.pipeline.quantize import dequantize
+from generator.figures.model_cards import ModelCards
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "generator" / "schemas"
@@ -56,7 +57,8 @@ def page_html(root: Path) -> str:
 
 def context(root: Path, caption: str = "A caption.") -> FigureContext:
     return FigureContext(article_dir=root, source="articles/a/index.md", line=12, number=1,
-                         caption_html=caption, model="tiny", quality="tiny", status="draft", emit=None)
+                         caption_html=caption, model="tiny", quality="tiny", status="draft", emit=None,
+                         cards=ModelCards(None))
 
 
 def planned(kind_name: str, raw: dict, root: Path):

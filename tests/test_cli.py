@@ -124,16 +124,13 @@ def test_device_cuda_without_a_gpu_is_one_clear_error(tmp_path):
     assert "Traceback" not in result.stderr and not (root / "build").exists()
 
 
-def test_device_chooses_where_feature_visualizations_render(monkeypatch):
-    from generator.cli import _use_device
-    from generator.figures import icons, model_cards
+def test_device_chooses_where_feature_visualizations_render():
+    from generator.cli import _options, _parser
+    from generator.figures.model_cards import loaded_model
 
-    monkeypatch.delenv("VELLUM_DEVICE", raising=False)
-    monkeypatch.setattr(model_cards, "_MODELS", {})
-    assert next(icons.render_model("tiny").parameters()).device.type == "cpu"
-    assert icons.render_model("tiny") is icons.model_for("tiny")   # one CPU model per process
-    _use_device("cpu")
-    assert os.environ["VELLUM_DEVICE"] == "cpu"   # spawned workers inherit it
-    monkeypatch.setenv("VELLUM_DEVICE", "meta")
-    assert next(icons.render_model("tiny").parameters()).device.type == "meta"
-    assert next(icons.model_for("tiny").parameters()).device.type == "cpu"
+    assert _options(_parser().parse_args(["build"])).device == "cpu"
+    assert _options(_parser().parse_args(["build", "--device", "cuda"])).device == "cuda"
+    assert next(loaded_model("tiny").parameters()).device.type == "cpu"
+    assert loaded_model("tiny") is loaded_model("tiny", "cpu")       # one model per device and process
+    assert next(loaded_model("tiny", "meta").parameters()).device.type == "meta"
+    assert "VELLUM_DEVICE" not in os.environ                           # nothing travels in the environment

@@ -11,12 +11,17 @@ import jsonschema
 import numpy as np
 import pytest
 
+from generator.pipeline.runtime import CPU
 from figure_projects import build_tiny, decoded, jobs_of, make_project, payload, schema
 from generator import interpret as vi
 from generator.errors import BuildError, SpecError
 from generator.figures import KINDS, spec_schema
 from generator.figures import channel_attribution as ca
 from generator.figures import spatial_attribution as sa
+from generator.figures.model_cards import ModelCards
+
+TINY = ModelCards(None).get("tiny")  # the tiny model's card, for icon jobs
+
 
 LAYERS = """
 ```{spatial-attribution}
@@ -63,7 +68,7 @@ def site(tmp_path_factory) -> Path:
 # --- spec checks -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("raw, field, words", [
-    ({"layer": "blocks.0", "classes": [3, 10]}, "classes[1]", "the model has 10 classes"),
+    ({"layer": "blocks.0", "classes": [3, 10]}, "classes[1]", "model 'tiny' has 10 classes"),
     ({"layer": "blocks.0"}, "classes", "missing `classes:`"),
     ({"layers": ["blocks.1", "stem"]}, "layers", "does not come before"),
     ({"layers": ["stem"]}, "layers", "expected two layers"),
@@ -81,7 +86,7 @@ def test_spatial_spec_errors(tmp_path, raw, field, words):
 
 
 def test_channel_spec_errors(tmp_path):
-    with pytest.raises(SpecError, match="the model has 10 classes") as err:
+    with pytest.raises(SpecError, match="model 'tiny' has 10 classes") as err:
         jobs_of("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [12, 1]}, tmp_path)
     assert err.value.field == "classes[0]"
     _, issues = spec_schema(KINDS["channel-attribution"]).check({"image": "sample:chelsea", "layer": "stem"})
@@ -113,7 +118,7 @@ def test_channel_figure_shares_icon_jobs_with_the_layer(tmp_path):
     from generator.figures.icons import icon_jobs
 
     jobs = jobs_of("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [3]}, tmp_path)
-    assert [j.key for j in jobs[1:]] == [j.key for j in icon_jobs("tiny", "blocks.1", range(24), "tiny")]
+    assert [j.key for j in jobs[1:]] == [j.key for j in icon_jobs(TINY, "blocks.1", range(24), "tiny")]
     with_steps = jobs_of("channel-attribution", {"image": "sample:chelsea", "layer": "blocks.1", "classes": [3],
                                               "steps": 4}, tmp_path)
     assert with_steps[0].key != jobs[0].key and [j.key for j in with_steps[1:]] == [j.key for j in jobs[1:]]
@@ -166,7 +171,7 @@ def test_path_integrated_class_maps_match_the_engine(tmp_path):
 
     params = {"model": "tiny", "size": 64, "mode": "classes", "layer": "blocks.0", "classes": [3, 5],
               "steps": 8, "files": {"image": str(sample_path("chelsea"))}}
-    data = json.loads(sa.run_spatial_attribution(params)["attribution.json"])
+    data = json.loads(sa.run_spatial_attribution(params, CPU)["attribution.json"])
     jsonschema.validate(data, schema("spatial-attribution"))
     assert data["steps"] == 8
     model, image = vi.load_model("tiny"), vi.load_image("sample:chelsea", 64)
@@ -195,7 +200,7 @@ def test_channel_job_artifact_is_valid(tmp_path):
 
     params = {"model": "tiny", "size": 64, "layer": "blocks.1", "classes": [3, 5], "steps": None,
               "files": {"image": str(sample_path("chelsea"))}}
-    data = json.loads(ca.run_channel_attribution(params)["scores.json"])
+    data = json.loads(ca.run_channel_attribution(params, CPU)["scores.json"])
     jsonschema.validate(data, schema("channel-attribution"))
     assert data["integrated"] is None and data["linear"]["dtype"] == "float16"
 

@@ -13,6 +13,10 @@ from figure_projects import build_tiny, figure, make_project, page_html, planned
 from generator.errors import BuildError, SpecError
 from generator.figures import feature_vis as fv
 from generator.figures import icons
+from generator.figures.model_cards import ModelCards
+
+TINY = ModelCards(None).get("tiny")  # the tiny model's card, for icon jobs
+
 
 UNITS = figure("feature-vis", """
 id: fig-units
@@ -97,7 +101,7 @@ def test_top_ranks_channels_by_mean_activation(tmp_path):
     from generator import interpret as vi
 
     spec, _ = planned("feature-vis", {"layer": "blocks.1", "units": {"top": 3}, "image": "sample:chelsea"}, tmp_path)
-    model = icons.model_for("tiny")
+    model = vi.load_model("tiny")
     mean = vi.activations(model, vi.load_image(vi.sample_path("chelsea"), model.input_size), ["blocks.1"])["blocks.1"]
     order = mean.mean((1, 2)).argsort(descending=True)[:3].tolist()
     assert spec["_gallery"]["units"] == order
@@ -118,14 +122,14 @@ def test_keys_follow_exactly_what_changes_the_images(tmp_path):
 def test_channel_galleries_share_icon_chunks(tmp_path):
     _, a = planned("feature-vis", {"layer": "blocks.1", "units": [1, 2]}, tmp_path)
     _, b = planned("feature-vis", {"layer": "blocks.1", "units": [3, 20]}, tmp_path)
-    direct = icons.icon_jobs("tiny", "blocks.1", [5], "tiny")
+    direct = icons.icon_jobs(TINY, "blocks.1", [5], "tiny")
     assert [j.key for j in a] == [j.key for j in direct]       # chunk 0-15, once
     assert [j.params["start"] for j in b] == [0, 16]
     assert b[0].key == a[0].key
 
 
 def test_icon_lookup_orders_tiles_by_unit(site):
-    jobs = icons.icon_jobs("tiny", "blocks.0", [0, 3], "tiny")
+    jobs = icons.icon_jobs(TINY, "blocks.0", [0, 3], "tiny")
     from generator.pipeline.cache import Cache
 
     cache = Cache(site / ".cache")
@@ -160,7 +164,7 @@ def test_gallery_data_is_valid(site):
 
 
 def test_rebuild_hits_the_cache(site, monkeypatch):
-    def fail(params):
+    def fail(params, runtime):
         raise AssertionError("the engine ran on a rebuild")
 
     for module, name in [(icons, "render_icons"), (fv, "render_units"), (fv, "render_diverse")]:

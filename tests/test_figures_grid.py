@@ -13,7 +13,11 @@ from generator.errors import BuildError, SpecError
 from generator.figures import activation_grid as ag
 from generator.figures import icons
 from generator.pipeline.sprites import unpack_sprite
+from generator.figures.model_cards import ModelCards
+
 from figure_projects import build_tiny, data_script_payload, figure, make_project, page_html, planned, schema
+
+TINY = ModelCards(None).get("tiny")  # the tiny model's card, for icon jobs
 
 GRID = figure("activation-grid", """
 id: fig-grid
@@ -100,7 +104,7 @@ def test_grid_and_dictionary_share_icons(tmp_path):
     icon_keys = {j.key for j in grid if j.fn.endswith(":render_icons")}
     assert icon_keys and icon_keys == {j.key for j in dictionary}
     channels = spec["_grid"]["layers"][0]["channels"]
-    assert {j.key for j in icons.icon_jobs("tiny", "blocks.1", channels, "tiny")} == icon_keys
+    assert {j.key for j in icons.icon_jobs(TINY, "blocks.1", channels, "tiny")} == icon_keys
 
 
 # --- build ----------------------------------------------------------------------------------
@@ -153,7 +157,7 @@ def test_fixed_dictionary_is_static_html(site):
 
 
 def test_rebuild_hits_the_cache(site, monkeypatch):
-    def fail(params):
+    def fail(params, runtime):
         raise AssertionError("the engine ran on a rebuild")
 
     monkeypatch.setattr(icons, "render_icons", fail)

@@ -52,7 +52,7 @@ def decoded(encoded: dict) -> np.ndarray:
 
 
 @pytest.mark.parametrize("raw, field, words", [
-    ({"layer": "blocks.1", "classes": [10]}, "classes[0]", "the model has 10 classes"),
+    ({"layer": "blocks.1", "classes": [10]}, "classes[0]", "model 'tiny' has 10 classes"),
     ({"layers": ["blocks.1", "blocks.0"]}, "layers", "does not come before"),
     ({"layers": ["blocks.0", "blocks.1"], "layer": "stem"}, "layers", "not both"),
     ({}, "layer", "expected one layer or two"),

@@ -8,23 +8,29 @@ import pytest
 from generator.pipeline import Cache, FreezeStore, InProcessExecutor, Job, JobFailed, NullProgress, run_jobs
 from generator.pipeline.executors import RUN_RECORD
 from generator.pipeline.progress import TqdmProgress
+from generator.pipeline.runtime import Runtime
 
 CALLS = []
 HERE = __name__  # importable by dotted path: pytest puts tests/ on sys.path
 
 
-def render(params):
+def render(params, runtime):
     """A job function: records its call, returns bytes derived from params only."""
     CALLS.append(params)
     return {"out.txt": f"{params['n'] * 2}".encode(), "raw.bin": bytes([params["n"] % 256]) * 3}
 
 
-def explode(params):
+def explode(params, runtime):
     raise RuntimeError(f"layer {params['layer']} has no channel 999")
 
 
-def not_bytes(params):
+def not_bytes(params, runtime):
     return {"out.txt": "text, not bytes"}
+
+
+def where(params, runtime):
+    """A job function that says where it ran."""
+    return {"device.txt": runtime.device.encode()}
 
 
 @pytest.fixture(autouse=True)
@@ -207,3 +213,18 @@ def test_local_pool_runs_jobs_in_worker_processes(tmp_path):
     for n, j in enumerate(jobs, start=1):
         assert results[j.key]["out.txt"] == f"{n * 2}".encode()
     assert Cache(tmp_path).get(jobs[0].key)["out.txt"] == b"2"
+
+
+def test_the_executor_hands_every_job_the_build_runtime(tmp_path):
+    from generator.pipeline import LocalPoolExecutor
+
+    here = job(1, fn="where")
+    assert run_jobs([here], Cache(tmp_path / "a"))[here.key]["device.txt"] == b"cpu"
+    gpu = InProcessExecutor(runtime=Runtime("cuda"))
+    assert run_jobs([here], Cache(tmp_path / "b"), executor=gpu)[here.key]["device.txt"] == b"cuda"
+    two = [here, job(2, fn="where")]
+    pool = LocalPoolExecutor(2, runtime=Runtime("cuda"))   # worker processes get it with each job
+    results = run_jobs(two, Cache(tmp_path / "c"), executor=pool)
+    assert {r["device.txt"] for r in results.values()} == {b"cuda"}
+    with pytest.raises(ValueError, match="not one of cpu, cuda"):
+        Runtime("tpu")

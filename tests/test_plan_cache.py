@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator import plan_cache
+from generator.build import plan_cache
 from generator.build import BuildOptions, build
 from figure_projects import ROOT, figure, make_project
 

@@ -34,16 +34,17 @@ from ..errors import SpecError
 from ..pipeline.data_script import data_script
 from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.sprites import pack_sprite
+from ..quality import PROFILES
 from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
-from .icons import icon_jobs, icon_sprite, layer_info, model_for, render_model, weights_key
+from ..pipeline.runtime import Runtime
+from .icons import icon_jobs, icon_sprite
+from .model_cards import loaded_model
 from .inputs import resolve_image_source
 from .semantic_dictionary import dictionary_data, photo, used_channels
 
 VERSION = 1
 GRID_COSSIM = 1.0                                      # cossim_pow of each cell's direction
-CELL_SIZE = {"tiny": 24, "draft": 56, "final": 96}     # cell image side, pixels
-CELL_STEPS = {"tiny": 8, "draft": 128, "final": 512}   # optimizer steps per cell
 
 
 @KINDS.register
@@ -59,27 +60,26 @@ class ActivationGridFigure:
     }
 
     def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
-        from .. import interpret as vi
-
         names = _layer_names(spec)
-        model = model_for(ctx.model)
+        profile = PROFILES[ctx.quality]
+        card = ctx.card()
         path = resolve_image_source(spec["image"], ctx, "image")
         field = "layer" if spec.get("layer") else "layers"
         label = spec.get("id") or f"figure {ctx.number}"
         jobs, layers = [], []
         for name in names:
-            info = layer_info(model, name, field=field)
-            data = dictionary_data(model, path, info.name, min(spec["top"], info.channels))
+            info = card.channel_map(name, field=field)
+            data = dictionary_data(loaded_model(ctx.model), path, info.name, min(spec["top"], info.channels))
             channels = used_channels(data)
-            icons = icon_jobs(ctx.model, info.name, channels, ctx.quality)
+            icons = icon_jobs(card, info.name, channels, ctx.quality)
             jobs.append(Job(
                 "generator.figures.activation_grid:render_grid", VERSION,
                 params={"model": ctx.model, "layer": info.name, "quality": ctx.quality,
-                        "profile": repr(vi.QUALITY[ctx.quality]),
-                        "size": spec.get("size") or CELL_SIZE[ctx.quality],
-                        "steps": spec.get("steps") or CELL_STEPS[ctx.quality],
+                        "profile": repr(profile.render),
+                        "size": spec.get("size") or profile.cell_size,
+                        "steps": spec.get("steps") or profile.cell_steps,
                         "cossim_pow": GRID_COSSIM, "seed": 0},
-                inputs={"image": sha256_file(path), "weights": weights_key(model)},
+                inputs={"image": sha256_file(path), "weights": card.weights_key},
                 files={"image": str(path)},
                 label=f"{label}: grid {info.name} ({info.height}x{info.width} cells)",
             ))
@@ -92,8 +92,8 @@ class ActivationGridFigure:
         """The figure reproduced with the public API, in a notebook."""
 
         layers = spec.get("layers") or [spec["layer"]]
-        size = spec.get("size") or CELL_SIZE[ctx.quality]
-        steps = spec.get("steps") or CELL_STEPS[ctx.quality]
+        size = spec.get("size") or PROFILES[ctx.quality].cell_size
+        steps = spec.get("steps") or PROFILES[ctx.quality].cell_steps
         return [
             ("markdown", "Each position's whole activation vector becomes one direction objective; "
                          "all positions of a layer render together."),
@@ -112,7 +112,7 @@ class ActivationGridFigure:
     def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
         plan = spec["_grid"]
         stem = spec.get("id") or f"figure-{ctx.number}"
-        photo_bytes, ext = photo(model_for(ctx.model), plan["path"])
+        photo_bytes, ext = photo(ctx.card().input_size, plan["path"])
         payload = {"photo": ctx.emit.data(f"{stem}-photo", ext, photo_bytes), "layers": []}
         fallback = None
         at = 0
@@ -158,7 +158,7 @@ def _layer_names(spec: dict) -> list[str]:
     return names
 
 
-def render_grid(params: dict) -> dict[str, bytes]:
+def render_grid(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: one direction visualization per position of the layer.
 
     Artifacts: `cells` (a sprite whose tiles are laid out as the layer's grid: tile i is
@@ -167,14 +167,14 @@ def render_grid(params: dict) -> dict[str, bytes]:
     sprites' indexes."""
     from .. import interpret as vi
 
-    model = model_for(params["model"])
+    model = loaded_model(params["model"])
     layer = params["layer"]
     image = vi.load_image(params["files"]["image"], model.input_size)      # (3, S, S)
     activation = vi.activations(model, image, [layer])[layer].float().cpu()  # (C, H, W)
     channels, rows, cols = activation.shape
     vectors = activation.permute(1, 2, 0).reshape(rows * cols, channels)    # (H*W, C)
     objectives = [vi.direction(layer, v, cossim_pow=params["cossim_pow"]) for v in vectors]
-    tiles = vi.feature_vis(render_model(params["model"]), objectives, size=params["size"],
+    tiles = vi.feature_vis(loaded_model(params["model"], runtime.device), objectives, size=params["size"],
                            steps=params["steps"], seed=params["seed"],
                            quality=vi.QUALITY[params["quality"]])                      # (H*W, s, s, 3)
     magnitude = vectors.norm(dim=1).numpy()                                  # (H*W,)

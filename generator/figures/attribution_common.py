@@ -1,5 +1,5 @@
 """What the attribution kinds share (`spatial-attribution`, `channel-attribution`,
-`neuron-groups`): class checks against the model's labels, the input image of a job,
+`neuron-groups`): the input image of a job,
 compact encodings of arrays for the page, the diverging palette, and the page's data script.
 
 Arrays reach the page as `{"dtype", "shape", "offset", "scale", "axis"?, "data"}` where
@@ -12,21 +12,18 @@ from __future__ import annotations
 import base64
 import html
 import io
-import operator
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from .. import schema as s
-from ..errors import SpecError
 from ..pipeline.data_script import data_script
 from ..pipeline.jobs import sha256_file
 from ..pipeline.quantize import quantize
 from .base import FigureContext
-from .icons import model_for, weights_key
-from .model_cards import model_card
+from .model_cards import loaded_model
 from .inputs import resolve_image_source
 
 # Blue (negative) to orange (positive), readable with every common colour-vision deficiency
@@ -40,9 +37,9 @@ CLASSES_OPTION = s.Option(s.optional(s.list_of(s.integer(0, None), single_ok=Tru
 
 def model_and_image(spec: dict, ctx: FigureContext, field: str = "image"):
     """(model card, image path, job inputs, job files) for a figure that runs the model on `image`."""
-    model = model_card(ctx.model)
+    model = ctx.card()
     path = resolve_image_source(spec["image"], ctx, field)
-    inputs = {"image": sha256_file(path), "weights": weights_key(model)}
+    inputs = {"image": sha256_file(path), "weights": model.weights_key}
     return model, path, inputs, {"image": str(path)}
 
 
@@ -51,34 +48,11 @@ def image_size(spec: dict, model) -> int:
     return int(spec.get("size") or model.input_size)
 
 
-def check_classes(model, classes: Sequence[int] | None, *, most: int = 2,
-                  field: str = "classes") -> list[int]:
-    """Class indices checked against the model's labels; a SpecError names the count."""
-    classes = list(classes or [])
-    count = len(model.labels) if model.labels is not None else None
-    if not 1 <= len(classes) <= most:
-        raise SpecError(f"expected {'one or two' if most == 2 else f'1 to {most}'} class indices, "
-                        f"got {len(classes)}", "write e.g. `classes: [285, 282]`", field=field)
-    for i, value in enumerate(classes):
-        index = operator.index(value)
-        if count is not None and not 0 <= index < count:
-            raise SpecError(f"class {index} is out of range: the model has {count} classes",
-                            f"use 0 to {count - 1}", field=f"{field}[{i}]")
-    if len(set(classes)) != len(classes):
-        raise SpecError("the same class is given twice", "give two different classes", field=field)
-    return classes
-
-
-def label(model, index: int) -> str:
-    """The model's name for class `index` (`class N` when it has no labels)."""
-    return model.labels[index] if model.labels is not None else f"class {index}"
-
-
 def load_input(params: dict):
-    """In a job: the model and the image tensor (3, S, S) it sees."""
+    """In a job: the model (on the CPU) and the image tensor (3, S, S) it sees."""
     from .. import interpret as vi
 
-    model = model_for(params["model"])
+    model = loaded_model(params["model"])
     image = vi.load_image(Path(params["files"]["image"]), params["size"])  # (3, S, S)
     return model, image
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Protocol
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .. import schema as s
 from ..errors import SpecError
+
+if TYPE_CHECKING:
+    from .model_cards import ModelCard, ModelCards
 
 LAYOUTS = ("body", "page", "screen", "gutter")
 
@@ -47,6 +50,11 @@ class FigureContext:
     quality: str               # quality profile name
     status: str                # the article's editorial status
     emit: "Emitter"            # where output files go
+    cards: "ModelCards"        # the build's model facts
+
+    def card(self) -> "ModelCard":
+        """The card of the figure's model: its layers, labels, input size and weights."""
+        return self.cards.get(self.model)
 
 
 class Emitter(Protocol):
@@ -125,3 +133,13 @@ KINDS = Registry()
 
 def spec_schema(kind: FigureKind) -> s.Schema:
     return s.Schema(f"figure '{kind.name}'", {**COMMON_OPTIONS, **kind.options})
+
+
+def clean_spec(spec: dict) -> dict:
+    """The spec as the author wrote it (defaults filled), without build-internal keys."""
+    out = {}
+    for key, value in spec.items():
+        if key.startswith("_") or value is None:
+            continue
+        out[key] = str(value) if isinstance(value, PurePath) else value
+    return out

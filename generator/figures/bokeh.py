@@ -19,13 +19,15 @@ import sys
 from pathlib import Path
 
 from .. import schema as s
+from ..errors import UserError
 from ..pipeline.jobs import Job, sha256_file
+from ..pipeline.runtime import Runtime
 from .base import KINDS, FigureContext, check_input_file, figure_html
 
 _SOURCE = re.compile(r"^(?P<file>[\w./-]+\.py):(?P<function>[A-Za-z_]\w*)$")
 
 
-class FigureFunctionError(Exception):
+class FigureFunctionError(UserError):
     """The author's function raised or returned something that is not a Bokeh model."""
 
 
@@ -91,7 +93,7 @@ def embed_chart(ctx: FigureContext, item: str, target: str, alt: str, height: in
             f"{payload}</script>")
 
 
-def run_chart(params: dict) -> dict[str, bytes]:
+def run_chart(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: import the source file, call `function`, serialise the returned model."""
     from bokeh.embed import json_item
     from bokeh.model import Model

@@ -26,22 +26,22 @@ import numpy as np
 
 from .. import schema as s
 from ..pipeline.jobs import Job
+from ..pipeline.runtime import Runtime
 from ..pipeline.quantize import dequantize
 from .attribution_common import (
     CLASSES_OPTION,
     NEGATIVE,
     POSITIVE,
-    check_classes,
     encode,
     image_size,
-    label,
     load_input,
     model_and_image,
 )
 from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from .bokeh import embed_chart, stable_ids
-from .icons import icon_jobs, icon_sprite, layer_info
+from .icons import icon_jobs, icon_sprite
+from .model_cards import label
 
 SCHEMA_ID = "https://vellum.example.org/schemas/channel-attribution/1.json"
 ICON_DISPLAY = 72
@@ -63,13 +63,13 @@ class ChannelAttribution:
 
     def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
         model, path, inputs, files = model_and_image(spec, ctx)
-        info = layer_info(model, spec["layer"])
+        info = model.channel_map(spec["layer"])
         params = {"model": ctx.model, "size": image_size(spec, model), "layer": spec["layer"],
-                  "classes": check_classes(model, spec["classes"]), "steps": spec.get("steps")}
+                  "classes": model.check_classes(spec["classes"]), "steps": spec.get("steps")}
         job = Job("generator.figures.channel_attribution:run_channel_attribution", self.version,
                   params=params, inputs=inputs, files=files,
                   label=f"{spec.get('id') or 'figure'}: channel attribution")
-        return [job, *icon_jobs(ctx.model, spec["layer"], range(info.channels), ctx.quality)]
+        return [job, *icon_jobs(model, spec["layer"], range(info.channels), ctx.quality)]
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""
@@ -97,7 +97,7 @@ class ChannelAttribution:
         return figure_html(spec, ctx, inner, extra_class="figure-channel-attribution")
 
 
-def run_channel_attribution(params: dict) -> dict[str, bytes]:
+def run_channel_attribution(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: every channel's score, linear and (with `steps`) path-integrated."""
     from .. import interpret as vi
     import torch

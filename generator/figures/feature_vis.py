@@ -35,9 +35,10 @@ from ..pipeline.jobs import Job
 from ..pipeline.sprites import pack_sprite, unpack_sprite
 from . import cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
-from .icons import icon_jobs, icon_lookup, icon_settings, layer_info, model_for, render_model, weights_key
+from .icons import icon_jobs, icon_lookup, icon_settings
 from .inputs import resolve_image_source
-from .model_cards import model_card
+from .model_cards import loaded_model
+from ..pipeline.runtime import Runtime
 
 VERSION = 1
 UNIT_OBJECTIVES = ("channel", "neuron", "direction")
@@ -117,8 +118,8 @@ class FeatureVisFigure:
     }
 
     def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
-        model = model_card(ctx.model)
-        info = layer_info(model, spec["layer"])
+        model = ctx.card()
+        info = model.channel_map(spec["layer"])
         objective = spec["objective"]
         label = spec.get("id") or f"figure {ctx.number}"
         if objective in UNIT_OBJECTIVES:
@@ -133,9 +134,9 @@ class FeatureVisFigure:
         shared = objective == "channel"
         base = {"model": ctx.model, "layer": info.name, "objective": objective, "units": units,
                 **self._settings(spec, ctx.quality)}
-        inputs = {"weights": weights_key(model)}
+        inputs = {"weights": model.weights_key}
         if shared:
-            jobs = icon_jobs(ctx.model, info.name, units, ctx.quality, size=spec.get("size"),
+            jobs = icon_jobs(model, info.name, units, ctx.quality, size=spec.get("size"),
                              steps=spec.get("steps"))
         else:
             jobs = [Job("generator.figures.feature_vis:render_units", VERSION, params=base, inputs=inputs,
@@ -154,7 +155,7 @@ class FeatureVisFigure:
             if not spec.get("image"):
                 raise SpecError("units: {top: k} ranks channels on an image", "add `image:`", field="units")
             path = resolve_image_source(spec["image"], ctx, "image")
-            return top_channels(model_for(ctx.model), path, info.name, units["top"])
+            return top_channels(loaded_model(ctx.model), path, info.name, units["top"])
         if "all" in units:
             return list(range(info.channels))
         bad = [u for u in units["list"] if u >= info.channels]
@@ -254,16 +255,18 @@ def _parse(expression: str, layer: str, model):
     objective = vi.parse_objective(expression, layer=layer)
     for name in objective.layers:
         if name:
-            layer_info(model, name, field="objective")
+            model.channel_map(name, field="objective")
     return objective
 
 
 def _objectives(params: dict) -> list:
-    model = model_for(params["model"])
+    """The engine objectives of a job's units (or of its expression), checked when planned."""
+    from .. import interpret as vi
+
     if params["objective"] in UNIT_OBJECTIVES:
-        channels = layer_info(model, params["layer"]).channels
+        channels = next(i.channels for i in vi.layers(loaded_model(params["model"])) if i.name == params["layer"])
         return [unit_objective(params["objective"], params["layer"], u, channels) for u in params["units"]]
-    return [_parse(params["objective"], params["layer"], model)]
+    return [vi.parse_objective(params["objective"], layer=params["layer"])]
 
 
 def _encode(images: np.ndarray) -> dict[str, bytes]:
@@ -275,16 +278,16 @@ def _images(result: dict[str, bytes]) -> np.ndarray:
     return unpack_sprite(result["images"], json.loads(result["index.json"]))[..., :3]
 
 
-def render_units(params: dict) -> dict[str, bytes]:
+def render_units(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: one image per unit (or one for an expression), uint8 tiles in a lossless sprite."""
     from .. import interpret as vi
 
-    images = vi.feature_vis(render_model(params["model"]), _objectives(params), size=params["size"],
+    images = vi.feature_vis(loaded_model(params["model"], runtime.device), _objectives(params), size=params["size"],
                             steps=params["steps"], seed=params["seed"], quality=vi.QUALITY[params["quality"]])  # (N, S, S, 3)
     return _encode(images)
 
 
-def render_diverse(params: dict) -> dict[str, bytes]:
+def render_diverse(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: `n` images per unit, optimized together with a diversity penalty among them.
     Tiles are grouped by unit: unit i's images are tiles i*n .. i*n+n-1."""
     from .. import interpret as vi
@@ -293,7 +296,7 @@ def render_diverse(params: dict) -> dict[str, bytes]:
     objectives = [o for o in _objectives(params) for _ in range(n)]
     quality = vi.QUALITY[params["quality"]]
     batch = max(n, quality.batch_size // n * n)   # keep a unit's images in one batch
-    images = vi.feature_vis(render_model(params["model"]), objectives, size=params["size"],
+    images = vi.feature_vis(loaded_model(params["model"], runtime.device), objectives, size=params["size"],
                             steps=params["steps"], seed=params["seed"] + 1, quality=quality,
                             diversity=params["weight"], batch_size=batch)  # (N*n, S, S, 3)
     return _encode(images)

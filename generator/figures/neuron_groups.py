@@ -11,7 +11,7 @@ classes: [285, 282]       # optional; default: the model's top 4 classes for the
 One job (the icons depend on the factorization, so they cannot be shared chunks): NMF of each
 layer (`vi.neuron_groups`, negative activations split into two channels), each group's map
 (uint8, a scale per group), its icon (`vi.direction` feature vis at the profile's
-`group_icon_size`), group -> class attribution (float16) and, for two layers, group -> group.
+group icon size, `generator.quality`), group -> class attribution (float16) and, for two layers, group -> group.
 `js/neuron-groups.js` shows the groups as cards; hovering one shows its map over the image
 and highlights its rows in the attribution tables.
 """
@@ -28,22 +28,22 @@ from PIL import Image
 from .. import schema as s
 from ..errors import SpecError
 from ..pipeline.jobs import Job
+from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite
+from ..quality import PROFILES
 from .attribution_common import (
-    check_classes,
     emit_data,
     encode,
     fallback_img,
     image_size,
     jpeg,
-    label,
     load_input,
     model_and_image,
     to_uint8,
 )
 from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
-from .icons import layer_info, layer_table, render_model
+from .model_cards import label, loaded_model
 
 SCHEMA_ID = "https://vellum.example.org/schemas/neuron-groups/1.json"
 TOP_CLASSES = 4
@@ -66,8 +66,6 @@ class NeuronGroupsFigure:
     }
 
     def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
-        from .. import interpret as vi
-
         model, path, inputs, files = model_and_image(spec, ctx)
         if spec.get("layers") is not None and spec.get("layer"):
             raise SpecError("give `layer:` or `layers:`, not both", "remove one of them", field="layers")
@@ -78,20 +76,19 @@ class NeuronGroupsFigure:
                             field="layers" if spec.get("layers") is not None else "layer")
         field = "layers" if spec.get("layers") is not None else "layer"
         for i, layer in enumerate(layers):
-            info = layer_info(model, layer, field if len(layers) == 1 else f"{field}[{i}]")
+            info = model.channel_map(layer, field if len(layers) == 1 else f"{field}[{i}]")
             if spec["groups"] > info.channels:
                 raise SpecError(f"{spec['groups']} groups is more than the {info.channels} channels of '{layer}'",
                                 f"use at most {info.channels}", field="groups")
-        order = [info.name for info in layer_table(model)]
-        if len(layers) == 2 and order.index(layers[0]) >= order.index(layers[1]):
-            raise SpecError(f"'{layers[0]}' does not come before '{layers[1]}'",
-                            f"put the earlier layer first: `layers: [{layers[1]}, {layers[0]}]`", field="layers")
-        classes = (check_classes(model, spec["classes"], most=8) if spec.get("classes") is not None else None)
-        quality = vi.QUALITY[ctx.quality]
+        if len(layers) == 2:
+            model.check_order(layers)
+        classes = (model.check_classes(spec["classes"], most=8) if spec.get("classes") is not None else None)
+        profile = PROFILES[ctx.quality]
         params = {"model": ctx.model, "size": image_size(spec, model), "layers": layers, "groups": spec["groups"],
-                  "classes": classes, "icons": {"quality": ctx.quality, "profile": repr(quality),
-                                                "size": quality.group_icon_size,
-                                                "steps": spec.get("steps") or quality.steps, "seed": 0}}
+                  "classes": classes, "icons": {"quality": ctx.quality, "profile": repr(profile.render),
+                                                "size": profile.group_icon_size,
+                                                "steps": spec.get("steps") or profile.render.steps,
+                                                "seed": 0}}
         return [Job("generator.figures.neuron_groups:run_neuron_groups", self.version, params=params,
                     inputs=inputs, files=files, label=f"{spec.get('id') or 'figure'}: neuron groups")]
 
@@ -125,7 +122,7 @@ class NeuronGroupsFigure:
         return figure_html(spec, ctx, inner, extra_class="figure-neuron-groups")
 
 
-def run_neuron_groups(params: dict) -> dict[str, bytes]:
+def run_neuron_groups(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: factor each layer, attribute its groups, render their icons."""
     from .. import interpret as vi
     import torch
@@ -147,7 +144,7 @@ def run_neuron_groups(params: dict) -> dict[str, bytes]:
                        "to_classes": encode(groups.attribution_to_classes(classes).numpy(), "float16")})
         objectives += [vi.direction(groups.layer, d) for d in groups.directions]
     icon = params["icons"]
-    tiles = vi.feature_vis(render_model(params["model"]), objectives, size=icon["size"],
+    tiles = vi.feature_vis(loaded_model(params["model"], runtime.device), objectives, size=icon["size"],
                            steps=icon["steps"], seed=icon["seed"],
                            quality=vi.QUALITY[icon["quality"]])                    # (L*n, S, S, 3)
     sprite, index = pack_sprite(tiles)

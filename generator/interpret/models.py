@@ -26,6 +26,7 @@ from .hooks import get_layer, run_to_layers
 from .images import MIN_SIDE, ImageSource, check_size, fit_image, load_image
 from .imagenet import imagenet_labels
 from .layer_info import LayerInfo
+from .registry import BUILTIN
 from .weights import load_checked, read_state_dict, resolve_weights, sha256_file
 
 DEFAULT_INPUT_SIZE = 224
@@ -39,7 +40,7 @@ DEFAULT_INPUT_SIZE = 224
 Builder = Callable[[Optional[Path]], Tuple[nn.Module, Optional[Path]]]
 
 
-def _efficientnet_lite0(path: Path | None) -> tuple[nn.Module, Path | None]:
+def build_efficientnet_lite0(path: Path | None) -> tuple[nn.Module, Path | None]:
     from .efficientnet import EfficientNetLite, efficientnet_lite0_weights_path, load_lukemelas_state
 
     path = path or Path(efficientnet_lite0_weights_path())
@@ -52,7 +53,7 @@ def _efficientnet_lite0(path: Path | None) -> tuple[nn.Module, Path | None]:
     return model, path
 
 
-def _inceptionv1(path: Path | None) -> tuple[nn.Module, Path | None]:
+def build_inceptionv1(path: Path | None) -> tuple[nn.Module, Path | None]:
     from .inception import InceptionV1
 
     if path is None:
@@ -65,20 +66,13 @@ def _inceptionv1(path: Path | None) -> tuple[nn.Module, Path | None]:
     return model, path
 
 
-def _tiny(path: Path | None) -> tuple[nn.Module, Path | None]:
+def build_tiny(path: Path | None) -> tuple[nn.Module, Path | None]:
     from .tiny import tiny_cnn
 
     model = tiny_cnn()
     if path is not None:
         load_checked(model, read_state_dict(path), f"weights file '{path}'")
     return model, path
-
-
-BUILTIN: dict[str, Builder] = {
-    "efficientnet_lite0": _efficientnet_lite0,
-    "inceptionv1": _inceptionv1,
-    "tiny": _tiny,
-}
 
 
 def _from_factory(spec: str, path: Path | None) -> tuple[nn.Module, Path | None]:
@@ -122,7 +116,9 @@ def load_model(
     error that lists them."""
     path = resolve_weights(weights, sha256) if weights is not None else None
     if name_or_spec in BUILTIN:
-        model, path = BUILTIN[name_or_spec](path)
+        module, _, function = BUILTIN[name_or_spec].builder.partition(":")
+        build = getattr(importlib.import_module(f".{module}", __package__), function)
+        model, path = build(path)
     elif ":" in name_or_spec:
         model, path = _from_factory(name_or_spec, path)
     else:

@@ -44,7 +44,9 @@ class Quality:
     average: decay of an exponential moving average of the parameters, shown instead of the
     last step's (0 for none); it averages out the step-to-step noise of random transforms.
     batch_size: images optimized together (16 is the sweet spot on a 2-core CPU).
-    icon_size: side of a channel icon in sprite sheets; group_icon_size for NMF groups.
+    icon_size, group_icon_size: no longer read (the figures' image sizes are in
+    `generator.quality`); they stay because a profile's repr is part of every job key that
+    renders with it, and go with the next change of the render settings.
     threads: torch CPU threads while rendering, None to leave torch's setting. Renders are
     byte-identical only for the same thread count, so the profiles fix it at 1: the same bytes
     on any machine's CPU, and on a busy 2-core machine one thread ran 5-10x faster than two.

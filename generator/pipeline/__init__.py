@@ -16,11 +16,12 @@ from .jobs import Job, canonical_json, normalize_params, sha256_bytes, sha256_fi
 from .output import OutputConflict, OutputTree, hashed_name
 from .progress import NullProgress, Progress, TqdmProgress
 from .quantize import dequantize, quantize
+from .runtime import Runtime
 from .sprites import pack_sprite, unpack_sprite
 
 __all__ = [
     "Cache", "DaskExecutor", "Executor", "FreezeStore", "InProcessExecutor", "Job", "JobFailed", "LocalPoolExecutor",
-    "NullProgress", "OutputConflict", "OutputTree", "Progress", "TqdmProgress",
+    "NullProgress", "OutputConflict", "OutputTree", "Progress", "Runtime", "TqdmProgress",
     "canonical_json", "data_script", "dequantize", "execute", "hashed_name", "normalize_params",
     "pack_sprite", "quantize", "run_jobs", "script_safe_json", "sha256_bytes", "sha256_file",
     "unpack_sprite",

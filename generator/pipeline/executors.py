@@ -21,6 +21,7 @@ from .cache import Cache, check_artifacts
 from .freeze import FreezeStore
 from .jobs import Job
 from .progress import NullProgress, Progress
+from .runtime import CPU, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +61,15 @@ def resolve(fn: str) -> Callable[[dict], Mapping[str, bytes]]:
 RUN_RECORD = "run-record.json"
 
 
-def execute(job: Job) -> Artifacts:
-    """Run one job here and check its result. Module-level and picklable, for any worker.
+def execute(job: Job, runtime: Runtime = CPU) -> Artifacts:
+    """Run one job here, on `runtime`, and check its result. Module-level and picklable, for
+    any worker.
 
     The artifacts gain `run-record.json`: how long the job took, on which device, with which
     library versions. It travels with the result into the cache and the freeze, so a figure's
     provenance says where its numbers came from even when this build computed nothing."""
     start = time.perf_counter()
-    result = resolve(job.fn)(job.call_params())
+    result = resolve(job.fn)(job.call_params(), runtime)
     artifacts = check_artifacts(result, f"{job.fn} (version {job.version})")
     if RUN_RECORD in artifacts:
         raise ValueError(f"{job.fn} returned an artifact named {RUN_RECORD}, a name the pipeline keeps")
@@ -94,10 +96,10 @@ def run_record(seconds: float) -> bytes:
     return json.dumps(record, sort_keys=True, indent=1).encode("utf-8")
 
 
-def execute_timed(job: Job) -> tuple[Artifacts, float]:
+def execute_timed(job: Job, runtime: Runtime = CPU) -> tuple[Artifacts, float]:
     """`execute` plus the seconds it took on the machine that ran it."""
     start = time.perf_counter()
-    artifacts = execute(job)
+    artifacts = execute(job, runtime)
     return artifacts, time.perf_counter() - start
 
 
@@ -117,16 +119,17 @@ class Executor(Protocol):
 
 
 class InProcessExecutor:
-    """Runs jobs one after another in this process: the engine already uses every core."""
+    """Runs jobs one after another in this process, on `runtime`."""
 
-    def __init__(self, clock: Callable[[], float] = time.perf_counter):
+    def __init__(self, clock: Callable[[], float] = time.perf_counter, runtime: Runtime = CPU):
         self._clock = clock
+        self.runtime = runtime
 
     def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
         for job in jobs:
             start = self._clock()
             try:
-                artifacts, error = execute(job), None
+                artifacts, error = execute(job, self.runtime), None
             except Exception as e:  # reported per job; run_jobs decides what to raise
                 artifacts, error = None, e
             yield Outcome(job, artifacts, error, self._clock() - start)
@@ -156,13 +159,15 @@ class LocalPoolExecutor:
     keeps computing. With a single pending job, or a single worker, the job runs here instead.
     """
 
-    def __init__(self, workers: int | None = None, clock: Callable[[], float] = time.perf_counter):
+    def __init__(self, workers: int | None = None, clock: Callable[[], float] = time.perf_counter,
+                 runtime: Runtime = CPU):
         self.workers = max(1, workers or (os.cpu_count() or 1))
         self._clock = clock
+        self.runtime = runtime
 
     def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
         if self.workers == 1 or len(jobs) < 2:
-            yield from InProcessExecutor(self._clock).run(jobs)
+            yield from InProcessExecutor(self._clock, self.runtime).run(jobs)
             return
         import concurrent.futures
         import multiprocessing
@@ -171,7 +176,7 @@ class LocalPoolExecutor:
         with concurrent.futures.ProcessPoolExecutor(min(self.workers, len(jobs)), mp_context=context,
                                                     initializer=exit_with_parent,
                                                     initargs=(os.getpid(),)) as pool:
-            futures = {pool.submit(execute_timed, job): job for job in jobs}
+            futures = {pool.submit(execute_timed, job, self.runtime): job for job in jobs}
             for future in concurrent.futures.as_completed(futures):
                 job = futures[future]
                 try:
@@ -191,11 +196,12 @@ class DaskExecutor:
     writes the cache.
     """
 
-    def __init__(self, address: str | None = None, *, client=None):
+    def __init__(self, address: str | None = None, *, client=None, runtime: Runtime = CPU):
         if client is None and address is None:
             raise ValueError("DaskExecutor needs a scheduler address (tcp://host:8786) or a client")
         self.address = address
         self._client = client
+        self.runtime = runtime
 
     @property
     def client(self):
@@ -215,7 +221,7 @@ class DaskExecutor:
 
         by_future = {}
         for job in jobs:
-            future = self.client.submit(execute_timed, job, key=f"vellum-{job.key}", pure=False)
+            future = self.client.submit(execute_timed, job, self.runtime, key=f"vellum-{job.key}", pure=False)
             by_future[future] = job
         try:
             for future in as_completed(by_future):

@@ -14,10 +14,9 @@ is built as a review copy: a banner with the version (a short hash of index.md a
 date), paragraphs numbered with ids made from their own words (`anchors.py`), the review
 files' comments in the margin, and the annotation tool `assets/js/review-mode.js`.
 
-The build calls two functions:
-
-    attach_reviews(page, options, problems)   # after parsing, before figures are rendered
-    write_reviews(context, page, writer)      # while the article page is written
+The build calls `attach_reviews(page, options, problems)` after parsing, before figures are
+rendered; the site writer calls `show_reviews(context, state, asset_url)` while it writes the
+article page, and renders the reviews page with `reviews_page_context(state)`.
 """
 
 from __future__ import annotations
@@ -33,17 +32,13 @@ from .render import (REVIEW_SCRIPT, REVIEW_STYLE, REVIEWS_URL, ArticleReviews, b
 from .sanitize import review_html, sanitize
 from .schema import CRITERIA, CRITERIA_GROUPS
 
-__all__ = ["attach_reviews", "write_reviews", "load_reviews", "ArticleReviews", "ReviewFile",
+__all__ = ["attach_reviews", "show_reviews", "reviews_page_context", "REVIEWS_URL", "load_reviews", "ArticleReviews", "ReviewFile",
            "Comment", "find_blocks", "text_id", "normalise", "sanitize", "review_html",
            "CRITERIA", "CRITERIA_GROUPS"]
 
-EXTRAS_KEY = "reviews"
-
-
 def attach_reviews(page, options, problems: Problems) -> ArticleReviews | None:
     """Read the article's review files and, for a review copy, number its paragraphs and put
-    the comments beside them. Kept in `page.article.extras["reviews"]`; None when the article
-    has no reviews and is not a review copy."""
+    the comments beside them. None when the article has no reviews and is not a review copy."""
     article = page.article
     review_mode = bool(options.review) or article.meta["status"] == "review"
     folder = article.directory / "reviews"
@@ -61,28 +56,19 @@ def attach_reviews(page, options, problems: Problems) -> ArticleReviews | None:
     place_comments(reviews, state.blocks, state.figures, problems)
     if review_mode:
         page.markdown.html = review_body(page.markdown.html, state)
-    article.extras[EXTRAS_KEY] = state
     return state
 
 
-def write_reviews(context: dict, page, writer) -> None:
-    """Fill the article context's review fields and add the reviews page to the site."""
-    state: ArticleReviews | None = page.article.extras.get(EXTRAS_KEY)
-    if state is None:
-        return
-    slug = page.article.slug
+def show_reviews(context: dict, state: ArticleReviews, asset_url) -> None:
+    """Fill the article context's review fields; `asset_url(name)` is a static asset's URL
+    from the article page."""
     if state.reviews:
         context["reviews_url"] = REVIEWS_URL
     if state.review_mode:
         context["status"] = "review"
-        context["review"] = banner_context(state, slug, context["title"])
-        context["head_extra"] = head_links(writer.asset_url(REVIEW_STYLE, 1)) + context["head_extra"]
-        context["scripts"] = [*context["scripts"], writer.asset_url(REVIEW_SCRIPT, 1)]
-    if state.reviews:
-        common = writer._common(2, f"{slug}/{REVIEWS_URL.removesuffix('index.html')}")
-        html = writer.env.get_template("reviews.html").render(
-            article=context, **reviews_page_context(state), **common)
-        writer.tree.add(f"{slug}/{REVIEWS_URL}", html.encode("utf-8"))
+        context["review"] = banner_context(state, context["slug"], context["title"])
+        context["head_extra"] = head_links(asset_url(REVIEW_STYLE)) + context["head_extra"]
+        context["scripts"] = [*context["scripts"], asset_url(REVIEW_SCRIPT)]
 
 
 def _version_date(meta: dict) -> dt.date | None:

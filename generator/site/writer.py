@@ -12,11 +12,11 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .article import LICENSES
+from ..article import LICENSES
+from ..pipeline.output import OutputTree
+from ..reviews import REVIEWS_URL, reviews_page_context, show_reviews
+from ..templates import environment
 from .provenance import article_provenance
-from .pipeline.output import OutputTree
-from .reviews import write_reviews
-from .templates import environment
 
 class SiteWriter:
     """Collects every file of the site; nothing touches the disk before `tree.publish`."""
@@ -64,7 +64,8 @@ class SiteWriter:
     def emitter(self, page) -> "PageEmitter":
         return PageEmitter(self, page)
 
-    def _common(self, depth: int, page_path: str) -> dict:
+    def page_context(self, depth: int, page_path: str) -> dict:
+        """What every page template reads: the site, the way back to the root, asset URLs."""
         return {
             "site": self.site,
             "root": "../" * depth,
@@ -74,12 +75,20 @@ class SiteWriter:
         }
 
     def article(self, page, results: dict) -> None:
-        """Render one article page to `<slug>/index.html`, with its `provenance.json`."""
-        self.tree.add(f"{page.article.slug}/provenance.json", article_provenance(page, results))
+        """Render one article page to `<slug>/index.html`, with its `provenance.json` and,
+        when it has reviews, its reviews page."""
+        slug = page.article.slug
+        self.tree.add(f"{slug}/provenance.json", article_provenance(page, results))
         context = article_context(page, self)
-        write_reviews(context, page, self)
-        html = self.env.get_template("article.html").render(article=context, **self._common(1, f"{page.article.slug}/"))
-        self.tree.add(f"{page.article.slug}/index.html", html.encode("utf-8"))
+        state = page.reviews
+        if state is not None:
+            show_reviews(context, state, lambda name: self.asset_url(name, 1))
+            if state.reviews:
+                common = self.page_context(2, f"{slug}/{REVIEWS_URL.removesuffix('index.html')}")
+                self.tree.add(f"{slug}/{REVIEWS_URL}", self._render("reviews.html", common, article=context,
+                                                                     **reviews_page_context(state)))
+        self.tree.add(f"{slug}/index.html", self._render("article.html", self.page_context(1, f"{slug}/"),
+                                                         article=context))
         self.listed.append(context)
 
     def journal(self, pages) -> None:
@@ -87,7 +96,7 @@ class SiteWriter:
         articles = sorted(self.listed, key=lambda a: (a["published"], a["slug"]), reverse=True)
         index = [dict(a, url=f"{a['slug']}/index.html") for a in articles]
         public = [a for a in index if a["status"] != "draft"]
-        common = self._common(0, "")
+        common = self.page_context(0, "")
         self.tree.add("index.html", self._render("index.html", common, articles=index))
         self.tree.add("feed.xml", self._render("feed.xml", common, articles=public))
         self.tree.add("sitemap.xml", self._render("sitemap.xml", common, articles=public))
@@ -96,7 +105,7 @@ class SiteWriter:
     def _not_found_context(self) -> dict:
         """Hosts serve 404.html at any depth, so its links start from the site's base path."""
         base = urlsplit(self.site["base_url"]).path or "/"
-        common = self._common(0, "404.html")
+        common = self.page_context(0, "404.html")
         common["root"] = base
         common["asset"] = lambda name: base + self.asset_url(name, 0)
         return common
@@ -126,7 +135,7 @@ class PageEmitter:
 
 def article_context(page, writer: SiteWriter) -> dict:
     """The `article` object the templates read (see templates/README.md)."""
-    from .bib import article_bibtex, scholar_reference
+    from ..bib import article_bibtex, scholar_reference
 
     meta = page.article.meta
     slug = page.article.slug

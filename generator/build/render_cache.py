@@ -9,28 +9,15 @@ the image it names, and the source of the code that renders figures; a hit repla
 
 from __future__ import annotations
 
-import hashlib
 import json
-from pathlib import Path
 
-from . import __version__
-from .pipeline.cache import Cache
-from .pipeline.jobs import canonical_json, sha256_file
-from .provenance import clean_spec
-
-_CODE = Path(__file__).parent
-_code_digests: dict[tuple[str, ...], str] = {}
-
-
-def code_digest(*folders: str) -> str:
-    """sha256 of the source of the package's `folders` (e.g. "figures"), once per process."""
-    if folders not in _code_digests:
-        digest = hashlib.sha256()
-        for folder in folders:
-            for path in sorted((_CODE / folder).glob("*.py")):
-                digest.update(f"{folder}/{path.name}".encode() + b"\0" + path.read_bytes())
-        _code_digests[folders] = digest.hexdigest()
-    return _code_digests[folders]
+from .. import __version__
+from ..figures.base import clean_spec
+from ..figures.inputs import resolve_image_source
+from ..pipeline.cache import Cache
+from ..pipeline.jobs import sha256_file
+from ..site.notebooks import figure_notebook
+from .keys import PACKAGE, code_digest, key_of
 
 
 def _code() -> str:
@@ -46,8 +33,6 @@ def render_key(figure) -> str | None:
     files = {}
     for name in ("image", "src"):
         if isinstance(spec.get(name), str):
-            from .figures.inputs import resolve_image_source
-
             files[name] = sha256_file(resolve_image_source(spec[name], figure.ctx, name))
     identity = {
         "engine": __version__, "code": _code(), "kind": figure.kind.name, "version": figure.kind.version,
@@ -55,7 +40,7 @@ def render_key(figure) -> str | None:
         "model": figure.ctx.model, "quality": figure.ctx.quality, "files": files,
         "jobs": [job.key for job in figure.jobs],
     }
-    return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()
+    return key_of(identity)
 
 
 class Recorder:
@@ -111,14 +96,12 @@ def render(figure, results: dict, emitter, cache: Cache | None) -> str:
 def notebook(page, figure, cache: Cache | None) -> bytes | None:
     """The figure's reproduction notebook, from the cache when the figure and the article's
     title and folder are unchanged (writing it imports the engine's profiles, hence torch)."""
-    from .notebooks import figure_notebook
-
     key = render_key(figure) if cache is not None else None
     if key is not None:
         identity = {"figure": key, "article": page.article.slug, "title": page.article.title,
                     "folder": str(page.article.directory), "id": figure.directive.id,
-                    "writer": sha256_file(_CODE / "notebooks.py")}
-        key = hashlib.sha256(canonical_json({"notebook": identity}).encode("utf-8")).hexdigest()
+                    "writer": sha256_file(PACKAGE / "site" / "notebooks.py")}
+        key = key_of({"notebook": identity})
         found = cache.get(key)
         if found is not None:
             return found.get("notebook.ipynb")

@@ -17,16 +17,17 @@ Entries are pickles written by this machine's builds into its own `.cache/`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 from pathlib import Path
 
-from . import __version__
-from .pipeline.cache import Cache
-from .pipeline.jobs import canonical_json, sha256_file
-from .provenance import clean_spec
-from .render_cache import code_digest
+from .. import __version__
+from ..figures.base import clean_spec
+from ..figures.inputs import resolve_image_source
+from ..interpret.registry import weights_identity
+from ..pipeline.cache import Cache
+from ..pipeline.jobs import sha256_file
+from .keys import code_digest, key_of
 
 _SKIP = {"index.md", "_freeze", "reviews"}
 DISPLAY = ("caption", "alt", "layout")  # read when rendering, never when planning
@@ -67,10 +68,7 @@ def _library_versions() -> dict[str, str]:
 
 def plan_key(kind, spec: dict, ctx) -> str | None:
     """The key of a figure's plan, or None when it cannot be known without planning."""
-    from .figures.inputs import resolve_image_source
-    from .figures.model_cards import weights_fingerprint
-
-    weights = weights_fingerprint(ctx.model)
+    weights = weights_identity(ctx.model)
     if weights is None:
         return None
     clean = {k: v for k, v in clean_spec(spec).items() if k not in DISPLAY}
@@ -88,7 +86,7 @@ def plan_key(kind, spec: dict, ctx) -> str | None:
         "libraries": _library_versions(),
         "files": _folder_files(Path(ctx.article_dir)),
     }
-    return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()
+    return key_of(identity)
 
 
 def plan(kind, spec: dict, ctx, cache: Cache | None) -> list:

@@ -81,7 +81,7 @@ def _relative(path: str, root) -> str:
     sample photo's name (its file lies wherever that machine installed the package)."""
     from pathlib import Path
 
-    from .interpret.samples import SAMPLES, sample_path
+    from ..interpret.samples import SAMPLES, sample_path
 
     resolved = Path(path).resolve()
     for name in SAMPLES:

@@ -9,11 +9,11 @@ through the cache and the freeze, so a rebuild from cache reports the same).
 from __future__ import annotations
 
 import json
-from pathlib import PurePath
 from typing import Any
 
-from . import __version__
-from .pipeline.executors import RUN_RECORD
+from .. import __version__
+from ..figures.base import clean_spec
+from ..pipeline.executors import RUN_RECORD
 
 
 def article_provenance(page, results: dict) -> bytes:
@@ -51,13 +51,3 @@ def figure_provenance(figure, results: dict) -> dict[str, Any]:
         "seconds": round(sum(j["seconds"] or 0 for j in jobs), 3),
         "jobs": jobs,
     }
-
-
-def clean_spec(spec: dict) -> dict:
-    """The spec as the author wrote it (defaults filled), without build-internal keys."""
-    out = {}
-    for key, value in spec.items():
-        if key.startswith("_") or value is None:
-            continue
-        out[key] = str(value) if isinstance(value, PurePath) else value
-    return out

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import schema as s
-from .article import LICENSES
-from .errors import Problems
-from .yamlload import YamlProblem, load_yaml
+from .. import schema as s
+from ..article import LICENSES
+from ..errors import Problems
+from ..yamlload import YamlProblem, load_yaml
 
 SITE = s.Schema("site.yml", {
     "title": s.Option(s.text, required=True, doc="the journal's name"),

@@ -1,0 +1,65 @@
+"""Step 2, parse: an article's bibliography and Markdown, and its review files.
+
+Problems are collected, not raised, so one build reports every article's mistakes at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..article import Article
+from ..errors import BuildError, Problems
+from ..figures import KINDS
+from .options import BuildOptions
+
+
+@dataclass
+class ArticlePage:
+    """An article on its way to a page."""
+
+    article: Article
+    source: str                        # index.md as shown in messages
+    markdown: Any                      # generator.markdown.RenderedMarkdown
+    references: dict
+    figures: list = field(default_factory=list)          # FigurePlan, one per figure directive
+    reviews: Any = None                # generator.reviews.ArticleReviews, when it has any
+    body_html: str = ""
+    scripts: list[str] = field(default_factory=list)
+
+
+def parse_article(article: Article, site: dict, options: BuildOptions, problems: Problems) -> ArticlePage:
+    """Read the bibliography, render the Markdown, and attach the review files."""
+    from ..bib import parse_bibliography, report_unused
+    from ..markdown import render_markdown
+    from ..reviews import attach_reviews
+
+    source = str(article.path.relative_to(options.root))
+    references: dict = {}
+    bib_name = article.meta["bibliography"]
+    if bib_name:
+        bib_path = article.directory / bib_name
+        if not bib_path.is_file():
+            problems.error(source, _key_line(article, "bibliography"), f"bibliography '{bib_name}' not found",
+                           f"put the BibTeX file at {bib_path.relative_to(options.root)} or fix `bibliography:`")
+        else:
+            try:
+                references = parse_bibliography(bib_path.read_text(encoding="utf-8"),
+                                                path=str(bib_path.relative_to(options.root)))
+            except BuildError as err:
+                problems.errors.extend(err.problems)
+    rendered = render_markdown(article.body, path=source, first_line=article.body_first_line,
+                               references=references, directive_kinds=set(KINDS.names()))
+    problems.extend(rendered.problems)
+    if references:
+        report_unused(references, rendered.citations, problems)
+    page = ArticlePage(article=article, source=source, markdown=rendered, references=references)
+    page.reviews = attach_reviews(page, options, problems)
+    return page
+
+
+def _key_line(article: Article, key: str) -> int | None:
+    for number, line in enumerate(article.path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None

@@ -1,0 +1,109 @@
+"""Step 3, plan: check every figure's spec and list the jobs that compute it.
+
+A figure's plan is kept in the cache by the hash of what it reads (`plan_cache.py`), so a
+rebuild whose figures did not change neither imports torch nor loads a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Problems, SpecError
+from ..figures import FigureContext, FigureKind, spec_schema, KINDS
+from ..figures.model_cards import ModelCards
+from ..interpret.errors import InterpretError
+from ..pipeline.cache import Cache
+from ..yamlload import LineDict
+from . import plan_cache
+from .options import BuildOptions
+from .parse import ArticlePage
+
+
+@dataclass
+class FigurePlan:
+    """One figure of an article: its kind, checked spec, context and jobs."""
+
+    directive: Any
+    kind: FigureKind
+    spec: dict
+    ctx: FigureContext | None
+    source: str
+    jobs: list = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.directive.id or f"#{self.directive.number} ({self.directive.kind})"
+
+    @property
+    def fix_hint(self) -> str:
+        if self.directive.kind == "bokeh":
+            return "fix the function in figures.py; its error is shown above"
+        return "check the figure's spec"
+
+
+def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCards, cache: Cache | None,
+                 problems: Problems) -> list:
+    """Every figure's plan, on its page; returns all their jobs. `cache` (None: plan every
+    figure) keeps plans from one build to the next."""
+    jobs = []
+    for page in pages:
+        meta = page.article.meta
+        quality = options.quality or meta["quality"]
+        for directive in page.markdown.figures:
+            kind = KINDS[directive.kind]
+            before = len(problems.errors)
+            spec = spec_schema(kind).validate(_with_lines(directive), page.source, problems,
+                                              line=directive.line)
+            figure = FigurePlan(directive, kind, spec, None, page.source)
+            page.figures.append(figure)
+            if len(problems.errors) > before:
+                continue
+            _check_alt(figure, meta["status"], problems)
+            figure.ctx = FigureContext(
+                article_dir=page.article.directory, source=page.source, line=directive.line,
+                number=directive.number, caption_html=directive.caption_html,
+                model=spec.get("model") or meta["model"], quality=quality,
+                status=meta["status"], emit=None, cards=cards,
+            )
+            try:
+                figure.jobs = plan_cache.plan(kind, spec, figure.ctx, cache)
+            except (SpecError, InterpretError) as err:
+                figure_error(problems, figure, err)
+            jobs.extend(figure.jobs)
+    return jobs
+
+
+def figure_error(problems: Problems, figure: FigurePlan, err: Exception) -> None:
+    """A spec or engine error of `figure`, as a problem at the line of the key it names."""
+    field_name = getattr(err, "field", None)
+    where = f" '{field_name}'" if field_name else ""
+    message = getattr(err, "message", None) or str(err)
+    fix = getattr(err, "fix", "")
+    if not fix and " — " in message:
+        message, fix = message.split(" — ", 1)
+    line = getattr(err, "line", None) or _spec_line(figure, field_name) or figure.directive.line
+    problems.error(figure.source, line, f"figure {figure.name}{where}: {message}", fix)
+
+
+def _spec_line(figure: FigurePlan, field_name: str | None) -> int | None:
+    return figure.directive.key_lines.get(field_name) if field_name else None
+
+
+def _with_lines(directive) -> LineDict:
+    """The directive's spec as a LineDict, so schema errors name the line of each key."""
+    spec = LineDict(directive.spec)
+    spec.line = directive.line
+    spec.lines = dict(directive.key_lines)
+    return spec
+
+
+def _check_alt(figure: FigurePlan, status: str, problems: Problems) -> None:
+    if figure.spec.get("alt"):
+        return
+    message = f"figure {figure.name} has no alt text"
+    fix = "add `alt:` describing what the figure shows, for readers who cannot see it"
+    if status == "published":
+        problems.error(figure.source, figure.directive.line, message, fix)
+    else:
+        problems.warn(figure.source, figure.directive.line, message, fix)

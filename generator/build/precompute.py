@@ -1,0 +1,79 @@
+"""Step 4, precompute: run every job that neither the article's freeze nor the cache holds.
+Figures share identical jobs, within an article and across articles."""
+
+from __future__ import annotations
+
+from ..errors import BuildError, Problem, UserError
+from ..interpret.errors import InterpretError
+from ..pipeline.cache import Cache
+from ..pipeline.executors import DaskExecutor, JobFailed, LocalPoolExecutor, run_jobs
+from ..pipeline.freeze import FreezeStore
+from ..pipeline.progress import NullProgress, TqdmProgress
+from ..pipeline.runtime import Runtime
+from .options import BuildOptions
+from .parse import ArticlePage
+
+
+def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cache) -> tuple[dict, int]:
+    """The results by key, and how many jobs were computed (not found in a freeze or the cache)."""
+    if not jobs:
+        return {}, 0
+    executor = options.executor or _executor(options)
+    counter = _Counting(TqdmProgress() if options.progress else NullProgress())
+    results: dict = {}
+    try:
+        for page in pages:
+            # A job another article already ran in this build is not run again, even when
+            # `fresh` ignores what the cache held before the build.
+            page_jobs = [j for f in page.figures for j in f.jobs if j.key not in results]
+            if not page_jobs:
+                continue
+            freeze = FreezeStore(page.article.directory / "_freeze")
+            results.update(run_jobs(page_jobs, cache, executor=executor, freeze=freeze,
+                                    progress=counter, fresh=options.fresh))
+    except JobFailed as failed:
+        raise BuildError([_job_problem(failed, pages)]) from None
+    finally:
+        if options.executor is None and isinstance(executor, DaskExecutor):
+            executor.close()
+    return results, counter.computed
+
+
+def _executor(options: BuildOptions):
+    runtime = Runtime(options.device)
+    if options.scheduler:
+        return DaskExecutor(options.scheduler, runtime=runtime)
+    return LocalPoolExecutor(options.workers, runtime=runtime)
+
+
+class _Counting:
+    """Passes progress on, counting the jobs that were computed rather than found."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.computed = 0
+
+    def start(self, total: int) -> None:
+        self.inner.start(total)
+
+    def advance(self, job, cached: bool, seconds: float) -> None:
+        self.computed += not cached
+        self.inner.advance(job, cached, seconds)
+
+    def finish(self) -> None:
+        self.inner.finish()
+
+
+def _job_problem(failed: JobFailed, pages: list[ArticlePage]) -> Problem:
+    """The failed job as a problem of the first figure that needs it. An error the user can
+    fix (a spec, a model, an author's chart function) is shown as it is; anything else names
+    its exception's type."""
+    original = failed.original
+    for page in pages:
+        for figure in page.figures:
+            if any(j.key == failed.job.key for j in figure.jobs):
+                expected = isinstance(original, (UserError, InterpretError))
+                message = str(original) if expected else f"{type(original).__name__}: {original}"
+                return Problem(figure.source, figure.directive.line, f"figure {figure.name}: {message}",
+                               figure.fix_hint)
+    return Problem("build", None, f"job {failed.job.label or failed.job.fn} failed: {original}")

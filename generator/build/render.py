@@ -1,0 +1,35 @@
+"""Step 5, render: each figure's HTML where its directive stood, its data files and its
+reproduction notebook. A figure whose inputs did not change is replayed from the cache
+(`render_cache.py`), byte for byte."""
+
+from __future__ import annotations
+
+from ..errors import Problems, SpecError
+from ..interpret.errors import InterpretError
+from ..pipeline.cache import Cache
+from ..site.notebooks import reproduce_disclosure
+from ..site.writer import SiteWriter
+from . import render_cache
+from .parse import ArticlePage
+from .plan import figure_error
+
+
+def render_figures(page: ArticlePage, results: dict, writer: SiteWriter, problems: Problems,
+                   cache: Cache | None = None) -> None:
+    """Put each figure's HTML where its directive stood (from `cache` when it holds it)."""
+    body = page.markdown.html
+    emitter = writer.emitter(page)
+    for figure in page.figures:
+        figure.ctx.emit = emitter
+        try:
+            inner = render_cache.render(figure, results, emitter, cache)
+        except (SpecError, InterpretError) as err:
+            figure_error(problems, figure, err)
+            continue
+        notebook = render_cache.notebook(page, figure, cache)
+        if notebook is not None:
+            url = f"notebooks/{figure.directive.id}.ipynb"
+            writer.tree.add(f"{page.article.slug}/{url}", notebook)
+            inner += "\n" + reproduce_disclosure(page.article.slug, figure.directive.id, url)
+        body = body.replace(figure.directive.placeholder, inner, 1)
+    page.body_html = body
