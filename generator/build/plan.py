@@ -74,14 +74,11 @@ def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCa
     return jobs
 
 
-def figure_error(problems: Problems, figure: FigurePlan, err: Exception) -> None:
+def figure_error(problems: Problems, figure: FigurePlan, err: SpecError | InterpretError) -> None:
     """A spec or engine error of `figure`, as a problem at the line of the key it names."""
     field_name = getattr(err, "field", None)
     where = f" '{field_name}'" if field_name else ""
-    message = getattr(err, "message", None) or str(err)
-    fix = getattr(err, "fix", "")
-    if not fix and " — " in message:
-        message, fix = message.split(" — ", 1)
+    message, fix = err.message, err.fix
     line = getattr(err, "line", None) or _spec_line(figure, field_name) or figure.directive.line
     problems.error(figure.source, line, f"figure {figure.name}{where}: {message}", fix)
 

@@ -1,5 +1,5 @@
 """Errors of the engine. The engine knows nothing of sites, so it has its own exceptions;
-the build turns them into `path:line: ...` problems. Each message says what to fix."""
+the build turns them into `path:line: ...` problems. Each carries what to fix as a field."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from typing import Iterable
 
 
 class InterpretError(ValueError):
-    """Base of every error a user of the engine can cause."""
+    """Base of every error a user of the engine can cause: what is wrong (`message`) and how
+    to fix it (`fix`, may be empty); printed as `message — fix`."""
+
+    def __init__(self, message: str = "", fix: str = ""):
+        super().__init__(*((message, fix) if fix else (message,)))
+        self.message, self.fix = message, fix
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.fix}" if self.fix else self.message
 
 
 class LayerNotFound(InterpretError):
@@ -23,7 +31,7 @@ class LayerNotFound(InterpretError):
             if self.closest
             else "list the layers with `python -m generator layers MODEL`"
         )
-        super().__init__(f"unknown layer '{name}' — {hint}")
+        super().__init__(f"unknown layer '{name}'", f"{hint}")
 
 
 # --- models and images ---
@@ -58,7 +66,7 @@ class WeightsMismatch(WeightsError):
         if self.wrong_shape:
             parts.append(f"wrong shapes: {_listing(self.wrong_shape)}")
         super().__init__(
-            f"{what} does not match the model ({'; '.join(parts)}) — "
+            f"{what} does not match the model ({'; '.join(parts)})", f""
             "use weights saved from this exact architecture (model.state_dict())"
         )
 

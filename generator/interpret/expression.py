@@ -36,9 +36,7 @@ class ObjectiveSyntaxError(InterpretError):
     def __init__(self, text: str, column: int, expected: str, found: str, hint: str = ""):
         self.text, self.column, self.expected, self.found = text, column, expected, found
         super().__init__(
-            f'cannot read objective "{text}" at column {column}: expected {expected}, found {found}'
-            + (f" — {hint}" if hint else "")
-        )
+            f'cannot read objective "{text}" at column {column}: expected {expected}, found {found}', hint)
 
 
 class _Parser:

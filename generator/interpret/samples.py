@@ -27,12 +27,12 @@ SAMPLES: dict[str, tuple[str, str]] = {
 def sample_path(name: str) -> Path:
     """The file of the sample image `name` (one of `SAMPLES`)."""
     if name not in SAMPLES:
-        raise ImageError(f"unknown sample image '{name}' — use one of: {', '.join(sorted(SAMPLES))}")
+        raise ImageError(f"unknown sample image '{name}'", f"use one of: {', '.join(sorted(SAMPLES))}")
     package, inner = SAMPLES[name]
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
-        raise ImageError(f"sample image '{name}' comes with the package '{package}' — install it")
+        raise ImageError(f"sample image '{name}' comes with the package '{package}'", f"install it")
     path = Path(spec.origin).parent / inner
     if not path.is_file():
-        raise ImageError(f"sample image '{name}' is missing from {path.parent} — reinstall '{package}'")
+        raise ImageError(f"sample image '{name}' is missing from {path.parent}", f"reinstall '{package}'")
     return path
