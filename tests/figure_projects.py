@@ -14,6 +14,7 @@ from generator.build import BuildOptions, build
 from generator.figures import KINDS, FigureContext, spec_schema
 from generator.pipeline.quantize import dequantize
 from generator.figures.model_cards import ModelCards
+from generator.pipeline.executors import execute
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "generator" / "schemas"
@@ -61,12 +62,23 @@ def context(root: Path, caption: str = "A caption.") -> FigureContext:
                          cards=ModelCards(None))
 
 
-def planned(kind_name: str, raw: dict, root: Path):
-    """(the checked spec, the jobs) of a figure of `kind_name` with spec `raw`."""
+def plan_of(kind_name: str, raw: dict, root: Path):
+    """(the checked spec, the whole plan) of a figure of `kind_name` with spec `raw`: a plan
+    that names more jobs once its first ones ran gets them run here, as a build would."""
     kind = KINDS[kind_name]
     spec, issues = spec_schema(kind).check(raw)
     assert not issues, [i.text(kind_name) for i in issues]
-    return spec, kind.plan(spec, context(root))
+    ctx = context(root)
+    plan = kind.plan(spec, ctx)
+    while plan.more:
+        plan = kind.plan_more(spec, ctx, plan, [execute(job) for job in plan.jobs])
+    return spec, plan
+
+
+def planned(kind_name: str, raw: dict, root: Path):
+    """(the checked spec, the jobs) of a figure of `kind_name` with spec `raw`."""
+    spec, plan = plan_of(kind_name, raw, root)
+    return spec, plan.jobs
 
 
 def jobs_of(kind_name: str, raw: dict, root: Path):

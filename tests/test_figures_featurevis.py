@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from figure_projects import build_tiny, figure, make_project, page_html, planned, schema
+from figure_projects import build_tiny, figure, make_project, page_html, plan_of, planned, schema
 from generator.errors import BuildError, SpecError
 from generator.figures import feature_vis as fv
 from generator.figures import icons
@@ -100,11 +100,12 @@ def test_top_needs_an_image(tmp_path):
 def test_top_ranks_channels_by_mean_activation(tmp_path):
     from generator import interpret as vi
 
-    spec, _ = planned("feature-vis", {"layer": "blocks.1", "units": {"top": 3}, "image": "sample:chelsea"}, tmp_path)
+    _, plan = plan_of("feature-vis", {"layer": "blocks.1", "units": {"top": 3}, "image": "sample:chelsea"}, tmp_path)
     model = vi.load_model("tiny")
     mean = vi.activations(model, vi.load_image(vi.sample_path("chelsea"), model.input_size), ["blocks.1"])["blocks.1"]
     order = mean.mean((1, 2)).argsort(descending=True)[:3].tolist()
-    assert spec["_gallery"]["units"] == order
+    assert plan.data["units"] == order
+    assert plan.jobs[0].fn.endswith(":run_top_channels")   # the ranking is a job: cached, frozen
 
 
 # --- jobs -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from generator.figures import icons
 from generator.pipeline.sprites import unpack_sprite
 from generator.figures.model_cards import ModelCards
 
-from figure_projects import build_tiny, data_script_payload, figure, make_project, page_html, planned, schema
+from figure_projects import build_tiny, data_script_payload, figure, make_project, page_html, plan_of, planned, schema
 
 TINY = ModelCards(None).get("tiny")  # the tiny model's card, for icon jobs
 
@@ -99,11 +99,11 @@ def test_grid_keys_follow_layer_and_image_not_caption(tmp_path):
 
 
 def test_grid_and_dictionary_share_icons(tmp_path):
-    spec, grid = planned("activation-grid", {"image": "sample:chelsea", "layer": "blocks.1"}, tmp_path)
+    _, grid = plan_of("activation-grid", {"image": "sample:chelsea", "layer": "blocks.1"}, tmp_path)
     _, dictionary = planned("semantic-dictionary", {"image": "sample:chelsea", "layer": "blocks.1"}, tmp_path)
-    icon_keys = {j.key for j in grid if j.fn.endswith(":render_icons")}
-    assert icon_keys and icon_keys == {j.key for j in dictionary}
-    channels = spec["_grid"]["layers"][0]["channels"]
+    icon_keys = {j.key for j in grid.jobs if j.fn.endswith(":render_icons")}
+    assert icon_keys and icon_keys == {j.key for j in dictionary if j.fn.endswith(":render_icons")}
+    channels = grid.data["channels"][0]
     assert {j.key for j in icons.icon_jobs(TINY, "blocks.1", channels, "tiny")} == icon_keys
 
 

@@ -2,6 +2,9 @@
 
     discover -> parse -> plan -> precompute -> render -> publish
 
+(a figure whose jobs depend on the results of others, as icons on the forward pass that
+picks their channels, plans again after precompute, and its new jobs are precomputed).
+
 Every step collects all the problems it can find before the build stops, and nothing is
 written to the output folder until every page has rendered: a failed build leaves the
 previous `build/` as it was. What the build needs from outside (where it computes, where it
@@ -21,7 +24,7 @@ from ..site.writer import SiteWriter
 from .discover import discover
 from .options import BuildOptions, BuildReport
 from .parse import ArticlePage, parse_article
-from .plan import plan_figures
+from .plan import plan_figures, plan_more
 from .precompute import precompute
 from .render import render_figures
 
@@ -45,6 +48,13 @@ def build(options: BuildOptions) -> BuildReport:
     problems.raise_if_any()
 
     results, computed = precompute(jobs, pages, options, cache)
+    while any(figure.plan.more for page in pages for figure in page.figures):
+        more = plan_more(pages, results, kept, problems)   # jobs that need the results of others
+        problems.raise_if_any()
+        found, counted = precompute(more, pages, options, cache, results)
+        jobs += more
+        results.update(found)
+        computed += counted
 
     writer = SiteWriter(options.root, site, today=_build_date(pages))
     for page in pages:

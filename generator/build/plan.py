@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Problems, SpecError
-from ..figures import FigureContext, FigureKind, spec_schema, KINDS
+from ..figures import KINDS, FigureContext, FigureKind, spec_schema
+from ..figures.base import Plan
 from ..figures.model_cards import ModelCards
 from ..interpret.errors import InterpretError
 from ..pipeline.cache import Cache
@@ -22,14 +23,19 @@ from .parse import ArticlePage
 
 @dataclass
 class FigurePlan:
-    """One figure of an article: its kind, checked spec, context and jobs."""
+    """One figure of an article: its kind, checked spec, context and the kind's plan."""
 
     directive: Any
     kind: FigureKind
     spec: dict
     ctx: FigureContext | None
     source: str
-    jobs: list = field(default_factory=list)
+    plan: Plan = field(default_factory=Plan)
+    plan_key: str | None = None        # under which the plan is kept (None: not kept)
+
+    @property
+    def jobs(self) -> list:
+        return self.plan.jobs
 
     @property
     def name(self) -> str:
@@ -67,11 +73,30 @@ def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCa
                 status=meta["status"], emit=None, cards=cards,
             )
             try:
-                figure.jobs = plan_cache.plan(kind, spec, figure.ctx, cache)
+                figure.plan, figure.plan_key = plan_cache.plan(kind, spec, figure.ctx, cache)
             except (SpecError, InterpretError) as err:
                 figure_error(problems, figure, err)
             jobs.extend(figure.jobs)
     return jobs
+
+
+def plan_more(pages: list[ArticlePage], results: dict, cache: Cache | None, problems: Problems) -> list:
+    """The next stage of every plan that names more jobs once its first ones ran; returns
+    the jobs added (none once every plan is whole)."""
+    added = []
+    for page in pages:
+        for figure in page.figures:
+            if not figure.plan.more:
+                continue
+            before = {job.key for job in figure.jobs}
+            try:
+                figure.plan, figure.plan_key = plan_cache.plan_more(
+                    figure.kind, figure.spec, figure.ctx, figure.plan, figure.plan_key, results, cache)
+            except (SpecError, InterpretError) as err:
+                figure.plan = Plan(figure.jobs)
+                figure_error(problems, figure, err)
+            added += [job for job in figure.jobs if job.key not in before]
+    return added
 
 
 def figure_error(problems: Problems, figure: FigurePlan, err: SpecError | InterpretError) -> None:

@@ -3,8 +3,8 @@
 Planning a model figure checks its spec and lists its jobs, and some kinds look at the model
 to do it: an activation grid picks each position's top channels from a forward pass, and
 `units: top` ranks channels on the image. That means importing torch and loading the model,
-seconds that a build whose figures did not change should not pay. So the plan (the jobs and
-the spec as the kind left it, with the notes it keeps for rendering) is stored in the cache
+seconds that a build whose figures did not change should not pay. So the plan (the kind's
+`Plan`: its jobs and the data it keeps for rendering) is stored in the cache
 under a key that hashes: the engine version, the source of the figure kinds, the pipeline and
 the engine, the kind, the spec but its caption, alt text and layout (so editing them replans
 nothing), the model with the sha256 of its weights, the quality and the
@@ -22,7 +22,7 @@ import pickle
 from pathlib import Path
 
 from .. import __version__
-from ..figures.base import clean_spec
+from ..figures.base import Plan, clean_spec
 from ..figures.inputs import resolve_image_source
 from ..interpret.registry import weights_identity
 from ..pipeline.cache import Cache
@@ -89,22 +89,35 @@ def plan_key(kind, spec: dict, ctx) -> str | None:
     return key_of(identity)
 
 
-def plan(kind, spec: dict, ctx, cache: Cache | None) -> list:
-    """The figure's jobs: from the cache when its plan is there (the spec then gets what the
-    kind had set in it, display fields aside), else from `kind.plan`, which is then kept."""
+def plan(kind, spec: dict, ctx, cache: Cache | None) -> tuple[Plan, str | None]:
+    """The figure's plan and its key (None: not kept): from the cache when it is there, else
+    from `kind.plan`, which is then kept."""
     key = plan_key(kind, spec, ctx) if cache is not None else None
-    if key is not None:
+    return _kept(cache, key, lambda: kind.plan(spec, ctx)), key
+
+
+def plan_more(kind, spec: dict, ctx, planned: Plan, key: str | None, results: dict,
+              cache: Cache | None) -> tuple[Plan, str | None]:
+    """The next stage of a plan that names more jobs once its first ones ran, and its key:
+    the key of the plan before it and the keys of the jobs it reads (their results are
+    named by their keys), so a rebuild of an unchanged figure replays it without torch."""
+    more_key = key_of({"plan": key, "read": [job.key for job in planned.jobs]}) if key else None
+    return _kept(cache, more_key, lambda: kind.plan_more(
+        spec, ctx, planned, [results[job.key] for job in planned.jobs])), more_key
+
+
+def _kept(cache: Cache | None, key: str | None, make) -> Plan:
+    """The plan kept under `key`, or `make()`, kept under it."""
+    if cache is not None and key is not None:
         found = cache.get(key)
         if found is not None and "plan.pickle" in found:
             try:
-                jobs, planned_spec = pickle.loads(found["plan.pickle"])
+                kept = pickle.loads(found["plan.pickle"])
             except Exception:  # written by other code (the key should have changed): plan again
-                pass
-            else:
-                spec.update(planned_spec)
-                return jobs
-    jobs = list(kind.plan(spec, ctx))
-    if key is not None:
-        planned_spec = {k: v for k, v in spec.items() if k not in DISPLAY}
-        cache.put(key, {"plan.pickle": pickle.dumps((jobs, planned_spec), protocol=pickle.HIGHEST_PROTOCOL)})
-    return jobs
+                kept = None
+            if isinstance(kept, Plan):
+                return kept
+    made = make()
+    if cache is not None and key is not None:
+        cache.put(key, {"plan.pickle": pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL)})
+    return made

@@ -14,9 +14,12 @@ from .options import BuildOptions
 from .parse import ArticlePage
 
 
-def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cache) -> tuple[dict, int]:
-    """The results by key, and how many jobs were computed (not found in a freeze or the cache)."""
-    if not jobs:
+def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cache,
+               known: dict | None = None) -> tuple[dict, int]:
+    """The results of `jobs` by key, and how many jobs were computed (not found in a freeze
+    or the cache). Jobs whose results are `known` (from an earlier stage) are not run again."""
+    wanted = {job.key for job in jobs} - set(known or {})
+    if not wanted:
         return {}, 0
     executor = options.executor or _executor(options)
     counter = _Counting(TqdmProgress() if options.progress else NullProgress())
@@ -25,7 +28,7 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cac
         for page in pages:
             # A job another article already ran in this build is not run again, even when
             # `fresh` ignores what the cache held before the build.
-            page_jobs = [j for f in page.figures for j in f.jobs if j.key not in results]
+            page_jobs = [j for f in page.figures for j in f.jobs if j.key in wanted and j.key not in results]
             if not page_jobs:
                 continue
             freeze = FreezeStore(page.article.directory / "_freeze")

@@ -86,7 +86,7 @@ def render(figure, results: dict, emitter, cache: Cache | None) -> str:
             return replay(found, emitter)
     recorder = Recorder(emitter)
     figure.ctx.emit = recorder
-    html = figure.kind.render(figure.spec, figure.ctx, [results[j.key] for j in figure.jobs])
+    html = figure.kind.render(figure.spec, figure.ctx, figure.plan, [results[j.key] for j in figure.jobs])
     figure.ctx.emit = emitter
     if key is not None:
         cache.put(key, recorder.artifacts(html))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -36,12 +37,12 @@ from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.sprites import pack_sprite
 from ..quality import PROFILES
 from . import cells
-from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
 from ..pipeline.runtime import Runtime
+from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
 from .icons import icon_jobs, icon_sprite
 from .model_cards import loaded_model
 from .inputs import resolve_image_source
-from .semantic_dictionary import dictionary_data, photo, used_channels
+from .semantic_dictionary import dictionary_job, dictionary_of, photo, used_channels
 
 VERSION = 1
 GRID_COSSIM = 1.0                                      # cossim_pow of each cell's direction
@@ -59,7 +60,9 @@ class ActivationGridFigure:
         "top": s.Option(s.integer(1, 16), default=4, doc="channels in each cell's dictionary"),
     }
 
-    def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+    def plan(self, spec: dict, ctx: FigureContext) -> Plan:
+        """For each layer, its grid job and its dictionary job (one forward pass); the icons
+        come in `plan_more`, once the dictionaries say which channels they show."""
         names = _layer_names(spec)
         profile = PROFILES[ctx.quality]
         card = ctx.card()
@@ -69,9 +72,6 @@ class ActivationGridFigure:
         jobs, layers = [], []
         for name in names:
             info = card.channel_map(name, field=field)
-            data = dictionary_data(loaded_model(ctx.model), path, info.name, min(spec["top"], info.channels))
-            channels = used_channels(data)
-            icons = icon_jobs(card, info.name, channels, ctx.quality)
             jobs.append(Job(
                 "generator.figures.activation_grid:render_grid", VERSION,
                 params={"model": ctx.model, "layer": info.name, "quality": ctx.quality,
@@ -83,14 +83,23 @@ class ActivationGridFigure:
                 files={"image": str(path)},
                 label=f"{label}: grid {info.name} ({info.height}x{info.width} cells)",
             ))
-            jobs.extend(icons)
-            layers.append({"layer": info.name, "data": data, "channels": channels, "icon_jobs": len(icons)})
-        spec["_grid"] = {"layers": layers, "path": path}
-        return jobs
+            jobs.append(dictionary_job(card, path, info.name, min(spec["top"], info.channels), label))
+            layers.append(info.name)
+        return Plan(jobs, {"layers": layers, "path": str(path)}, more=True)
+
+    def plan_more(self, spec: dict, ctx: FigureContext, plan: Plan, results: list) -> Plan:
+        """Each layer's icon jobs: every channel some position's dictionary shows."""
+        jobs, channels, counts = list(plan.jobs), [], []
+        for n, layer in enumerate(plan.data["layers"]):
+            used = used_channels(dictionary_of(results[2 * n + 1]))
+            icons = icon_jobs(ctx.card(), layer, used, ctx.quality)
+            jobs += icons
+            channels.append(used)
+            counts.append(len(icons))
+        return Plan(jobs, {**plan.data, "channels": channels, "icon_jobs": counts})
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""
-
         layers = spec.get("layers") or [spec["layer"]]
         size = spec.get("size") or PROFILES[ctx.quality].cell_size
         steps = spec.get("steps") or PROFILES[ctx.quality].cell_steps
@@ -109,26 +118,28 @@ class ActivationGridFigure:
                      "print('channels at the strongest position:', top.indices.flatten(0, 1)[top.magnitude.argmax()].tolist())"),
         ]
 
-    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
-        plan = spec["_grid"]
+    def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         stem = spec.get("id") or f"figure-{ctx.number}"
-        photo_bytes, ext = photo(ctx.card().input_size, plan["path"])
+        photo_bytes, ext = photo(ctx.card().input_size, Path(plan.data["path"]))
         payload = {"photo": ctx.emit.data(f"{stem}-photo", ext, photo_bytes), "layers": []}
         fallback = None
-        at = 0
-        for n, layer in enumerate(plan["layers"]):
-            grid, icon_results = results[at], results[at + 1:at + 1 + layer["icon_jobs"]]
-            at += 1 + layer["icon_jobs"]
+        layers = plan.data["layers"]
+        at = 2 * len(layers)                      # the icon jobs follow every layer's grid and dictionary
+        for n, layer in enumerate(layers):
+            grid, data = results[2 * n], dictionary_of(results[2 * n + 1])
+            count = plan.data["icon_jobs"][n]
+            icon_results = results[at:at + count]
+            at += count
             meta = json.loads(grid["index.json"])
-            slug = layer["layer"].replace(".", "-")
+            slug = layer.replace(".", "-")
             cells = ctx.emit.data(f"{stem}-{slug}-cells", meta["cells"]["format"], grid["cells"])
-            sprite, icons = icon_sprite(icon_results, layer["channels"])
+            sprite, icons = icon_sprite(icon_results, plan.data["channels"][n])
             icon_src = ctx.emit.data(f"{stem}-{slug}-icons", icons["format"], sprite)
             if fallback is None:
                 fallback = (ctx.emit.data(f"{stem}-{slug}-grid", meta["composite"]["format"],
                                           grid["composite"]), meta["composite"])
             payload["layers"].append({
-                **layer["data"], "layer": layer["layer"],
+                **data, "layer": layer,
                 "cells": {**meta["cells"], "src": cells},
                 "icons": {**icons, "src": icon_src},
             })

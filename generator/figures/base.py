@@ -68,19 +68,42 @@ class Emitter(Protocol):
         ...
 
 
+Artifacts = dict[str, bytes]
+
+
+@dataclass
+class Plan:
+    """What a kind's `plan` returns.
+
+    jobs: the jobs (`generator.pipeline.Job`) that compute the figure; `render` receives
+    their results in this order. data: what the kind worked out while planning and `render`
+    needs, as plain values. more: True when the kind can name further jobs only from these
+    jobs' results (which icons a dictionary shows depends on the forward pass that computes
+    it); the build then runs these jobs and calls `kind.plan_more(spec, ctx, plan, results)`,
+    which returns the whole plan."""
+
+    jobs: list = field(default_factory=list)
+    data: Any = None
+    more: bool = False
+
+
 class FigureKind(Protocol):
-    """A figure kind: its options, its precompute jobs, and its HTML."""
+    """A figure kind: its options, its precompute jobs, its HTML and its notebook cells."""
 
     name: str
     version: int
     options: dict[str, s.Option]
 
-    def plan(self, spec: dict, ctx: FigureContext) -> list[Any]:
-        """Jobs (generator.pipeline.Job) that compute this figure's artifacts."""
+    def plan(self, spec: dict, ctx: FigureContext) -> Plan:
+        """The jobs that compute this figure, checked against the model's card."""
         ...
 
-    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
-        """The figure's inner HTML, from the artifacts of the jobs `plan` returned (same order)."""
+    def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[Artifacts]) -> str:
+        """The figure's inner HTML, from the artifacts of the plan's jobs (same order)."""
+        ...
+
+    def notebook(self, spec: dict, ctx: FigureContext) -> list[tuple[str, str]]:
+        """(cell type, source) pairs that reproduce the figure with the public API."""
         ...
 
 

@@ -22,7 +22,7 @@ from .. import schema as s
 from ..errors import UserError
 from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.runtime import Runtime
-from .base import KINDS, FigureContext, check_input_file, figure_html
+from .base import KINDS, FigureContext, Plan, check_input_file, figure_html
 
 _SOURCE = re.compile(r"^(?P<file>[\w./-]+\.py):(?P<function>[A-Za-z_]\w*)$")
 
@@ -41,16 +41,16 @@ class BokehFigure:
         "height": s.Option(s.optional(s.integer(50, 2000)), doc="reserved height in pixels before it draws"),
     }
 
-    def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+    def plan(self, spec: dict, ctx: FigureContext) -> Plan:
         match = _SOURCE.match(spec["source"])
         path = check_input_file(match["file"], ctx, "source")
-        return [Job(
+        return Plan([Job(
             "generator.figures.bokeh:run_chart", self.version,
             params={"file": match["file"], "function": match["function"]},
             inputs={"source": sha256_file(path)},
             files={"source": str(path)},
             label=f"{spec.get('id') or 'bokeh'}: {spec['source']}",
-        )]
+        )])
 
     def notebook(self, spec: dict, ctx: FigureContext) -> list[tuple[str, str]]:
         """Cells that draw the chart in a notebook from the article's own `figures.py`."""
@@ -62,7 +62,7 @@ class BokehFigure:
                          "figures = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(figures)\n"
                          f"output_notebook(hide_banner=True)\nshow(figures.{function}())")]
 
-    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
+    def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         item = results[0]["item.json"].decode("utf-8")
         stem = spec.get("id") or f"figure-{ctx.number}"
         target = f"{stem}-chart"

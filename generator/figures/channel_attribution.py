@@ -38,7 +38,7 @@ from .attribution_common import (
     model_and_image,
 )
 from . import cells
-from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
 from .bokeh import embed_chart, stable_ids
 from .icons import icon_jobs, icon_sprite
 from .model_cards import label
@@ -61,7 +61,7 @@ class ChannelAttribution:
                           doc="path-integration steps; without it, the linear approximation only"),
     }
 
-    def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+    def plan(self, spec: dict, ctx: FigureContext) -> Plan:
         model, path, inputs, files = model_and_image(spec, ctx)
         info = model.channel_map(spec["layer"])
         params = {"model": ctx.model, "size": image_size(spec, model), "layer": spec["layer"],
@@ -69,7 +69,7 @@ class ChannelAttribution:
         job = Job("generator.figures.channel_attribution:run_channel_attribution", self.version,
                   params=params, inputs=inputs, files=files,
                   label=f"{spec.get('id') or 'figure'}: channel attribution")
-        return [job, *icon_jobs(model, spec["layer"], range(info.channels), ctx.quality)]
+        return Plan([job, *icon_jobs(model, spec["layer"], range(info.channels), ctx.quality)])
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""
@@ -81,7 +81,7 @@ class ChannelAttribution:
                          f"print('toward the first class:', scores.topk({spec['top']}).indices.tolist())\n"
                          f"print('toward the second:', (-scores).topk({spec['top']}).indices.tolist())")]
 
-    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
+    def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         data = json.loads(results[0]["scores.json"])
         rows = ranked(data, spec["top"])
         sprite, index = icon_sprite(results[1:], [r["channel"] for r in rows])

@@ -31,14 +31,14 @@ import numpy as np
 from .. import schema as s
 from ..errors import SpecError
 from ..pipeline.data_script import script_safe_json
-from ..pipeline.jobs import Job
+from ..pipeline.jobs import Job, sha256_file
+from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite, unpack_sprite
 from . import cells
-from .base import KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .base import KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
 from .icons import icon_jobs, icon_lookup, icon_settings
 from .inputs import resolve_image_source
 from .model_cards import loaded_model
-from ..pipeline.runtime import Runtime
 
 VERSION = 1
 UNIT_OBJECTIVES = ("channel", "neuron", "direction")
@@ -80,13 +80,17 @@ def units_value(value: Any) -> dict:
     raise SpecError("expected units", _UNITS_FIX)
 
 
-def top_channels(model, image_path, layer: str, k: int) -> list[int]:
-    """The k channels of `layer` with the highest mean activation on the image, highest first."""
+def run_top_channels(params: dict, runtime: Runtime) -> dict[str, bytes]:
+    """Job: the k channels of a layer with the highest mean activation on the image, highest
+    first (one forward pass), as `units.json`."""
     from .. import interpret as vi
 
-    image = vi.load_image(image_path, model.input_size)                 # (3, S, S)
-    mean = vi.activations(model, image, [layer])[layer].mean((1, 2))    # (C,)
-    return [int(c) for c in mean.topk(min(k, mean.numel())).indices]
+    model = loaded_model(params["model"])
+    image = vi.load_image(params["files"]["image"], params["size"])            # (3, S, S)
+    layer = params["layer"]
+    mean = vi.activations(model, image, [layer])[layer].mean((1, 2))           # (C,)
+    units = [int(c) for c in mean.topk(min(params["k"], mean.numel())).indices]
+    return {"units.json": json.dumps(units).encode()}
 
 
 def unit_objective(kind: str, layer: str, unit: int, channels: int):
@@ -117,20 +121,48 @@ class FeatureVisFigure:
         "columns": s.Option(s.optional(s.integer(1, 32)), doc="tiles per row (default: fit the width)"),
     }
 
-    def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+    def plan(self, spec: dict, ctx: FigureContext) -> Plan:
         model = ctx.card()
         info = model.channel_map(spec["layer"])
         objective = spec["objective"]
-        label = spec.get("id") or f"figure {ctx.number}"
-        if objective in UNIT_OBJECTIVES:
-            units = self._units(spec, ctx, model, info)
-            descriptions = [str(unit_objective(objective, info.name, u, info.channels)) for u in units]
-        else:
+        units = spec.get("units") or {"all": True}
+        if objective not in UNIT_OBJECTIVES:
             if spec.get("units") is not None:
                 raise SpecError("an objective expression names its own units",
                                 "remove `units:`, or use objective: channel", field="units")
+            _parse(objective, info.name, model)
+            return self._gallery(spec, ctx, [], [])
+        if "top" in units:   # ranked on the image by a forward pass: the gallery comes in plan_more
+            if not spec.get("image"):
+                raise SpecError("units: {top: k} ranks channels on an image", "add `image:`", field="units")
+            path = resolve_image_source(spec["image"], ctx, "image")
+            job = Job("generator.figures.feature_vis:run_top_channels", VERSION,
+                      params={"model": ctx.model, "layer": info.name, "k": units["top"], "size": model.input_size},
+                      inputs={"image": sha256_file(path), "weights": model.weights_key},
+                      files={"image": str(path)}, label=f"{self._label(spec, ctx)}: top channels {info.name}")
+            return Plan([job], more=True)
+        if "all" in units:
+            return self._gallery(spec, ctx, list(range(info.channels)), [])
+        bad = [u for u in units["list"] if u >= info.channels]
+        if bad:
+            raise SpecError(f"unit {bad[0]} is out of range for layer '{info.name}', which has "
+                            f"{info.channels} channels", f"use 0 to {info.channels - 1}", field="units")
+        return self._gallery(spec, ctx, list(units["list"]), [])
+
+    def plan_more(self, spec: dict, ctx: FigureContext, plan: Plan, results: list) -> Plan:
+        """The gallery of the channels the forward pass ranked highest."""
+        return self._gallery(spec, ctx, json.loads(results[0]["units.json"]), plan.jobs)
+
+    def _gallery(self, spec: dict, ctx: FigureContext, units: list[int], before: list) -> Plan:
+        """The jobs that render `units` (or the expression), after the jobs `before`."""
+        model = ctx.card()
+        info = model.channel_map(spec["layer"])
+        objective = spec["objective"]
+        label = self._label(spec, ctx)
+        if objective in UNIT_OBJECTIVES:
+            descriptions = [str(unit_objective(objective, info.name, u, info.channels)) for u in units]
+        else:
             descriptions = [str(_parse(objective, info.name, model))]
-            units = []
         shared = objective == "channel"
         base = {"model": ctx.model, "layer": info.name, "objective": objective, "units": units,
                 **self._settings(spec, ctx.quality)}
@@ -141,28 +173,17 @@ class FeatureVisFigure:
         else:
             jobs = [Job("generator.figures.feature_vis:render_units", VERSION, params=base, inputs=inputs,
                         label=f"{label}: {objective} {info.name}")]
-        spec["_gallery"] = {"units": units, "objectives": descriptions, "shared": shared,
-                            "main_jobs": len(jobs)}
+        data = {"units": units, "objectives": descriptions, "shared": shared,
+                "first": len(before), "main_jobs": len(jobs)}
         if spec.get("diversity"):
             jobs.append(Job("generator.figures.feature_vis:render_diverse", VERSION,
                             params={**base, "n": spec["diversity"], "weight": DIVERSITY_WEIGHT},
                             inputs=inputs, label=f"{label}: diversity {info.name}"))
-        return jobs
+        return Plan(list(before) + jobs, data)
 
-    def _units(self, spec: dict, ctx: FigureContext, model, info) -> list[int]:
-        units = spec.get("units") or {"all": True}
-        if "top" in units:
-            if not spec.get("image"):
-                raise SpecError("units: {top: k} ranks channels on an image", "add `image:`", field="units")
-            path = resolve_image_source(spec["image"], ctx, "image")
-            return top_channels(loaded_model(ctx.model), path, info.name, units["top"])
-        if "all" in units:
-            return list(range(info.channels))
-        bad = [u for u in units["list"] if u >= info.channels]
-        if bad:
-            raise SpecError(f"unit {bad[0]} is out of range for layer '{info.name}', which has "
-                            f"{info.channels} channels", f"use 0 to {info.channels - 1}", field="units")
-        return list(units["list"])
+    @staticmethod
+    def _label(spec: dict, ctx: FigureContext) -> str:
+        return spec.get("id") or f"figure {ctx.number}"
 
     @staticmethod
     def _settings(spec: dict, quality: str) -> dict:
@@ -196,9 +217,9 @@ class FeatureVisFigure:
                      f"{cells.SHOW}\n\nshow(images)"),
         ]
 
-    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
-        gallery = spec["_gallery"]
-        main = results[:gallery["main_jobs"]]
+    def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
+        gallery = plan.data
+        main = results[gallery["first"]:gallery["first"] + gallery["main_jobs"]]
         if gallery["shared"]:
             images = icon_lookup(main, gallery["units"])
         else:

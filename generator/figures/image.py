@@ -11,7 +11,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .. import schema as s
 from ..errors import SpecError
-from .base import KINDS, FigureContext, figure_html
+from .base import KINDS, FigureContext, Plan, figure_html
 from .inputs import resolve_image_source
 
 
@@ -23,12 +23,15 @@ class ImageFigure:
         "src": s.Option(s.text, required=True, doc="a path relative to the article, or sample:NAME"),
     }
 
-    def plan(self, spec: dict, ctx: FigureContext) -> list:
-        spec["_path"] = resolve_image_source(spec["src"], ctx, "src")
+    def plan(self, spec: dict, ctx: FigureContext) -> Plan:
+        return Plan([], {"path": str(resolve_image_source(spec["src"], ctx, "src"))})
+
+    def notebook(self, spec: dict, ctx: FigureContext) -> list:
+        """Nothing to reproduce: the picture is the author's."""
         return []
 
-    def render(self, spec: dict, ctx: FigureContext, results: list) -> str:
-        path: Path = spec["_path"]
+    def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list) -> str:
+        path = Path(plan.data["path"])
         data = path.read_bytes()
         try:
             with Image.open(io.BytesIO(data)) as img:

@@ -42,7 +42,7 @@ from .attribution_common import (
     to_uint8,
 )
 from . import cells
-from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
 from .model_cards import label, loaded_model
 
 SCHEMA_ID = "https://vellum.example.org/schemas/neuron-groups/1.json"
@@ -65,7 +65,7 @@ class NeuronGroupsFigure:
                             doc=f"classes to attribute to (default: the model's top {TOP_CLASSES})"),
     }
 
-    def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+    def plan(self, spec: dict, ctx: FigureContext) -> Plan:
         model, path, inputs, files = model_and_image(spec, ctx)
         if spec.get("layers") is not None and spec.get("layer"):
             raise SpecError("give `layer:` or `layers:`, not both", "remove one of them", field="layers")
@@ -89,8 +89,8 @@ class NeuronGroupsFigure:
                                                 "size": profile.group_icon_size,
                                                 "steps": spec.get("steps") or profile.render.steps,
                                                 "seed": 0}}
-        return [Job("generator.figures.neuron_groups:run_neuron_groups", self.version, params=params,
-                    inputs=inputs, files=files, label=f"{spec.get('id') or 'figure'}: neuron groups")]
+        return Plan([Job("generator.figures.neuron_groups:run_neuron_groups", self.version, params=params,
+                    inputs=inputs, files=files, label=f"{spec.get('id') or 'figure'}: neuron groups")])
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""
@@ -105,7 +105,7 @@ class NeuronGroupsFigure:
                          "    print(layer, 'reconstruction error', round(groups.reconstruction_error, 3))\n"
                          "    print(groups.attribution_to_classes(classes).numpy().round(2))   # (groups, classes)")]
 
-    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
+    def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         artifacts = results[0]
         data = json.loads(artifacts["groups.json"])
         icons_url = ctx.emit.data("group-icons", data["icons"]["format"], artifacts["icons"])

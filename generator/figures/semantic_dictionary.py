@@ -8,9 +8,10 @@ at: [7, 4]        # optional: a fixed position (x, y) of the layer's grid; witho
 top: 4            # reader hovers the photo and sees each position's dictionary
 ```
 
-The top-k channels of each position come from one forward pass at plan time (cheap, and
-the icons to render depend on them); the icons are the shared channel icons of
-`generator.figures.icons`. With `at`, the figure is static HTML. Without it,
+The top-k channels of each position come from one forward pass, a job of its own
+(`run_dictionary`); which icons to render depends on its result, so the kind plans twice:
+`plan` names the dictionary job, `plan_more` the icon jobs once it ran. The icons are the
+shared channel icons of `generator.figures.icons`. With `at`, the figure is static HTML. Without it,
 `assets/js/semantic-dictionary.js` (`<vellum-dictionary>`) lays a grid over the photo and
 shows the dictionary of the position under the pointer or the keyboard; its static fallback
 is the strongest position, outlined on the photo, and its dictionary. The same script exposes
@@ -20,6 +21,7 @@ is the strongest position, outlined on the photo, and its dictionary. The same s
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 import numpy as np
@@ -27,36 +29,51 @@ import numpy as np
 from .. import schema as s
 from ..errors import SpecError
 from ..pipeline.data_script import data_script
-from ..pipeline.jobs import sha256_file
+from ..pipeline.jobs import Job, sha256_file
+from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite
 from . import cells
-from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
 from .icons import icon_jobs, icon_sprite
 from .model_cards import loaded_model
 from .inputs import resolve_image_source
 
 ICON_SIDE = 72   # display side of the most active channel's icon, pixels (as the component)
-_DICTIONARIES: dict = {}
+DICTIONARY_VERSION = 1
 
 
-def dictionary_data(model, image_path: Path, layer: str, k: int) -> dict:
-    """The semantic dictionary of every position of `layer` on the image, as plain lists:
-    rows, cols, k, channels/values [rows*cols][k] (row-major cells, most active first) and
-    magnitude [rows*cols] (length of each activation vector). Cached per process."""
+def dictionary_job(card, image_path: Path, layer: str, k: int, label: str) -> Job:
+    """The job that computes the semantic dictionary of every position of `layer` on the
+    image (one forward pass); read its result with `dictionary_of`."""
+    return Job("generator.figures.semantic_dictionary:run_dictionary", DICTIONARY_VERSION,
+               params={"model": card.model_id, "layer": layer, "k": k, "size": card.input_size},
+               inputs={"image": sha256_file(image_path), "weights": card.weights_key},
+               files={"image": str(image_path)}, label=f"{label}: dictionary {layer}")
+
+
+def run_dictionary(params: dict, runtime: Runtime) -> dict[str, bytes]:
+    """Job: the dictionary as plain lists: rows, cols, k, channels/values [rows*cols][k]
+    (row-major cells, most active first) and magnitude [rows*cols] (the length of each
+    position's activation vector)."""
     from .. import interpret as vi
 
-    memo = (model.model_id, sha256_file(image_path), layer, k)
-    if memo not in _DICTIONARIES:
-        image = vi.load_image(image_path, model.input_size)                    # (3, S, S)
-        d = vi.semantic_dictionary(model, image, layer, k)
-        rows, cols = d.magnitude.shape
-        _DICTIONARIES[memo] = {
-            "rows": rows, "cols": cols, "k": k,
-            "channels": d.indices.reshape(rows * cols, k).tolist(),           # (H*W, k)
-            "values": rounded(d.values.reshape(rows * cols, k)),
-            "magnitude": rounded(d.magnitude.flatten()),                      # (H*W,)
-        }
-    return _DICTIONARIES[memo]
+    model = loaded_model(params["model"])
+    image = vi.load_image(params["files"]["image"], params["size"])             # (3, S, S)
+    k = params["k"]
+    d = vi.semantic_dictionary(model, image, params["layer"], k)
+    rows, cols = d.magnitude.shape
+    data = {
+        "rows": rows, "cols": cols, "k": k,
+        "channels": d.indices.reshape(rows * cols, k).tolist(),                 # (H*W, k)
+        "values": rounded(d.values.reshape(rows * cols, k)),
+        "magnitude": rounded(d.magnitude.flatten()),                            # (H*W,)
+    }
+    return {"dictionary.json": json.dumps(data, sort_keys=True, separators=(",", ":")).encode()}
+
+
+def dictionary_of(result: dict[str, bytes]) -> dict:
+    """The dictionary in the result of `dictionary_job`."""
+    return json.loads(result["dictionary.json"])
 
 
 def rounded(tensor) -> list:
@@ -115,23 +132,25 @@ class SemanticDictionaryFigure:
         "top": s.Option(s.integer(1, 16), default=4, doc="how many channels to show"),
     }
 
-    def plan(self, spec: dict, ctx: FigureContext) -> list:
+    def plan(self, spec: dict, ctx: FigureContext) -> Plan:
         card = ctx.card()
         info = card.channel_map(spec["layer"])
         path = resolve_image_source(spec["image"], ctx, "image")
         if spec["top"] > info.channels:
             raise SpecError(f"top {spec['top']} is more than the {info.channels} channels of '{info.name}'",
                             f"use at most {info.channels}", field="top")
-        data = dictionary_data(loaded_model(ctx.model), path, info.name, spec["top"])
-        cell = None
-        if spec.get("at") is not None:
-            cell = _cell(spec["at"], data)
-            channels = sorted(data["channels"][cell])
-        else:
-            channels = used_channels(data)
-        spec["_dict"] = {"data": data, "cell": cell, "channels": channels, "path": path}
-        return icon_jobs(card, info.name, channels, ctx.quality, size=spec.get("size"),
-                         steps=spec.get("steps"))
+        cell = _cell(spec["at"], info) if spec.get("at") is not None else None
+        job = dictionary_job(card, path, info.name, spec["top"], spec.get("id") or f"figure {ctx.number}")
+        return Plan([job], {"cell": cell, "path": str(path)}, more=True)
+
+    def plan_more(self, spec: dict, ctx: FigureContext, plan: Plan, results: list) -> Plan:
+        """The icon jobs of the channels the dictionary shows (at `at`, or anywhere)."""
+        data = dictionary_of(results[0])
+        cell = plan.data["cell"]
+        channels = sorted(data["channels"][cell]) if cell is not None else used_channels(data)
+        icons = icon_jobs(ctx.card(), spec["layer"], channels, ctx.quality, size=spec.get("size"),
+                          steps=spec.get("steps"))
+        return Plan(plan.jobs + icons, {**plan.data, "channels": channels})
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""
@@ -144,14 +163,13 @@ class SemanticDictionaryFigure:
                          "for channel, value in zip(d.indices[y, x].tolist(), d.values[y, x].tolist()):\n"
                          "    print(f'channel {channel}: {value:.2f}')")]
 
-    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
-        plan = spec["_dict"]
-        data, cell = plan["data"], plan["cell"]
+    def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
+        data, cell = dictionary_of(results[0]), plan.data["cell"]
         stem = spec.get("id") or f"figure-{ctx.number}"
-        sprite, icons = icon_sprite(results, plan["channels"])
+        sprite, icons = icon_sprite(results[1:], plan.data["channels"])
         icon_src = ctx.emit.data(f"{stem}-icons", icons["format"], sprite)
         alt = html.escape(spec.get("alt") or "", quote=True)
-        photo_bytes, ext = photo(ctx.card().input_size, plan["path"])
+        photo_bytes, ext = photo(ctx.card().input_size, Path(plan.data["path"]))
         photo_src = ctx.emit.data(f"{stem}-photo", ext, photo_bytes)
         if cell is not None:
             inner = (f'<div class="vellum-dictionary-static" role="group" aria-label="{alt}" '
@@ -192,12 +210,12 @@ def _marked_photo(src: str, data: dict, cell: int) -> str:
             f'<span style="{_box(data, cell)}"></span></div>')
 
 
-def _cell(at: list[int], data: dict) -> int:
-    """The row-major cell index of `at: [x, y]`, checked against the layer's grid."""
+def _cell(at: list[int], info) -> int:
+    """The row-major cell index of `at: [x, y]`, checked against the layer's grid (`info`)."""
     if len(at) != 2:
         raise SpecError(f"expected [x, y], got {len(at)} numbers", "write at: [x, y]", field="at")
     x, y = at
-    if x >= data["cols"] or y >= data["rows"]:
-        raise SpecError(f"position ({x}, {y}) is outside the layer's {data['cols']}x{data['rows']} grid",
-                        f"use x from 0 to {data['cols'] - 1} and y from 0 to {data['rows'] - 1}", field="at")
-    return y * data["cols"] + x
+    if x >= info.width or y >= info.height:
+        raise SpecError(f"position ({x}, {y}) is outside the layer's {info.width}x{info.height} grid",
+                        f"use x from 0 to {info.width - 1} and y from 0 to {info.height - 1}", field="at")
+    return y * info.width + x

@@ -42,7 +42,7 @@ from .attribution_common import (
     overlay_png,
 )
 from . import cells
-from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, figure_html
+from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
 from .model_cards import label
 
 SCHEMA_ID = "https://vellum.example.org/schemas/spatial-attribution/1.json"
@@ -63,7 +63,7 @@ class SpatialAttribution:
                               "gradient x activation"),
     }
 
-    def plan(self, spec: dict, ctx: FigureContext) -> list[Job]:
+    def plan(self, spec: dict, ctx: FigureContext) -> Plan:
         model, path, inputs, files = model_and_image(spec, ctx)
         params = {"model": ctx.model, "size": image_size(spec, model)}
         if spec.get("layers") is not None:
@@ -85,9 +85,9 @@ class SpatialAttribution:
             params.update(mode="classes", layer=spec["layer"], classes=model.check_classes(spec["classes"]))
             if spec.get("steps") is not None:   # absent otherwise, so earlier figures keep their keys
                 params["steps"] = spec["steps"]
-        return [Job("generator.figures.spatial_attribution:run_spatial_attribution", self.version,
+        return Plan([Job("generator.figures.spatial_attribution:run_spatial_attribution", self.version,
                     params=params, inputs=inputs, files=files,
-                    label=f"{spec.get('id') or 'figure'}: spatial attribution")]
+                    label=f"{spec.get('id') or 'figure'}: spatial attribution")])
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""
@@ -103,7 +103,7 @@ class SpatialAttribution:
                     "print(attribution.numpy().round(2))")
         return [("code", f"{cells.setup(spec, ctx, str(size))}\n{code}")]
 
-    def render(self, spec: dict, ctx: FigureContext, results: list[dict[str, bytes]]) -> str:
+    def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         artifacts = results[0]
         data = json.loads(artifacts["attribution.json"])
         image_url = ctx.emit.data("image", "jpg", artifacts["image.jpg"])

@@ -48,13 +48,13 @@ def model_input(model: nn.Module, image: torch.Tensor) -> torch.Tensor:
     """The image [3, H, W] in [0, 1] as a batch of one (1, 3, H, W) on the model's device."""
     if not isinstance(image, torch.Tensor):
         raise InterpretError(
-            f"image must be a tensor [3, H, W], got {type(image).__name__}", f"load it with load_image"
+            f"image must be a tensor [3, H, W], got {type(image).__name__}", "load it with load_image"
         )
     if image.dim() == 4 and image.shape[0] == 1:
         image = image[0]
     if image.dim() != 3 or image.shape[0] != 3:
         raise InterpretError(
-            f"image must have shape [3, H, W], got {list(image.shape)}", f"pass one RGB image"
+            f"image must have shape [3, H, W], got {list(image.shape)}", "pass one RGB image"
         )
     if not image.is_floating_point():
         raise InterpretError("image must be a float tensor in [0, 1]", "divide bytes by 255")
@@ -73,7 +73,7 @@ def model_input(model: nn.Module, image: torch.Tensor) -> torch.Tensor:
 def finite(t: torch.Tensor, what: str) -> torch.Tensor:
     """`t` as float32 on the CPU, or an error if it holds NaN or infinity."""
     if not torch.isfinite(t).all():
-        raise InterpretError(f"{what} produced NaN or infinite values", f"check the model and image")
+        raise InterpretError(f"{what} produced NaN or infinite values", "check the model and image")
     return t.detach().to("cpu", torch.float32)
 
 
@@ -128,9 +128,9 @@ def forward_from_layer(
 
     def hook(_module, _inputs, output):
         if not isinstance(output, torch.Tensor):
-            raise InterpretError(f"layer '{layer}' returns {type(output).__name__}, not a tensor", f"pick another layer")
+            raise InterpretError(f"layer '{layer}' returns {type(output).__name__}, not a tensor", "pick another layer")
         if seen:
-            raise InterpretError(f"layer '{layer}' runs more than once in a forward pass", f"pick a layer that runs once")
+            raise InterpretError(f"layer '{layer}' runs more than once in a forward pass", "pick a layer that runs once")
         activation = output.detach()
         leaf = (transform(activation) if transform else activation).requires_grad_(True)
         seen.extend([activation, leaf])
@@ -143,7 +143,7 @@ def forward_from_layer(
     finally:
         handle.remove()
     if not seen:
-        raise InterpretError(f"layer '{upto}' runs before '{layer}'", f"the later layer must come after")
+        raise InterpretError(f"layer '{upto}' runs before '{layer}'", "the later layer must come after")
     if not out.requires_grad:
         raise InterpretError(f"'{upto or 'the logits'}' does not depend on layer '{layer}'")
     return seen[0], seen[1], out
@@ -192,7 +192,7 @@ def layer_gradients(
             activation, leaf, out = forward_from_layer(model, batch, layer, upto, replicate)
         if activation.dim() != 4:
             raise InterpretError(
-                f"layer '{layer}' gives {list(activation.shape)}, not (N, C, H, W)", f"pick a convolutional layer"
+                f"layer '{layer}' gives {list(activation.shape)}, not (N, C, H, W)", "pick a convolutional layer"
             )
         (grads,) = torch.autograd.grad(out, leaf, rows(start, stop, out).to(out.device), allow_unused=True)
         if grads is None:
@@ -277,7 +277,7 @@ def layer_attribution(model: nn.Module, image: torch.Tensor, layer: str, to_laye
     with torch.no_grad():
         later = run_to_layers(model, x, [to_layer])[to_layer]                     # (1, C2, H2, W2)
     if later.dim() != 4:
-        raise InterpretError(f"layer '{to_layer}' has shape {list(later.shape)}, not (1, C, H, W)", f"pick a convolutional layer")
+        raise InterpretError(f"layer '{to_layer}' has shape {list(later.shape)}, not (1, C, H, W)", "pick a convolutional layer")
     _, c2, h2, w2 = later.shape
     units = torch.nan_to_num(later[0] / later[0].norm(dim=0, keepdim=True), nan=0.0)  # (C2, H2, W2), 0 where zero
 

@@ -66,7 +66,7 @@ class WeightsMismatch(WeightsError):
         if self.wrong_shape:
             parts.append(f"wrong shapes: {_listing(self.wrong_shape)}")
         super().__init__(
-            f"{what} does not match the model ({'; '.join(parts)})", f""
+            f"{what} does not match the model ({'; '.join(parts)})", ""
             "use weights saved from this exact architecture (model.state_dict())"
         )
 

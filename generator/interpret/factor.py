@@ -41,7 +41,7 @@ def layer_activation(model: nn.Module, image: torch.Tensor, layer: str) -> torch
         activation = run_to_layers(model, x, [layer])[layer]
     if not isinstance(activation, torch.Tensor) or activation.dim() != 4:
         shape = list(activation.shape) if isinstance(activation, torch.Tensor) else type(activation).__name__
-        raise InterpretError(f"layer '{layer}' gives {shape}, not (1, C, H, W)", f"pick a convolutional layer")
+        raise InterpretError(f"layer '{layer}' gives {shape}, not (1, C, H, W)", "pick a convolutional layer")
     return finite(activation[0], f"layer '{layer}'")  # (C, H, W)
 
 
@@ -161,7 +161,7 @@ def neuron_groups(
             )
         matrix = np.concatenate([np.maximum(matrix, 0), np.maximum(-matrix, 0)], axis=1)  # (H*W, 2C)
     if not matrix.any():
-        raise InterpretError(f"layer '{layer}' is all zeros for this image", f"nothing to factor")
+        raise InterpretError(f"layer '{layer}' is all zeros for this image", "nothing to factor")
 
     init = "nndsvda" if n <= min(matrix.shape) else "random"
     nmf = NMF(n_components=n, init=init, random_state=seed, max_iter=max_iter)

@@ -42,7 +42,7 @@ def check_size(image: torch.Tensor, what: str, minimum: int = MIN_SIDE) -> None:
     h, w = image.shape[-2:]
     if min(h, w) < minimum:
         raise ImageError(
-            f"{what} is {w}x{h} px, smaller than the {minimum} px minimum", f"use a larger "
+            f"{what} is {w}x{h} px, smaller than the {minimum} px minimum", "use a larger "
             "image (upscaling it would only show the model blur)"
         )
 
@@ -82,7 +82,7 @@ def _to_tensor(src: ImageSource) -> torch.Tensor:
     if isinstance(src, torch.Tensor):
         return _from_array(src.detach().cpu().numpy(), channels_last=False)
     raise ImageError(
-        f"cannot read an image from a {type(src).__name__}", f"pass a path, 'sample:NAME', "
+        f"cannot read an image from a {type(src).__name__}", "pass a path, 'sample:NAME', "
         "a PIL image, a numpy array or a tensor"
     )
 
@@ -91,14 +91,14 @@ def _open(src: str | Path) -> Image.Image:
     text = str(src)
     path = sample_path(text[len("sample:"):]) if text.startswith("sample:") else Path(src)
     if not path.is_file():
-        raise ImageError(f"image file '{path}' not found", f"check the path")
+        raise ImageError(f"image file '{path}' not found", "check the path")
     try:
         with Image.open(path) as image:
             image.load()
             return image
     except (UnidentifiedImageError, OSError) as exc:
         raise ImageError(
-            f"'{path}' is not an image PIL can read", f"use a PNG, JPEG or other image file"
+            f"'{path}' is not an image PIL can read", "use a PNG, JPEG or other image file"
         ) from exc
 
 
@@ -129,11 +129,11 @@ def _unit_range(array: np.ndarray) -> np.ndarray:
         low, high = float(np.nanmin(array)), float(np.nanmax(array))
         if np.isnan(array).any() or low < -1e-3 or high > 1 + 1e-3:
             raise ImageError(
-                f"float image values must lie in [0, 1], found {low:g} to {high:g}", f""
+                f"float image values must lie in [0, 1], found {low:g} to {high:g}", ""
                 "divide 0-255 pixels by 255, or pass them as uint8"
             )
         return np.clip(array, 0.0, 1.0).astype(np.float32)
-    raise ImageError(f"cannot read an image from an array of {array.dtype}", f"use uint8 or float in [0, 1]")
+    raise ImageError(f"cannot read an image from an array of {array.dtype}", "use uint8 or float in [0, 1]")
 
 
 def _from_array(array: np.ndarray, *, channels_last: bool) -> torch.Tensor:
@@ -142,7 +142,7 @@ def _from_array(array: np.ndarray, *, channels_last: bool) -> torch.Tensor:
     if array.ndim != 3:
         layout = "(H, W, C)" if channels_last else "(C, H, W)"
         raise ImageError(
-            f"an image array must be (H, W) or {layout}, got shape {tuple(array.shape)}", f""
+            f"an image array must be (H, W) or {layout}, got shape {tuple(array.shape)}", ""
             "pass one image (a batch of images goes to activations() as a (N, 3, H, W) tensor)"
         )
     hwc = array if channels_last else np.moveaxis(array, 0, -1)
@@ -150,7 +150,7 @@ def _from_array(array: np.ndarray, *, channels_last: bool) -> torch.Tensor:
     if channels not in (1, 3, 4):
         raise ImageError(
             f"an image needs 1 (gray), 3 (RGB) or 4 (RGBA) channels, got {channels} "
-            f"in shape {tuple(array.shape)}", f"numpy arrays are (H, W, C), tensors (C, H, W)"
+            f"in shape {tuple(array.shape)}", "numpy arrays are (H, W, C), tensors (C, H, W)"
         )
     pixels = _unit_range(hwc)                                 # (H, W, C) float32 in [0, 1]
     if channels == 1:

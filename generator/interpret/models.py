@@ -83,7 +83,7 @@ def _from_factory(spec: str, path: Path | None) -> tuple[nn.Module, Path | None]
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ModelError(
-            f"model spec '{spec}': cannot import '{module_name}' ({exc})", f"check the module path "
+            f"model spec '{spec}': cannot import '{module_name}' ({exc})", "check the module path "
             "and that its folder is on PYTHONPATH"
         ) from exc
     factory = getattr(module, attr, None)

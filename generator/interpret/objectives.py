@@ -106,7 +106,7 @@ class Objective:
     def __mul__(self, weight: float) -> "Objective":
         if isinstance(weight, Objective) or not isinstance(weight, numbers.Real):
             raise InterpretError(
-                f"cannot multiply '{self}' by {weight!r}", f"objectives multiply only by numbers"
+                f"cannot multiply '{self}' by {weight!r}", "objectives multiply only by numbers"
             )
         w = float(weight)
         if self._scaled is not None:  # 2 * (3 * a) reads as 6 * a
@@ -126,7 +126,7 @@ class Objective:
 
 def _as_objective(other, op: str) -> Objective:
     if not isinstance(other, Objective):
-        raise InterpretError(f"cannot use '{op}' with {other!r}", f"both sides must be objectives")
+        raise InterpretError(f"cannot use '{op}' with {other!r}", "both sides must be objectives")
     return other
 
 
@@ -352,5 +352,5 @@ def as_objective_list(objectives: Objective | Sequence[Objective]) -> list[Objec
     items = [objectives] if isinstance(objectives, Objective) else list(objectives)
     for i, obj in enumerate(items):
         if not isinstance(obj, Objective):
-            raise InterpretError(f"objective {i} is {obj!r}", f"expected an Objective such as channel(layer, n)")
+            raise InterpretError(f"objective {i} is {obj!r}", "expected an Objective such as channel(layer, n)")
     return items

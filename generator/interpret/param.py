@@ -43,7 +43,7 @@ class ImageParam:
 def _check_shape(shape: Sequence[int]) -> tuple[int, int, int, int]:
     shape = tuple(int(s) for s in shape)
     if len(shape) != 4 or shape[1] != 3 or min(shape) < 1:
-        raise InterpretError(f"image shape {shape} is not (N, 3, H, W)", f"give e.g. (4, 3, 128, 128)")
+        raise InterpretError(f"image shape {shape} is not (N, 3, H, W)", "give e.g. (4, 3, 128, 128)")
     return shape  # type: ignore[return-value]
 
 
@@ -108,7 +108,7 @@ def lowres_image(
     """Pixels at 1/`factor` of the resolution, upsampled bilinearly: smooth by construction."""
     n, c, h, w = _check_shape(shape)
     if factor < 1:
-        raise InterpretError(f"lowres factor {factor} is below 1", f"give an integer >= 1")
+        raise InterpretError(f"lowres factor {factor} is below 1", "give an integer >= 1")
     small = _normal((n, c, max(1, h // factor), max(1, w // factor)), sd, seed, device)
 
     def to_image() -> torch.Tensor:

@@ -255,7 +255,7 @@ def objective_values(
     x = x.to(device)
     batch = _plan(objectives, max(1, x.shape[0]))[0]
     if batch.n != x.shape[0]:
-        raise InterpretError(f"{batch.n} objectives for {x.shape[0]} images", f"give one per image")
+        raise InterpretError(f"{batch.n} objectives for {x.shape[0]} images", "give one per image")
     layers = sorted(set().union(*(o.layers for o in batch.objectives)))
     with frozen(model), torch.no_grad():
         acts = run_to_layers(model, x, layers)

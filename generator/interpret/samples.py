@@ -31,7 +31,7 @@ def sample_path(name: str) -> Path:
     package, inner = SAMPLES[name]
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
-        raise ImageError(f"sample image '{name}' comes with the package '{package}'", f"install it")
+        raise ImageError(f"sample image '{name}' comes with the package '{package}'", "install it")
     path = Path(spec.origin).parent / inner
     if not path.is_file():
         raise ImageError(f"sample image '{name}' is missing from {path.parent}", f"reinstall '{package}'")

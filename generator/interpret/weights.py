@@ -53,16 +53,16 @@ def resolve_weights(weights: str | Path, sha256: str | None = None) -> Path:
     if is_url(weights):
         url, pinned = _split_pin(str(weights))
         if sha256 and pinned and sha256.lower() != pinned:
-            raise WeightsError(f"two different sha256 given for {url}", f"keep one")
+            raise WeightsError(f"two different sha256 given for {url}", "keep one")
         return _download(url, (sha256 or pinned or "").lower())
     path = Path(weights).expanduser()
     if not path.is_file():
-        raise WeightsError(f"weights file '{path}' not found", f"check the path")
+        raise WeightsError(f"weights file '{path}' not found", "check the path")
     if sha256:
         actual = sha256_file(path)
         if actual != sha256.lower():
             raise WeightsError(
-                f"weights file '{path}' has sha256 {actual}, expected {sha256.lower()}", f""
+                f"weights file '{path}' has sha256 {actual}, expected {sha256.lower()}", ""
                 "the file changed; use the right file or update the pinned hash"
             )
     return path
@@ -78,7 +78,7 @@ def _split_pin(url: str) -> tuple[str, str | None]:
 def _download(url: str, sha256: str) -> Path:
     if not sha256:
         raise WeightsError(
-            f"downloading {url} needs its sha256", f"pass sha256='<hex>' or append "
+            f"downloading {url} needs its sha256", "pass sha256='<hex>' or append "
             "'#sha256=<hex>' to the URL (`sha256sum FILE` prints it)"
         )
     name = Path(urllib.parse.urlparse(url).path).name or "weights"
@@ -97,12 +97,12 @@ def _download(url: str, sha256: str) -> Path:
                 out.write(chunk)
         if digest.hexdigest() != sha256:
             raise WeightsError(
-                f"{url} has sha256 {digest.hexdigest()}, expected {sha256}", f"the download was "
+                f"{url} has sha256 {digest.hexdigest()}, expected {sha256}", "the download was "
                 "deleted; check the URL and the pinned hash"
             )
         os.replace(tmp, target)
     except (urllib.error.URLError, OSError) as exc:
-        raise WeightsError(f"could not download {url}: {exc}", f"check the URL and your network") from exc
+        raise WeightsError(f"could not download {url}: {exc}", "check the URL and your network") from exc
     finally:
         tmp.unlink(missing_ok=True)
     return target
@@ -115,7 +115,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file
         raise WeightsError(
-            f"'{path}' is not a PyTorch weights file torch.load can read safely ({type(exc).__name__})", f""
+            f"'{path}' is not a PyTorch weights file torch.load can read safely ({type(exc).__name__})", ""
             "save the weights with torch.save(model.state_dict(), PATH)"
         ) from exc
     for key in ("state_dict", "model"):
@@ -123,7 +123,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             state = state[key]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(
-            f"'{path}' does not hold a state dict of tensors", f"save it with "
+            f"'{path}' does not hold a state dict of tensors", "save it with "
             "torch.save(model.state_dict(), PATH)"
         )
     return state
