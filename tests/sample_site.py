@@ -129,6 +129,7 @@ def article_context() -> dict:
         "thumbnail": f"{SLUG}/images/thumbnail.png",
         "reviews_url": "https://example.org/vellum/issues/1",
         "scripts": [],
+        "styles": [],
         "head_extra": Markup(""),
     }
 

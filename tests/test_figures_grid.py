@@ -143,7 +143,7 @@ def test_interactive_dictionary_without_javascript_shows_its_strongest_position(
     x, y = strongest % data["cols"], strongest // data["cols"]
     figure = page_html(site).split('id="fig-dict"', 1)[1].split("</figure>", 1)[0]
     frame = figure.split('class="sd-frame"', 1)[1].split("</div>", 1)[0]
-    mark = re.search(r'<span class="sd-fallback" style="([^"]+)"', frame)[1]
+    mark = re.search(r'<span class="sd-fallback sd-box" style="([^"]+)"', frame)[1]
     assert f"left:{100 * x / data['cols']:.3f}%" in mark and f"top:{100 * y / data['rows']:.3f}%" in mark
     assert f"position ({x}, {y})" in figure
 
@@ -217,3 +217,11 @@ def test_dictionary_follows_the_pointer_and_keys(site, browser_page):
     assert figure.locator(".sd-fallback").count() == 0, "the no-JavaScript outline and panel stayed"
     assert figure.locator(".sd-panel").count() == 1
     browser_page.assert_clean()
+
+
+def test_component_styles_are_stylesheets_the_page_links(site):
+    head = page_html(site).split("</head>", 1)[0]
+    for component in ("activation-grid", "semantic-dictionary"):   # the grid shows dictionaries too
+        assert re.search(rf'<link rel="stylesheet" href="\.\./static/css/{component}\.[0-9a-f]+\.css">', head)
+    scripts = Path(__file__).resolve().parent.parent / "assets" / "js"
+    assert not [js.name for js in scripts.glob("*.js") if 'createElement("style")' in js.read_text()]

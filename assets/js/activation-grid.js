@@ -7,36 +7,10 @@
 (function () {
   "use strict";
 
-  var CSS = [
-    "vellum-activation-grid{display:block}",
-    ".ag-switch{display:flex;gap:.25rem;margin:0 0 .6rem;font:0.8rem system-ui,sans-serif}",
-    ".ag-switch button{font:inherit;padding:.2rem .6rem;border:1px solid #bbb;background:#fff;border-radius:3px;cursor:pointer}",
-    ".ag-switch button[aria-pressed=true]{background:#1a5fb4;border-color:#1a5fb4;color:#fff}",
-    ".ag-switch button:focus-visible{outline:3px solid #e66100;outline-offset:1px}",
-    ".ag-body{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}",
-    ".ag-photo{position:relative;width:min(100%,200px)}",
-    ".ag-photo img{display:block;width:100%;height:auto}",
-    ".ag-mark{position:absolute;box-sizing:border-box;border:2px solid #fff;box-shadow:0 0 0 1px #000;pointer-events:none}",
-    ".ag-grid{display:grid;gap:0;outline:none;background:#fff;cursor:crosshair}",
-    ".ag-grid:focus-visible{outline:3px solid #1a5fb4;outline-offset:3px}",
-    ".ag-cell{background-repeat:no-repeat;box-sizing:border-box}",
-    ".ag-cell.is-selected{outline:2px solid #e66100;outline-offset:-2px;opacity:1!important}"
-  ].join("\n");
-
-  function style() {
-    if (document.getElementById("vellum-activation-grid-style")) return;
-    var el = document.createElement("style");
-    el.id = "vellum-activation-grid-style";
-    el.textContent = CSS;
-    document.head.appendChild(el);
-  }
-
   class ActivationGrid extends HTMLElement {
     connectedCallback() {
       if (this._started || !window.VellumDictionary || !window.VellumFigureData) return;
       this._started = true;
-      style();
-      window.VellumDictionary.style();
       window.VellumFigureData.elementNear(this, function (element, data) { element.build(data); });
     }
 

@@ -10,27 +10,6 @@
 (function () {
   "use strict";
   var POS = [230, 97, 1], NEG = [33, 102, 172];
-  var CSS =
-    "vellum-attribution{display:block}" +
-    ".va-panels{display:flex;flex-wrap:wrap;gap:12px}" +
-    ".va-panel{flex:1 1 180px;max-width:300px;outline:none}" +
-    ".va-panel:focus-visible .va-stage{outline:3px solid var(--focus,#c45500);outline-offset:2px}" +
-    ".va-title{font:600 13px/1.4 var(--sans,sans-serif);margin:0 0 4px}" +
-    ".va-stage{position:relative;aspect-ratio:1/1;cursor:crosshair;touch-action:none}" +
-    ".va-stage img,.va-stage canvas{position:absolute;inset:0;width:100%;height:100%;display:block}" +
-    ".va-stage img{filter:saturate(.6) brightness(1.08);opacity:.75}" +
-    ".va-cell{position:absolute;box-sizing:border-box;border:2px solid #111;box-shadow:0 0 0 1px #fff;pointer-events:none}" +
-    ".va-readout{font:13px/1.5 var(--sans,sans-serif);color:var(--muted,#595959);min-height:3em;margin:6px 0 0}" +
-    ".va-legend{display:flex;align-items:center;gap:6px;font:12px var(--sans,sans-serif);color:var(--muted,#595959)}" +
-    ".va-ramp{width:120px;height:10px;background:linear-gradient(90deg,rgb(33,102,172),#fff,rgb(230,97,1))}";
-
-  function injectStyle() {
-    if (document.getElementById("vellum-attribution-style")) return;
-    var style = document.createElement("style");
-    style.id = "vellum-attribution-style";
-    style.textContent = CSS;
-    document.head.appendChild(style);
-  }
 
   // Quantized arrays are decoded by figure-data.js (loaded before this file).
   function decode(enc) { return window.VellumFigureData.decode(enc); }
@@ -90,7 +69,6 @@
   };
 
   function build(root, data) {
-    injectStyle();
     root.textContent = "";
     var wrap = document.createElement("div");
     wrap.className = "va-panels";

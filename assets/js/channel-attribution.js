@@ -5,27 +5,6 @@
 // `vellum:bar-hover` {chart, index} on the document) highlights its icon.
 (function () {
   "use strict";
-  var CSS =
-    "vellum-channel-attribution{display:block}" +
-    ".ca-lists{display:flex;flex-wrap:wrap;gap:16px;margin-top:8px}" +
-    ".ca-side{flex:1 1 260px}" +
-    ".ca-title{font:600 13px/1.4 var(--sans,sans-serif);margin:0 0 4px}" +
-    ".ca-side-a .ca-title{color:rgb(166,70,1)}.ca-side-b .ca-title{color:rgb(33,102,172)}" +
-    ".ca-icons{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:6px}" +
-    ".ca-icon{display:flex;flex-direction:column;align-items:center;font:12px/1.3 var(--sans,sans-serif);" +
-    "padding:3px;border:2px solid transparent;border-radius:3px;cursor:default;outline:none}" +
-    ".ca-icon:focus-visible{outline:3px solid var(--focus,#c45500);outline-offset:1px}" +
-    ".ca-icon.is-active{border-color:#1b1b1b;background:#f7f7f5}" +
-    ".ca-tile{display:block;background-repeat:no-repeat}" +
-    ".ca-score{color:var(--muted,#595959)}";
-
-  function injectStyle() {
-    if (document.getElementById("vellum-channel-attribution-style")) return;
-    var style = document.createElement("style");
-    style.id = "vellum-channel-attribution-style";
-    style.textContent = CSS;
-    document.head.appendChild(style);
-  }
 
   // The chart's ColumnDataSource, once BokehJS has embedded it (null before).
   function findSource(name) {
@@ -73,7 +52,6 @@
   function start() {
     var roots = document.querySelectorAll("vellum-channel-attribution[data-chart]");
     if (!roots.length) return;
-    injectStyle();
     Array.prototype.forEach.call(roots, setup);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -5,33 +5,12 @@
 (function () {
   "use strict";
 
-  var CSS = [
-    "vellum-feature-vis{display:block;position:relative}",
-    ".fv-unit:focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}",
-    ".fv-unit.is-active .fv-label{font-weight:700;color:#1a5fb4}",
-    ".fv-card{position:absolute;z-index:5;max-width:22rem;padding:.5rem .6rem;background:#fff;border:1px solid #bbb;",
-    "box-shadow:0 2px 8px rgba(0,0,0,.18);border-radius:4px;font:0.8rem/1.35 system-ui,sans-serif;color:#222}",
-    ".fv-card[hidden]{display:none}",
-    ".fv-card code{font-size:.75rem;word-break:break-all}",
-    ".fv-card .fv-div{display:flex;gap:4px;margin-top:.4rem;flex-wrap:wrap}",
-    ".fv-card .fv-div span{display:block;background-repeat:no-repeat}"
-  ].join("\n");
-
-  function style() {
-    if (document.getElementById("vellum-feature-vis-style")) return;
-    var el = document.createElement("style");
-    el.id = "vellum-feature-vis-style";
-    el.textContent = CSS;
-    document.head.appendChild(el);
-  }
-
   class FeatureVisGallery extends HTMLElement {
     connectedCallback() {
       if (this._started) return;
       var script = this.querySelector("script.fv-data");
       if (!script) return;
       this._started = true;
-      style();
       var self = this;
       this.data = JSON.parse(script.textContent);
       this.tiles = Array.prototype.slice.call(this.querySelectorAll(".fv-unit"));

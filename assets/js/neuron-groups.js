@@ -17,35 +17,6 @@
     var lum = 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
     return 1.05 / (lum + 0.05) > (lum + 0.05) / 0.0611 ? "#fff" : "#1b1b1b";
   }
-  var CSS =
-    "vellum-neuron-groups{display:block}" +
-    ".ng-main{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}" +
-    ".ng-stage{position:relative;flex:0 1 260px;aspect-ratio:1/1;min-width:180px}" +
-    ".ng-stage img,.ng-stage canvas{position:absolute;inset:0;width:100%;height:100%}" +
-    ".ng-stage canvas{image-rendering:pixelated}" +
-    ".ng-side{flex:1 1 320px;min-width:0}" +
-    ".ng-title{font:600 13px/1.4 var(--sans,sans-serif);margin:0 0 4px}" +
-    ".ng-cards{list-style:none;margin:0 0 10px;padding:0;display:flex;flex-wrap:wrap;gap:6px}" +
-    ".ng-card{display:flex;flex-direction:column;align-items:center;gap:2px;padding:3px;border:2px solid transparent;" +
-    "border-radius:3px;font:12px/1.2 var(--sans,sans-serif);outline:none}" +
-    ".ng-card:focus-visible{outline:3px solid var(--focus,#c45500);outline-offset:1px}" +
-    ".ng-card.is-active{border-color:#1b1b1b;background:#f7f7f5}" +
-    ".ng-icon{display:block;width:64px;height:64px;background-repeat:no-repeat;border-bottom:5px solid}" +
-    ".ng-scroll{overflow-x:auto;max-width:100%}" +
-    ".ng-table{border-collapse:collapse;font:12px/1.3 var(--sans,sans-serif);margin:0 0 10px}" +
-    ".ng-table th,.ng-table td{padding:3px 6px;text-align:right;border:1px solid #fff}" +
-    ".ng-table th{font-weight:600;text-align:left;max-width:9em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
-    ".ng-table tr.is-active th{outline:2px solid #1b1b1b;outline-offset:-2px}" +
-    ".ng-swatch{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:-1px}" +
-    ".ng-readout{font:13px/1.5 var(--sans,sans-serif);color:var(--muted,#595959);min-height:1.5em;margin:6px 0 0}";
-
-  function injectStyle() {
-    if (document.getElementById("vellum-neuron-groups-style")) return;
-    var style = document.createElement("style");
-    style.id = "vellum-neuron-groups-style";
-    style.textContent = CSS;
-    document.head.appendChild(style);
-  }
 
   // Quantized arrays are decoded by figure-data.js (loaded before this file).
   function decode(enc) { return window.VellumFigureData.decode(enc); }
@@ -63,7 +34,6 @@
   }
 
   function build(root, data) {
-    injectStyle();
     root.textContent = "";
     var n = data.groups, colours = data.colours.map(rgb);
     var layers = data.layers.map(function (layer) {

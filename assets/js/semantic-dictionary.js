@@ -1,35 +1,13 @@
 // <vellum-dictionary>: hover (or move with the arrow keys over) a photo to see the semantic
 // dictionary of each position of a layer: its most active channels as feature-vis icons,
 // sized by activation, with values. Also defines window.VellumDictionary, which the
-// activation grid reuses: render(panel, layerData, cell), style(), step(), strongest().
+// activation grid reuses: render(panel, layerData, cell), step(), strongest().
 // Data comes from a classic script (data-src) that sets window.VELLUM_DATA[data-key],
 // inserted by figure-data.js (loaded before this file) when the figure nears the viewport.
 // Without JavaScript the figure shows its strongest position: outlined on the photo, and
 // its dictionary beside it.
 (function () {
   "use strict";
-
-  var CSS = [
-    ".sd-panel{min-width:11rem;font:0.8rem/1.3 system-ui,sans-serif;color:#333}",
-    ".sd-where{margin:0 0 .4rem;font-weight:600}",
-    ".sd-list{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:.35rem}",
-    ".sd-item{display:grid;grid-template-columns:auto 1fr;grid-template-rows:auto auto;column-gap:.5rem;align-items:center}",
-    ".sd-icon,.sd-crop{grid-row:1/3;display:block;overflow:hidden;background-repeat:no-repeat;border-radius:2px}",
-    ".sd-value{font-variant-numeric:tabular-nums;color:#555}",
-    "vellum-dictionary{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}",
-    ".sd-stage{position:relative;width:min(100%,320px);cursor:crosshair;outline:none}",
-    ".sd-stage img{display:block;width:100%;height:auto}",
-    ".sd-stage:focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}",
-    ".sd-mark{position:absolute;box-sizing:border-box;border:2px solid #fff;box-shadow:0 0 0 1px #000;pointer-events:none}"
-  ].join("\n");
-
-  function style() {
-    if (document.getElementById("vellum-dictionary-style")) return;
-    var el = document.createElement("style");
-    el.id = "vellum-dictionary-style";
-    el.textContent = CSS;
-    document.head.appendChild(el);
-  }
 
   function text(tag, className, content) {
     var el = document.createElement(tag);
@@ -90,14 +68,13 @@
     return best;
   }
 
-  window.VellumDictionary = { render: render, style: style, step: step, strongest: strongest };
+  window.VellumDictionary = { render: render, step: step, strongest: strongest };
 
   class Element extends HTMLElement {}
 
   Element.prototype.connectedCallback = function () {
     if (this._started) return;
     this._started = true;
-    style();
     window.VellumFigureData.elementNear(this, function (element, data) { element.build(data); });
   };
 
@@ -148,6 +125,4 @@
   };
 
   if (!customElements.get("vellum-dictionary")) customElements.define("vellum-dictionary", Element);
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", style);
-  else style();
 })();

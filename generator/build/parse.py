@@ -25,7 +25,8 @@ class ArticlePage:
     figures: list = field(default_factory=list)          # FigurePlan, one per figure directive
     reviews: Any = None                # generator.reviews.ArticleReviews, when it has any
     body_html: str = ""
-    scripts: list[str] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)    # URLs of the figures' components
+    styles: list[str] = field(default_factory=list)     # URLs of their stylesheets
 
 
 def parse_article(article: Article, site: dict, options: BuildOptions, problems: Problems) -> ArticlePage:

@@ -60,6 +60,10 @@ class Recorder:
         self.calls.append(["script", name])
         return self.emitter.script(name)
 
+    def style(self, name: str) -> str:
+        self.calls.append(["style", name])
+        return self.emitter.style(name)
+
     def artifacts(self, html: str) -> dict[str, bytes]:
         out = {"figure.html": html.encode("utf-8"),
                "calls.json": json.dumps(self.calls).encode("utf-8")}
@@ -72,6 +76,8 @@ def replay(artifacts: dict[str, bytes], emitter) -> str:
     for call in json.loads(artifacts["calls.json"]):
         if call[0] == "data":
             emitter.data(call[1], call[2], artifacts[f"file-{call[3]}"])
+        elif call[0] == "style":
+            emitter.style(call[1])
         else:
             emitter.script(call[1])
     return artifacts["figure.html"].decode("utf-8")

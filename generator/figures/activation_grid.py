@@ -144,6 +144,8 @@ class ActivationGridFigure:
                 "icons": {**icons, "src": icon_src},
             })
         src = ctx.emit.data(stem, "js", data_script(stem, payload))
+        ctx.emit.style("css/semantic-dictionary.css")
+        ctx.emit.style("css/activation-grid.css")
         ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/semantic-dictionary.js")
         ctx.emit.script("js/activation-grid.js")

@@ -67,6 +67,11 @@ class Emitter(Protocol):
         its URL relative to the page."""
         ...
 
+    def style(self, name: str) -> str:
+        """Ask the page to link a stylesheet from the static assets (a component's CSS);
+        returns its URL relative to the page."""
+        ...
+
 
 Artifacts = dict[str, bytes]
 

@@ -70,8 +70,7 @@ class BokehFigure:
         picture = results[0].get("fallback.png")
         if picture is not None:
             src = ctx.emit.data(f"{stem}-chart", "png", picture)
-            fallback = (f'<img class="figure-fallback" src="{html.escape(src)}" alt="{html.escape(alt, quote=True)}" '
-                        f'style="max-width:100%;height:auto">')
+            fallback = f'<img class="figure-fallback" src="{html.escape(src)}" alt="{html.escape(alt, quote=True)}">'
         else:
             fallback = f'<p class="figure-fallback">{html.escape(alt)}</p>'
         inner = embed_chart(ctx, item, target, alt, spec.get("height") or 280, inside=f"<noscript>{fallback}</noscript>")

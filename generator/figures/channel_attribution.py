@@ -91,6 +91,7 @@ class ChannelAttribution:
                                   f"toward {data['classes'][0]['label']}"
                                   + (f" rather than {data['classes'][1]['label']}." if len(data["classes"]) == 2 else "."))
         chart = embed_chart(ctx, chart_item(data, rows, target), target, alt, chart_height(rows), css="ca-chart")
+        ctx.emit.style("css/channel-attribution.css")
         ctx.emit.script("js/channel-attribution.js")   # after BokehJS, which it listens to
         inner = (f'<vellum-channel-attribution class="channel-attribution" data-chart="{html.escape(target)}">\n'
                  f'{chart}\n{icon_lists(data, rows, sprite_url, index)}\n</vellum-channel-attribution>')

@@ -234,37 +234,33 @@ class FeatureVisFigure:
             d_data, d_index = pack_sprite(extra, columns=spec["diversity"])
             payload["diversity"] = {"src": ctx.emit.data(f"{stem}-diversity", d_index["format"], d_data),
                                     "per": spec["diversity"], "index": d_index}
+        ctx.emit.style("css/feature-vis-gallery.css")
         ctx.emit.script("js/feature-vis-gallery.js")
         return figure_html(spec, ctx, gallery_html(spec, sprite, index, payload),
                            extra_class="figure-feature-vis")
 
 
-_LI_STYLE = "display:flex;flex-direction:column;align-items:center;font:0.75rem system-ui,sans-serif;color:#555"
-_CROP_STYLE = "display:block;overflow:hidden;"
-
-
 def gallery_html(spec: dict, sprite: str, index: dict, payload: dict) -> str:
-    """The gallery as plain HTML: one labelled tile per image, cut from the sprite."""
+    """The gallery as plain HTML: one labelled tile per image, cut from the sprite (the tile
+    size and offsets are the only styles written here; the rest is the component's CSS)."""
     tile = index["tile"][0]
     alt = html.escape(spec.get("alt") or "", quote=True)
     columns = spec.get("columns")
-    layout = f"display:grid;grid-template-columns:repeat({columns},{tile}px);" if columns else \
-        "display:flex;flex-wrap:wrap;"
-    style = f' style="list-style:none;margin:0;padding:0;gap:8px 6px;{layout}"'
+    grid = f' fv-columns" style="grid-template-columns:repeat({columns},{tile}px)' if columns else ""
     tiles = []
     labels = payload["units"] or [None]
     for i, unit in enumerate(labels):
         x, y = (i % index["columns"]) * tile, (i // index["columns"]) * tile
         name = f"{payload['layer']}:{unit}" if unit is not None else payload["objectives"][0]
         tiles.append(
-            f'<li class="fv-unit" tabindex="0" data-i="{i}" aria-label="{html.escape(name, quote=True)}" '
-            f'style="{_LI_STYLE}"><span class="fv-crop" style="{_CROP_STYLE}width:{tile}px;height:{tile}px">'
+            f'<li class="fv-unit" tabindex="0" data-i="{i}" aria-label="{html.escape(name, quote=True)}">'
+            f'<span class="fv-crop" style="width:{tile}px;height:{tile}px">'
             f'<img src="{html.escape(sprite)}" alt="" width="{index["width"]}" height="{index["height"]}" '
-            f'style="max-width:none;margin:-{y}px 0 0 -{x}px" loading="lazy" decoding="async"></span>'
+            f'style="margin:-{y}px 0 0 -{x}px" loading="lazy" decoding="async"></span>'
             f'<span class="fv-label">{html.escape(str(unit) if unit is not None else "objective")}</span></li>')
     data = script_safe_json(payload)
     return (f'<vellum-feature-vis role="group" aria-label="{alt}">\n'
-            f'<ul class="fv-gallery"{style}>\n' + "\n".join(tiles) + "\n</ul>\n"
+            f'<ul class="fv-gallery{grid}">\n' + "\n".join(tiles) + "\n</ul>\n"
             f'<script type="application/json" class="fv-data">{data}</script>\n'
             f"</vellum-feature-vis>")
 

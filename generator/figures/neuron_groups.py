@@ -112,6 +112,7 @@ class NeuronGroupsFigure:
         image_url = ctx.emit.data("image", "jpg", artifacts["image.jpg"])
         fallback_url = ctx.emit.data("neuron-groups", "png", artifacts["fallback.png"])
         url, key = emit_data(spec, ctx, {**data, "image": image_url, "icons": {**data["icons"], "src": icons_url}})
+        ctx.emit.style("css/neuron-groups.css")
         ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/neuron-groups.js")
         names = " and ".join(layer["name"] for layer in data["layers"])

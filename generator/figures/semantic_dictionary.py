@@ -109,15 +109,14 @@ def dictionary_html(data: dict, cell: int, icons: dict, icon_src: str) -> str:
         scale = side / tile
         x, y = (i % cols) * side, (i // cols) * side
         items.append(
-            f'<li class="sd-item" style="display:flex;gap:.5rem;align-items:center;margin:.3rem 0">'
-            f'<span class="sd-crop" style="display:block;overflow:hidden;width:{side}px;height:{side}px">'
+            f'<li class="sd-item"><span class="sd-crop" style="width:{side}px;height:{side}px">'
             f'<img src="{html.escape(icon_src)}" alt="" width="{round(icons["width"] * scale)}" '
-            f'height="{round(icons["height"] * scale)}" style="max-width:none;margin:-{y}px 0 0 -{x}px" '
+            f'height="{round(icons["height"] * scale)}" style="margin:-{y}px 0 0 -{x}px" '
             f'loading="lazy"></span>'
             f'<span class="sd-label">channel {channel}</span> <span class="sd-value">{value:.2f}</span></li>')
     x, y = cell % data["cols"], cell // data["cols"]
-    return (f'<div class="sd-panel"><p class="sd-where">position ({x}, {y})</p>'
-            f'<ol class="sd-list" style="list-style:none;margin:0;padding:0">{"".join(items)}</ol></div>')
+    return (f'<div class="sd-panel sd-static"><p class="sd-where">position ({x}, {y})</p>'
+            f'<ol class="sd-list">{"".join(items)}</ol></div>')
 
 
 @KINDS.register
@@ -172,42 +171,37 @@ class SemanticDictionaryFigure:
         photo_bytes, ext = photo(ctx.card().input_size, Path(plan.data["path"]))
         photo_src = ctx.emit.data(f"{stem}-photo", ext, photo_bytes)
         if cell is not None:
-            inner = (f'<div class="vellum-dictionary-static" role="group" aria-label="{alt}" '
-                     f'style="display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start">'
+            inner = (f'<div class="vellum-dictionary-static" role="group" aria-label="{alt}">'
                      f'{_marked_photo(photo_src, data, cell)}{dictionary_html(data, cell, icons, icon_src)}</div>')
-            ctx.emit.script("js/figure-data.js")           # before the next, whatever comes later
-            ctx.emit.script("js/semantic-dictionary.js")   # its styles
+            ctx.emit.style("css/semantic-dictionary.css")
             return figure_html(spec, ctx, inner, extra_class="figure-semantic-dictionary")
         payload = {**data, "layer": spec["layer"], "icons": {**icons, "src": icon_src}, "photo": photo_src}
         src = ctx.emit.data(stem, "js", data_script(stem, payload))
         strongest = int(np.argmax(data["magnitude"]))
+        ctx.emit.style("css/semantic-dictionary.css")
         ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/semantic-dictionary.js")
         inner = (f'<vellum-dictionary data-src="{html.escape(src)}" data-key="{html.escape(stem)}" '
-                 f'role="group" aria-label="{alt}" '
-                 f'style="display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start">\n'
-                 f'<div class="sd-frame" style="position:relative;width:min(100%,320px)">'
-                 f'<img class="sd-photo" src="{html.escape(photo_src)}" alt="{alt}" '
-                 f'style="display:block;width:100%;height:auto">'
-                 f'<span class="sd-fallback" style="{_box(data, strongest)}"></span></div>\n'
+                 f'role="group" aria-label="{alt}">\n'
+                 f'<div class="sd-frame">'
+                 f'<img class="sd-photo" src="{html.escape(photo_src)}" alt="{alt}">'
+                 f'<span class="sd-fallback sd-box" style="{_box(data, strongest)}"></span></div>\n'
                  f'<div class="sd-fallback">{dictionary_html(data, strongest, icons, icon_src)}</div>\n'
                  f"</vellum-dictionary>")
         return figure_html(spec, ctx, inner, extra_class="figure-semantic-dictionary")
 
 
 def _box(data: dict, cell: int) -> str:
-    """Inline style of an outline over position `cell` of the photo (static HTML)."""
+    """Where the outline (`.sd-box`) of position `cell` lies on the photo, as an inline style."""
     x, y, cols, rows = cell % data["cols"], cell // data["cols"], data["cols"], data["rows"]
-    return (f"position:absolute;left:{100 * x / cols:.3f}%;top:{100 * y / rows:.3f}%;"
-            f"width:{100 / cols:.3f}%;height:{100 / rows:.3f}%;box-sizing:border-box;"
-            "border:2px solid #fff;box-shadow:0 0 0 1px #000;pointer-events:none")
+    return (f"left:{100 * x / cols:.3f}%;top:{100 * y / rows:.3f}%;"
+            f"width:{100 / cols:.3f}%;height:{100 / rows:.3f}%")
 
 
 def _marked_photo(src: str, data: dict, cell: int) -> str:
     """The photo with the position of `cell` outlined (static HTML)."""
-    return (f'<div class="sd-photo-static" style="position:relative;width:min(100%,200px)">'
-            f'<img src="{html.escape(src)}" alt="" style="display:block;width:100%;height:auto">'
-            f'<span style="{_box(data, cell)}"></span></div>')
+    return (f'<div class="sd-photo-static"><img src="{html.escape(src)}" alt="">'
+            f'<span class="sd-box" style="{_box(data, cell)}"></span></div>')
 
 
 def _cell(at: list[int], info) -> int:

@@ -109,6 +109,7 @@ class SpatialAttribution:
         image_url = ctx.emit.data("image", "jpg", artifacts["image.jpg"])
         fallback_url = ctx.emit.data("spatial-attribution", "png", artifacts["fallback.png"])
         url, key = emit_data(spec, ctx, {**data, "image": image_url})
+        ctx.emit.style("css/attribution-explorer.css")
         ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/attribution-explorer.js")
         alt = spec.get("alt") or _describe(data)

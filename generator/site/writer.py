@@ -132,6 +132,12 @@ class PageEmitter:
             self.page.scripts.append(url)
         return url
 
+    def style(self, name: str) -> str:
+        url = self.writer.asset_url(name, 1)
+        if url not in self.page.styles:
+            self.page.styles.append(url)
+        return url
+
 
 def article_context(page, writer: SiteWriter) -> dict:
     """The `article` object the templates read (see templates/README.md)."""
@@ -178,6 +184,7 @@ def article_context(page, writer: SiteWriter) -> dict:
         "reviews_url": None,
         "review": None,
         "scripts": list(page.scripts),
+        "styles": list(page.styles),
         "head_extra": Markup(""),
     }
 
