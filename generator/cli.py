@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--fresh", action="store_true", help="ignore the freeze and the cache; draft quality")
     build.set_defaults(run=_build)
 
-    check = sub.add_parser("check", help="validate every article without writing anything")
+    check = sub.add_parser("check", help="validate every article: compute nothing, write nothing")
     check.add_argument("--article", metavar="SLUG")
     check.set_defaults(run=_check)
 
@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--out", type=Path, metavar="DIR")
     reproduce.add_argument("--quiet", action="store_true")
     reproduce.set_defaults(run=_reproduce)
+
+    classes = sub.add_parser("classes", help="list a model's classes, ids and labels (those matching QUERY)")
+    classes.add_argument("query", nargs="*", metavar="QUERY", help="words of a label, or an id")
+    classes.add_argument("--model", default="efficientnet_lite0", help="the model (default: efficientnet_lite0)")
+    classes.set_defaults(run=_classes)
 
     layers = sub.add_parser("layers", help="list a model's layers with channels and sizes")
     layers.add_argument("model")
@@ -137,9 +142,10 @@ def _build(args) -> int:
 def _check(args) -> int:
     from .build import build
 
-    report = build(_options(args, write=False))
+    report = build(_options(args, check=True))
     _print_warnings(report.warnings)
-    print(f"checked {len(report.pages)} article{'s' if len(report.pages) != 1 else ''}: no errors")
+    print(f"checked {len(report.pages)} article{'s' if len(report.pages) != 1 else ''} in "
+          f"{report.seconds:.1f} s: no errors (nothing computed, nothing written)")
     return 0
 
 
@@ -193,6 +199,26 @@ def _reproduce(args) -> int:
     ok = _report(checks)
     print(f"recomputed artifacts written to {folder}")
     return 0 if ok else 1
+
+
+def _classes(args) -> int:
+    from .figures.model_cards import ModelCards, closest_classes
+    from .interpret.errors import InterpretError
+
+    try:
+        card = ModelCards(Path.cwd() / ".cache" / "models").get(args.model)
+    except InterpretError as err:
+        print(f"error: --model {args.model}: {err}", file=sys.stderr)
+        return 1
+    names = list(card.labels) if card.labels is not None else [f"class {i}" for i in range(card.classes)]
+    query = " ".join(args.query)
+    rows = [i for i, name in enumerate(names) if query.casefold() in name.casefold() or query == str(i)]
+    if not rows:
+        rows = closest_classes(query, names)
+        print(f"no class of {args.model} is called '{query}'" + ("; the closest:" if rows else ""))
+    for i in rows:
+        print(f"{i:>5}  {names[i]}")
+    return 0 if rows else 1
 
 
 def _layers(args) -> int:

@@ -12,7 +12,7 @@ from generator.figures.model_cards import ModelCard, ModelCards
 
 def test_card_is_read_back_without_loading_the_model(tmp_path, monkeypatch):
     card = ModelCards(tmp_path).get("tiny")
-    assert [f.name for f in tmp_path.iterdir()] == [f"tiny-seeded-v{model_cards.__version__}.json"]
+    assert [f.name for f in tmp_path.iterdir()] == [f"tiny-seeded-v{model_cards.__version__}-card{model_cards.CARD_FORMAT}.json"]
     assert card.layer("blocks.1").channels == 24 and len(card.labels) == 10
 
     def refuse(name):

@@ -129,8 +129,8 @@ def test_sha256_file_hashes_an_unchanged_file_once(tmp_path, monkeypatch):
     path.write_bytes(b"w" * 1000)
     first = sha256_file(path)
     opened = []
-    real_open = open
-    monkeypatch.setattr(jobs_module, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k), raising=False)
+    read = jobs_module.file_digest
+    monkeypatch.setattr(jobs_module, "file_digest", lambda p: opened.append(p) or read(p))
     assert sha256_file(path) == first
     assert sha256_file(str(path)) == first
     assert opened == []

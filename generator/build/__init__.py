@@ -16,14 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from ..article import Article, read_article
 from ..errors import Problems
 from ..figures.model_cards import ModelCards
-from ..pipeline.cache import Cache
+from ..pipeline.cache import Cache, ReadOnlyCache
 from ..site.config import read_site
 from ..site.writer import SiteWriter
 from .discover import discover
 from .options import BuildOptions, BuildReport
-from .parse import ArticlePage, parse_article
+from .parse import parse_article
 from .plan import plan_figures, plan_more
 from .precompute import precompute
 from .render import render_figures
@@ -37,15 +38,21 @@ def build(options: BuildOptions) -> BuildReport:
     problems = Problems()
     cache = Cache(options.cache_dir)
     kept = None if options.fresh else cache           # plans and renderings kept between builds
+    if options.check:
+        kept = ReadOnlyCache(cache)
 
     site = read_site(options.root, problems)
     articles = discover(options, problems)
     pages = [parse_article(a, site, options, problems) for a in articles]
     problems.raise_if_any()
 
-    cards = ModelCards(options.cache_dir / "models")
+    cards = ModelCards(options.cache_dir / "models", save=not options.check)
     jobs = plan_figures(pages, options, cards, kept, problems)
     problems.raise_if_any()
+    if options.check:                                 # specs, files, citations: all checked
+        return BuildReport(pages=[p.article.slug for p in pages], warnings=problems.warnings,
+                           jobs=len({j.key for j in jobs}), seconds=time.perf_counter() - started,
+                           articles=pages)
 
     results, computed = precompute(jobs, pages, options, cache)
     while any(figure.plan.more for page in pages for figure in page.figures):
@@ -56,24 +63,47 @@ def build(options: BuildOptions) -> BuildReport:
         results.update(found)
         computed += counted
 
-    writer = SiteWriter(options.root, site, today=_build_date(pages))
+    others = built_elsewhere(options)                 # with --article: the articles kept as they are
+    writer = SiteWriter(options.root, site, today=_build_date([p.article for p in pages] + others))
     for page in pages:
         render_figures(page, results, writer, problems, kept)
     problems.raise_if_any()
     for page in pages:
         writer.article(page, results)
+    for article in others:
+        writer.list_built(article)
     writer.journal(pages)
 
     if options.write:
+        if options.article:
+            writer.tree.keep(options.output, lambda path: path.startswith(f"{options.article}/") or path in JOURNAL)
         writer.tree.publish(options.output)
     return BuildReport(pages=[p.article.slug for p in pages], warnings=problems.warnings,
                        jobs=len({j.key for j in jobs}), seconds=time.perf_counter() - started,
                        articles=pages, results=results, computed=computed)
 
 
-def _build_date(pages: list[ArticlePage]) -> dt.date:
+JOURNAL = ("index.html", "feed.xml", "sitemap.xml", "404.html")   # written by every build
+
+
+def built_elsewhere(options: BuildOptions) -> list[Article]:
+    """With `--article SLUG`: every other article whose page the output folder holds, read
+    from its front matter, so the index and the feed still list it; none otherwise."""
+    folder = options.root / "articles"
+    if not options.article or not options.write or not folder.is_dir():
+        return []
+    out = []
+    for directory in sorted(d for d in folder.iterdir() if d.is_dir() and d.name != options.article):
+        if (options.output / directory.name / "index.html").is_file():
+            article = read_article(directory, Problems(), display=str(directory / "index.md"))
+            if article is not None:
+                out.append(article)
+    return out
+
+
+def _build_date(articles: list[Article]) -> dt.date:
     """The site's date: the newest article date, so two builds of one input are identical."""
-    days = [p.article.published for p in pages if p.article.published]
-    for p in pages:
-        days += [u["date"] for u in p.article.meta["updated"]]
+    days = [a.published for a in articles if a.published]
+    for a in articles:
+        days += [u["date"] for u in a.meta["updated"]]
     return max(days, default=dt.date(2026, 1, 1))

@@ -29,7 +29,8 @@ class BuildOptions:
     device: str = "cpu"                              # where feature visualizations render
     executor: Any = None                             # a ready executor (default: from the three above)
     cache: Path | None = None                        # default: root / ".cache"
-    write: bool = True                               # False: check only
+    write: bool = True                               # False: build, but publish nothing
+    check: bool = False                              # True: validate only; compute and write nothing
     progress: bool = True
 
     @property

@@ -109,7 +109,11 @@ def figure_error(problems: Problems, figure: FigurePlan, err: SpecError | Interp
 
 
 def _spec_line(figure: FigurePlan, field_name: str | None) -> int | None:
-    return figure.directive.key_lines.get(field_name) if field_name else None
+    """The line of the spec key an error names (`classes[1]` is on the line of `classes:`)."""
+    if not field_name:
+        return None
+    key = field_name.split("[", 1)[0].split(".", 1)[0]
+    return figure.directive.key_lines.get(field_name) or figure.directive.key_lines.get(key)
 
 
 def _with_lines(directive) -> LineDict:

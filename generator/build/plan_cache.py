@@ -26,8 +26,8 @@ from ..figures.base import Plan, clean_spec
 from ..figures.inputs import resolve_image_source
 from ..interpret.registry import weights_identity
 from ..pipeline.cache import Cache
-from ..pipeline.jobs import sha256_file
-from .keys import code_digest, key_of
+from ..pipeline.jobs import key_of, sha256_file
+from .keys import code_digest
 
 _SKIP = {"index.md", "_freeze", "reviews"}
 DISPLAY = ("caption", "alt", "layout")  # read when rendering, never when planning

@@ -15,9 +15,9 @@ from .. import __version__
 from ..figures.base import clean_spec
 from ..figures.inputs import resolve_image_source
 from ..pipeline.cache import Cache
-from ..pipeline.jobs import sha256_file
+from ..pipeline.jobs import key_of, sha256_file
 from ..site.notebooks import figure_notebook
-from .keys import PACKAGE, code_digest, key_of
+from .keys import PACKAGE, code_digest
 
 
 def _code() -> str:

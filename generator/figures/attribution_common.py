@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from .. import schema as s
+from ..errors import SpecError
 from ..pipeline.data_script import data_script
 from ..pipeline.jobs import sha256_file
 from ..pipeline.quantize import quantize
@@ -31,8 +32,19 @@ from .inputs import resolve_image_source
 NEGATIVE = (33, 102, 172)
 POSITIVE = (230, 97, 1)
 
-CLASSES_OPTION = s.Option(s.optional(s.list_of(s.integer(0, None), single_ok=True)),
-                          doc="one or two class indices of the model's labels (two: A minus B)")
+def class_value(value) -> int | str:
+    """Validator of one class: an id (`285`) or a label (`Egyptian cat`), resolved against the
+    model's card when the figure is planned."""
+    if isinstance(value, bool):
+        raise SpecError(f"expected a class, got {value!r}", "write a label such as Egyptian cat, or an id such as 285")
+    if isinstance(value, int):
+        return s.integer(0)(value)
+    return s.text(value)
+
+
+CLASSES_OPTION = s.Option(s.optional(s.list_of(class_value, single_ok=True)),
+                          doc="one or two classes, by label or id (two: A minus B); "
+                              "`python -m generator classes` lists them")
 
 
 def model_and_image(spec: dict, ctx: FigureContext, field: str = "image"):
@@ -46,6 +58,21 @@ def model_and_image(spec: dict, ctx: FigureContext, field: str = "image"):
 def image_size(spec: dict, model) -> int:
     """The side of the square image the model sees: `size:` or the model's input size."""
     return int(spec.get("size") or model.input_size)
+
+
+def named_classes(data: dict) -> dict:
+    """A job's data with each class named as the page names it, label and id: "Egyptian cat
+    (285)" (a model without labels keeps "class 285"). Spatial attribution's `targets`
+    follow."""
+    if not data.get("classes"):
+        return data
+    classes = [{**c, "label": c["label"] if c["label"] == f"class {c['index']}" else f"{c['label']} ({c['index']})"}
+               for c in data["classes"]]
+    named = {**data, "classes": classes}
+    if "targets" in data:
+        labels = [c["label"] for c in classes]
+        named["targets"] = labels + ([f"{labels[0]} − {labels[1]}"] if len(labels) == 2 else [])
+    return named
 
 
 def load_input(params: dict):

@@ -29,6 +29,7 @@ from ..pipeline.jobs import Job
 from ..pipeline.runtime import Runtime
 from ..pipeline.quantize import dequantize
 from .attribution_common import (
+    named_classes,
     CLASSES_OPTION,
     NEGATIVE,
     POSITIVE,
@@ -82,7 +83,7 @@ class ChannelAttribution:
                          f"print('toward the second:', (-scores).topk({spec['top']}).indices.tolist())")]
 
     def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
-        data = json.loads(results[0]["scores.json"])
+        data = named_classes(json.loads(results[0]["scores.json"]))
         rows = ranked(data, spec["top"])
         sprite, index = icon_sprite(results[1:], [r["channel"] for r in rows])
         sprite_url = ctx.emit.data(f"{spec['layer']}-icons", index["format"], sprite)

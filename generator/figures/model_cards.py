@@ -18,6 +18,7 @@ Jobs load the model itself with `loaded_model(name, runtime.device)`: once per p
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import operator
@@ -33,6 +34,7 @@ from ..interpret.layer_info import LayerInfo
 from ..interpret.registry import weights_identity
 from ..pipeline.fsutil import atomic_write
 
+CARD_FORMAT = 2          # bump when what a card holds changes (2: the sha256 of seeded weights)
 LAYERS_FIX = " (`python -m generator layers MODEL` lists them)"
 
 
@@ -41,7 +43,7 @@ class ModelCard:
     """The parts of a loaded model that specs are checked against."""
 
     model_id: str
-    weights_sha256: str | None
+    weights_sha256: str
     input_size: int
     min_size: int
     labels: tuple[str, ...] | None
@@ -49,8 +51,10 @@ class ModelCard:
 
     @property
     def weights_key(self) -> str:
-        """The weights' sha256 for job keys, or 64 zeros for a seeded model without a file."""
-        return self.weights_sha256 or "0" * 64
+        """The weights' sha256 as job keys hash it: of the weights file, or of the state
+        dict's tensors when the model was not loaded from a file (a factory, a seeded model),
+        so changed weights recompute exactly the figures that use them."""
+        return self.weights_sha256
 
     @property
     def classes(self) -> int:
@@ -82,24 +86,53 @@ class ModelCard:
             raise SpecError(f"'{first}' does not come before '{second}'",
                             f"put the earlier layer first: `{field}: [{second}, {first}]`", field=field)
 
-    def check_class(self, index: int, field: str = "classes") -> int:
-        """A class index of this model; a SpecError names how many there are."""
-        index = operator.index(index)
+    def check_class(self, value: int | str, field: str = "classes") -> int:
+        """The id of a class named by its id (`285`, `"285"`) or its label (`Egyptian cat`,
+        in any case); a SpecError names the count, the closest labels or, for a label two
+        classes share, both ids."""
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, str):
+            return self._class_by_label(value, field)
+        index = operator.index(value)
         if not 0 <= index < self.classes:
             raise SpecError(f"class {index} is out of range: model '{self.model_id}' has {self.classes} classes",
                             f"use an index from 0 to {self.classes - 1}", field=field)
         return index
 
-    def check_classes(self, classes: Sequence[int] | None, *, most: int = 2, field: str = "classes") -> list[int]:
-        """One to `most` different class indices of this model."""
+    def _class_by_label(self, text: str, field: str) -> int:
+        if self.labels is None:
+            raise SpecError(f"model '{self.model_id}' has no class labels, so '{text}' names no class",
+                            f"write a class id from 0 to {self.classes - 1}", field=field)
+        wanted = " ".join(text.split()).casefold()
+        found = [i for i, name in enumerate(self.labels) if name.casefold() == wanted]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            listed = " and ".join(f"{self.labels[i]} ({i})" for i in found)
+            raise SpecError(f"'{text}' names {len(found)} classes: {listed}", "write the id of the one you mean",
+                            field=field)
+        near = closest_classes(text, self.labels, 3)
+        hint = ("did you mean " + " or ".join(f"'{self.labels[i]}' ({i})" for i in near) + "? " if near else "")
+        raise SpecError(f"model '{self.model_id}' has no class '{text}'",
+                        f"{hint}`python -m generator classes WORD` lists the classes with WORD in their label",
+                        field=field)
+
+    def check_classes(self, classes: Sequence[int | str] | None, *, most: int = 2,
+                      field: str = "classes") -> list[int]:
+        """The ids of one to `most` different classes, each named by its id or label."""
         classes = list(classes or [])
         if not 1 <= len(classes) <= most:
-            raise SpecError(f"expected {'one or two' if most == 2 else f'1 to {most}'} class indices, "
-                            f"got {len(classes)}", "write e.g. `classes: [285, 282]`", field=field)
+            raise SpecError(f"expected {'one or two' if most == 2 else f'1 to {most}'} classes, "
+                            f"got {len(classes)}", "write e.g. `classes: [Egyptian cat, tiger cat]`", field=field)
         checked = [self.check_class(value, f"{field}[{i}]") for i, value in enumerate(classes)]
         if len(set(checked)) != len(checked):
             raise SpecError("the same class is given twice", "give two different classes", field=field)
         return checked
+
+    def class_name(self, index: int) -> str:
+        """How the page names class `index`: its label and id, "Egyptian cat (285)"."""
+        return f"{self.labels[index]} ({index})" if self.labels is not None else f"class {index}"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, indent=1)
@@ -124,6 +157,22 @@ class ModelCard:
         )
 
 
+def closest_classes(text: str, labels: Sequence[str], n: int = 5) -> list[int]:
+    """The ids of the labels closest to a misspelt `text`, best first: a label is as close as
+    the label itself or its closest word (`egyptain` finds `Egyptian cat`)."""
+    wanted = " ".join(text.split()).casefold()
+
+    def score(label: str) -> float:
+        label = label.casefold()
+        pairs = [(wanted, label), *((wanted, word) for word in label.split()),
+                 *((word, label) for word in wanted.split() if len(word) > 3)]
+        return max(difflib.SequenceMatcher(None, a, b).ratio() for a, b in pairs)
+
+    scored = sorted(((score(name), i) for i, name in enumerate(labels)), key=lambda s: (-s[0], s[1]))
+    best = scored[0][0] if scored else 0.0
+    return [i for value, i in scored[:n] if value >= max(0.75, best - 0.1)]
+
+
 def label(model, index: int) -> str:
     """The name of class `index` of a card or a loaded model (`class N` when it has none)."""
     return model.labels[index] if model.labels is not None else f"class {index}"
@@ -131,10 +180,11 @@ def label(model, index: int) -> str:
 
 class ModelCards:
     """Cards by model name, from memory, then `folder` (None: memory only), then by loading
-    the model. One per build."""
+    the model, when the card is kept in `folder` unless `save` is False. One per build."""
 
-    def __init__(self, folder: Path | None):
+    def __init__(self, folder: Path | None, save: bool = True):
         self.folder = folder
+        self.save = save
         self._cards: dict[str, ModelCard] = {}
 
     def get(self, name: str) -> ModelCard:
@@ -144,7 +194,7 @@ class ModelCards:
         path = None
         if fingerprint is not None and self.folder is not None:
             safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-            path = self.folder / f"{safe}-{fingerprint[:16]}-v{__version__}.json"
+            path = self.folder / f"{safe}-{fingerprint[:16]}-v{__version__}-card{CARD_FORMAT}.json"
             if path.is_file():
                 try:
                     card = ModelCard.from_json(path.read_text())
@@ -153,7 +203,7 @@ class ModelCards:
                 except (ValueError, TypeError, KeyError):
                     pass  # a damaged card is made again
         card = ModelCard.of(loaded_model(name))
-        if path is not None:
+        if path is not None and self.save:
             os.makedirs(path.parent, exist_ok=True)
             atomic_write(path, card.to_json().encode("utf-8"))
         self._cards[name] = card

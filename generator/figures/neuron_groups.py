@@ -32,6 +32,8 @@ from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite
 from ..quality import PROFILES
 from .attribution_common import (
+    named_classes,
+    class_value,
     emit_data,
     encode,
     fallback_img,
@@ -61,7 +63,7 @@ class NeuronGroupsFigure:
         "layer": s.Option(s.optional(s.text), doc="the layer to factor"),
         "layers": s.Option(s.optional(s.list_of(s.text)), doc="two layers, earlier first: groups of each"),
         "groups": s.Option(s.integer(1, len(GROUP_COLOURS)), default=6, doc="number of groups per layer"),
-        "classes": s.Option(s.optional(s.list_of(s.integer(0, None), single_ok=True)),
+        "classes": s.Option(s.optional(s.list_of(class_value, single_ok=True)),
                             doc=f"classes to attribute to (default: the model's top {TOP_CLASSES})"),
     }
 
@@ -107,7 +109,7 @@ class NeuronGroupsFigure:
 
     def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         artifacts = results[0]
-        data = json.loads(artifacts["groups.json"])
+        data = named_classes(json.loads(artifacts["groups.json"]))
         icons_url = ctx.emit.data("group-icons", data["icons"]["format"], artifacts["icons"])
         image_url = ctx.emit.data("image", "jpg", artifacts["image.jpg"])
         fallback_url = ctx.emit.data("neuron-groups", "png", artifacts["fallback.png"])

@@ -31,6 +31,7 @@ from ..errors import SpecError
 from ..pipeline.jobs import Job
 from ..pipeline.runtime import Runtime
 from .attribution_common import (
+    named_classes,
     CLASSES_OPTION,
     emit_data,
     encode,
@@ -105,7 +106,7 @@ class SpatialAttribution:
 
     def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         artifacts = results[0]
-        data = json.loads(artifacts["attribution.json"])
+        data = named_classes(json.loads(artifacts["attribution.json"]))
         image_url = ctx.emit.data("image", "jpg", artifacts["image.jpg"])
         fallback_url = ctx.emit.data("spatial-attribution", "png", artifacts["fallback.png"])
         url, key = emit_data(spec, ctx, {**data, "image": image_url})

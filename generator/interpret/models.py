@@ -6,7 +6,8 @@
     predict(model, "sample:coffee")                # [(967, "espresso", 0.94), ...]
 
 A loaded model carries `input_size`, `labels` (class names or None), `model_id`,
-`weights_sha256` (None for random or seeded weights) and `min_size` (the smallest image side
+`weights_sha256` (of its weights file, or of its state dict's tensors when it was not loaded
+from a file) and `min_size` (the smallest image side
 it accepts).
 """
 
@@ -27,7 +28,7 @@ from .images import MIN_SIDE, ImageSource, check_size, fit_image, load_image
 from .imagenet import imagenet_labels
 from .layer_info import LayerInfo
 from .registry import BUILTIN
-from .weights import load_checked, read_state_dict, resolve_weights, sha256_file
+from .weights import load_checked, read_state_dict, resolve_weights, sha256_file, state_sha256
 
 DEFAULT_INPUT_SIZE = 224
 
@@ -133,6 +134,7 @@ def load_model(
 
 def _prepare(model: nn.Module, model_id: str, path: Path | None, device) -> nn.Module:
     model.eval().requires_grad_(False)
+    model.weights_sha256 = sha256_file(path) if path is not None else state_sha256(model)   # before a move
     if device is not None:
         model.to(device)
     model.input_size = int(getattr(model, "input_size", DEFAULT_INPUT_SIZE))
@@ -140,7 +142,6 @@ def _prepare(model: nn.Module, model_id: str, path: Path | None, device) -> nn.M
     labels = getattr(model, "labels", None)
     model.labels = list(labels) if labels is not None else None
     model.model_id = model_id
-    model.weights_sha256 = sha256_file(path) if path is not None else None
     return model
 
 

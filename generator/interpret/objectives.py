@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
-from .errors import InterpretError
+from .errors import ChannelOutOfRange, ClassOutOfRange, InterpretError
 
 _ATOM, _PRODUCT, _SUM = 2, 1, 0  # precedence of a description, to place parentheses
 
@@ -170,9 +170,30 @@ def _batch_arg(batch: int | None) -> str | None:
 # --- unit objectives -----------------------------------------------------------------
 
 
+def _unit(t: torch.Tensor, layer: str, n: int) -> int:
+    """`n`, checked against the channels of `layer`'s output t (N, C, ...): the engine's own
+    error, naming the count, rather than an IndexError from deep inside torch."""
+    count = t.shape[1]
+    if not 0 <= n < count:
+        if layer == "":
+            raise ClassOutOfRange(f"class {n} is out of range: the model has {count} classes",
+                                  f"use 0 to {count - 1}")
+        raise ChannelOutOfRange(f"channel {n} is out of range for layer '{layer}', which has {count} channels",
+                                f"use 0 to {count - 1}")
+    return n
+
+
+def _vector(t: torch.Tensor, layer: str, v: torch.Tensor) -> torch.Tensor:
+    """The direction `v` shaped for t (B, C, ...), checked against its C channels."""
+    if v.numel() != t.shape[1]:
+        raise ChannelOutOfRange(f"a direction of {v.numel()} values does not fit layer '{layer}', "
+                                f"which has {t.shape[1]} channels", f"give one value per channel ({t.shape[1]})")
+    return v.to(t.device, t.dtype)
+
+
 def channel(layer: str, n: int, batch: int | None = None) -> Objective:
     """The mean of channel `n` of `layer` over all positions."""
-    fn = _batched(layer, batch, lambda t: t[:, n].mean((-2, -1)))
+    fn = _batched(layer, batch, lambda t: t[:, _unit(t, layer, n)].mean((-2, -1)))
     return Objective(fn, f"channel({_args(layer, n, _batch_arg(batch))})", [layer], _bset(batch))
 
 
@@ -183,7 +204,7 @@ def neuron(
 
     def per_image(t: torch.Tensor) -> torch.Tensor:  # t: (B, C, H, W)
         h, w = t.shape[-2:]
-        return t[:, n, h // 2 if y is None else y, w // 2 if x is None else x]
+        return t[:, _unit(t, layer, n), h // 2 if y is None else y, w // 2 if x is None else x]
 
     where = None if x is None and y is None else f"{x}, {y}"
     desc = f"neuron({_args(layer, n, where, _batch_arg(batch))})"
@@ -198,7 +219,7 @@ def direction(
     v = torch.as_tensor(vector, dtype=torch.float32).flatten()  # (C,)
 
     def per_image(t: torch.Tensor) -> torch.Tensor:  # t: (B, C, H, W)
-        vec = v.to(t.device, t.dtype).view(1, -1, 1, 1)
+        vec = _vector(t, layer, v).view(1, -1, 1, 1)
         dot = (t * vec).sum(1)  # (B, H, W)
         if cossim_pow > 0:
             cos = dot / (t.norm(dim=1) * vec.norm() + 1e-6)
@@ -220,7 +241,7 @@ def direction_neuron(
     def per_image(t: torch.Tensor) -> torch.Tensor:  # t: (B, C, H, W)
         h, w = t.shape[-2:]
         a = t[:, :, h // 2 if y is None else y, w // 2 if x is None else x]  # (B, C)
-        vec = v.to(t.device, t.dtype).view(1, -1)
+        vec = _vector(t, layer, v).view(1, -1)
         dot = (a * vec).sum(1)  # (B,)
         if cossim_pow > 0:
             cos = dot / (a.norm(dim=1) * vec.norm() + 1e-6)
@@ -235,7 +256,7 @@ def direction_neuron(
 
 def class_logit(n: int, batch: int | None = None) -> Objective:
     """The logit of class `n` (runs the whole model)."""
-    fn = _batched("", batch, lambda t: t[:, n])
+    fn = _batched("", batch, lambda t: t[:, _unit(t, "", n)])
     return Objective(fn, f"class_logit({_args(n, _batch_arg(batch))})", [""], _bset(batch))
 
 

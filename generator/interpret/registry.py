@@ -11,10 +11,10 @@ torch.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
+
+from .digest import sha256_file
 
 SEEDED = "seeded"
 
@@ -61,8 +61,4 @@ def weights_identity(name: str) -> str | None:
         return SEEDED
     if entry.packaged_weights is None:
         return None
-    digest = hashlib.sha256()
-    with open(Path(entry.packaged_weights()), "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(entry.packaged_weights())

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .digest import sha256_file
 from .errors import WeightsError, WeightsMismatch
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,15 @@ def cache_dir() -> Path:
     return Path(root) / "models" if root else Path.home() / ".cache" / "vellum" / "models"
 
 
-def sha256_file(path: str | Path) -> str:
-    """The hex sha256 of a file's bytes."""
+def state_sha256(model: nn.Module) -> str:
+    """The hex sha256 of a model's state dict: every tensor's name, dtype, shape and bytes, in
+    name order. What identifies the weights of a model that was not loaded from a file (a
+    factory's, or a seeded one's)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
+    for name, tensor in sorted(model.state_dict().items()):
+        data = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}\0{data.dtype}\0{tuple(data.shape)}\0".encode())
+        digest.update(data.view(torch.uint8).numpy().tobytes() if data.numel() else b"")
     return digest.hexdigest()
 
 

@@ -5,7 +5,8 @@ what neither the article's `_freeze/` nor the `.cache/` holds; the build packs i
 `pack_sprite`, numbers with `quantize`, data with `data_script`, collects every file in an
 `OutputTree` under content-hashed names, and publishes it atomically.
 
-This package imports nothing from the rest of `generator` except `generator.errors`.
+This package imports nothing from the rest of `generator` but `generator.errors` and the
+engine (`generator.interpret`, below it).
 """
 
 from .cache import Cache

@@ -193,3 +193,20 @@ def _abandoned(path: Path, host: str, now: float) -> bool:
         except PermissionError:
             pass
     return age > _STALE_TEMP_SECONDS
+
+
+class ReadOnlyCache:
+    """A cache that is read and never written: what `check` plans with, so checking leaves
+    `.cache/` as it was."""
+
+    def __init__(self, cache: Cache):
+        self.cache = cache
+
+    def get(self, key: str) -> dict[str, bytes] | None:
+        return self.cache.get(key) if self.cache.has(key) else None
+
+    def has(self, key: str) -> bool:
+        return self.cache.has(key)
+
+    def put(self, key: str, artifacts: Mapping[str, bytes]) -> None:
+        pass

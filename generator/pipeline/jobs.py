@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, Mapping
 
+from ..interpret.digest import sha256_file as file_digest
+
 _FN = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_CHUNK = 1 << 20
 
 
 def canonical_json(obj: Any) -> str:
@@ -46,6 +47,12 @@ def canonical_json(obj: Any) -> str:
 def sha256_bytes(data: bytes) -> str:
     """The sha256 of `data`, as 64 lowercase hex digits."""
     return hashlib.sha256(data).hexdigest()
+
+
+def key_of(identity: Any) -> str:
+    """The key of anything named by what it depends on: the sha256 of the canonical JSON of
+    `identity`. Jobs, plans and renderings are all keyed this way."""
+    return sha256_bytes(canonical_json(identity).encode("ascii"))
 
 
 _file_hashes: dict[tuple[str, int, int], str] = {}
@@ -66,11 +73,7 @@ def sha256_file(path: str | os.PathLike) -> str:
         known = _file_hashes.get(memo)
     if known is not None:
         return known
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(chunk)
-    value = digest.hexdigest()
+    value = file_digest(path)
     with _file_hashes_lock:
         _file_hashes[memo] = value
     return value
@@ -159,7 +162,7 @@ class Job:
         object.__setattr__(self, "inputs", inputs)
         object.__setattr__(self, "label", str(self.label))
         identity = {"fn": self.fn, "version": self.version, "params": params, "inputs": inputs}
-        object.__setattr__(self, "key", sha256_bytes(canonical_json(identity).encode("ascii")))
+        object.__setattr__(self, "key", key_of(identity))
 
     def call_params(self) -> dict[str, Any]:
         """A private deep copy of the params, so the function cannot change the job, plus

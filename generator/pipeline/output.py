@@ -104,6 +104,16 @@ class OutputTree:
             path.parent.mkdir(parents=True, exist_ok=True)
             write(path, data)
 
+    def keep(self, folder: Path, skip: Callable[[str], bool]) -> None:
+        """Add every file of a published `folder` that this tree does not hold and `skip`
+        (of its relative path) does not refuse: how a build of one article keeps the rest."""
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.rglob("*")):
+            relpath = path.relative_to(folder).as_posix()
+            if path.is_file() and relpath not in self._files and not skip(relpath):
+                self.add(relpath, path.read_bytes())
+
     def publish(self, target: str | os.PathLike, *, write: FileWriter = _write_file) -> Path:
         """Replace `target` with exactly these files, atomically; return the target path.
 

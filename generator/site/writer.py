@@ -91,6 +91,11 @@ class SiteWriter:
                                                          article=context))
         self.listed.append(context)
 
+    def list_built(self, article) -> None:
+        """List an article this build does not rebuild but the output already holds (a build
+        of one article keeps the others), on the index, the feed and the sitemap."""
+        self.listed.append(listing_context(article, self))
+
     def journal(self, pages) -> None:
         """The index page, the Atom feed, the sitemap and the 404 page."""
         articles = sorted(self.listed, key=lambda a: (a["published"], a["slug"]), reverse=True)
@@ -139,36 +144,46 @@ class PageEmitter:
         return url
 
 
-def article_context(page, writer: SiteWriter) -> dict:
-    """The `article` object the templates read (see templates/README.md)."""
-    from ..bib import article_bibtex, scholar_reference
-
-    meta = page.article.meta
-    slug = page.article.slug
+def listing_context(article, writer: SiteWriter) -> dict:
+    """What the index, the feed and the sitemap read of an article: its front matter, and its
+    thumbnail, added to the site under its content-hashed name."""
+    meta = article.meta
+    slug = article.slug
     license_id = meta["license"] or writer.site["license"]
     name, url = LICENSES[license_id]
-    published = meta["published"] or writer.today
-    authors = meta["authors"]
-    site = writer.site
-    page_url = site["base_url"] + f"{slug}/"
-    numbered = {key: i + 1 for i, key in enumerate(page.markdown.citations)}
-    references = [{"key": key, "number": numbered[key], "html": Markup(page.references[key].html())}
-                  for key in page.markdown.citations if key in page.references]
     thumbnail = None
     if meta["thumbnail"]:
-        path = page.article.directory / meta["thumbnail"]
+        path = article.directory / meta["thumbnail"]
         if path.is_file():
-            thumbnail = f"{slug}/" + writer.emitter(page).data(path.stem, path.suffix.lstrip("."), path.read_bytes())
+            thumbnail = writer.tree.add_hashed(f"{slug}/data", path.stem, path.suffix.lstrip("."), path.read_bytes())
     return {
         "slug": slug,
         "title": meta["title"],
         "description": meta["description"],
-        "authors": authors,
-        "published": published,
+        "authors": meta["authors"],
+        "published": meta["published"] or writer.today,
         "updated": meta["updated"],
         "doi": meta["doi"],
         "license": {"id": license_id, "name": name, "url": url},
         "status": meta["status"],
+        "thumbnail": thumbnail,
+    }
+
+
+def article_context(page, writer: SiteWriter) -> dict:
+    """The `article` object the templates read (see templates/README.md)."""
+    from ..bib import article_bibtex, scholar_reference
+
+    listing = listing_context(page.article, writer)
+    meta = page.article.meta
+    published, authors = listing["published"], listing["authors"]
+    site = writer.site
+    page_url = site["base_url"] + f"{page.article.slug}/"
+    numbered = {key: i + 1 for i, key in enumerate(page.markdown.citations)}
+    references = [{"key": key, "number": numbered[key], "html": Markup(page.references[key].html())}
+                  for key in page.markdown.citations if key in page.references]
+    return {
+        **listing,
         "body_html": Markup(page.body_html),
         "toc": page.markdown.toc,
         "footnotes_html": Markup(page.markdown.footnotes_html),
@@ -180,7 +195,6 @@ def article_context(page, writer: SiteWriter) -> dict:
             url=page_url, doi=meta["doi"]),
         "scholar_references": [scholar_reference(page.references[k]) for k in page.markdown.citations
                                if k in page.references],
-        "thumbnail": thumbnail,
         "reviews_url": None,
         "review": None,
         "scripts": list(page.scripts),

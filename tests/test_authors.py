@@ -1,0 +1,155 @@
+"""An author's own model, classes and workflow, from the command line: changed weights
+recompute what uses them, `check` computes and writes nothing, `build --article` keeps the
+rest of the site, classes go by label or id."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from figure_projects import figure, make_project, payload
+from generator import interpret as vi
+from generator.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A model of the author's own: the tiny network with its own seed and four labelled classes.
+MYNET = '''
+from generator.interpret.tiny import TinyCNN
+
+SEED = {seed}
+
+
+def make():
+    model = TinyCNN(num_classes=4, seed=SEED)
+    model.labels = ["tabby", "Egyptian cat", "crane", "crane"]
+    return model
+'''
+
+ATTRIBUTION = figure("spatial-attribution", """
+id: fig-where
+image: sample:chelsea
+layer: blocks.1
+classes: [Egyptian cat, tabby]
+alt: Where the network sees each cat.
+""")
+
+
+def own_model_project(root: Path, seed: int) -> Path:
+    make_project(root, ATTRIBUTION)
+    index = root / "articles" / "a" / "index.md"
+    index.write_text(index.read_text().replace("model: tiny", "model: mynet:make"))
+    (root / "lib").mkdir(exist_ok=True)
+    (root / "lib" / "mynet.py").write_text(MYNET.format(seed=seed))
+    return root
+
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(root / "lib")]))
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_changed_weights_of_an_own_model_recompute_its_figures(tmp_path):
+    root = own_model_project(tmp_path / "p", seed=1)
+    assert cli(root, "build", "--quality", "tiny", "--quiet").returncode == 0
+    provenance = json.loads((root / "build" / "a" / "provenance.json").read_text())
+    first = provenance["figures"][0]["weights_sha256"]
+    assert first != "0" * 64 and len(first) == 64
+    maps = payload(root, "fig-where")["maps"]["data"]
+    (root / "lib" / "mynet.py").write_text(MYNET.format(seed=2))      # new weights, same code
+    assert cli(root, "build", "--quality", "tiny", "--quiet").returncode == 0
+    provenance = json.loads((root / "build" / "a" / "provenance.json").read_text())
+    assert provenance["figures"][0]["weights_sha256"] != first
+    assert payload(root, "fig-where")["maps"]["data"] != maps         # recomputed, not served stale
+
+
+def test_classes_go_by_label_and_the_page_names_them_with_their_ids(tmp_path):
+    root = own_model_project(tmp_path / "p", seed=1)
+    result = cli(root, "build", "--quality", "tiny", "--quiet")
+    assert result.returncode == 0, result.stderr
+    data = payload(root, "fig-where")
+    assert [c["label"] for c in data["classes"]] == ["Egyptian cat (1)", "tabby (0)"]
+    assert data["targets"][-1] == "Egyptian cat (1) − tabby (0)"
+
+
+@pytest.mark.parametrize("classes, message", [
+    ("[Egyptain cat, tabby]", "has no class 'Egyptain cat' — did you mean 'Egyptian cat' (1)?"),
+    ("[crane, tabby]", "'crane' names 2 classes: crane (2) and crane (3) — write the id of the one you mean"),
+    ('["1", 0]', None),                                                 # ids, as numbers or text
+])
+def test_a_misspelt_or_ambiguous_class_is_refused_at_its_line(tmp_path, classes, message):
+    root = own_model_project(tmp_path / "p", seed=1)
+    index = root / "articles" / "a" / "index.md"
+    index.write_text(index.read_text().replace("[Egyptian cat, tabby]", classes))
+    result = cli(root, "check")
+    if message is None:
+        assert result.returncode == 0, result.stderr
+        return
+    line = next(n for n, text in enumerate(index.read_text().splitlines(), 1) if text.startswith("classes:"))
+    assert result.returncode == 1
+    assert f"articles/a/index.md:{line}: figure fig-where 'classes[0]': " in result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_classes_command_finds_ids_by_label():
+    found = cli(ROOT, "classes", "egyptian")
+    assert found.returncode == 0 and found.stdout.split("\n")[0].split() == ["285", "Egyptian", "cat"]
+    near = cli(ROOT, "classes", "space", "shutle")
+    assert "no class of efficientnet_lite0 is called 'space shutle'" in near.stdout and "812  space shuttle" in near.stdout
+
+
+def test_check_computes_nothing_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    root = make_project(tmp_path / "p", figure("activation-grid", """
+image: sample:chelsea
+layer: blocks.1
+alt: A grid.
+"""), figure("feature-vis", """
+layer: blocks.1
+units: {top: 3}
+image: sample:chelsea
+alt: Three units.
+"""))
+    monkeypatch.chdir(root)
+    started = time.perf_counter()
+    assert main(["check"]) == 0
+    assert time.perf_counter() - started < 10
+    assert not (root / ".cache").exists() and not (root / "build").exists()
+    assert "nothing computed, nothing written" in capsys.readouterr().out
+    index = root / "articles" / "a" / "index.md"
+    index.write_text(index.read_text().replace("layer: blocks.1\nalt: A grid.", "layer: blocks.9\nalt: A grid."))
+    assert main(["check"]) == 1
+    assert "has no layer 'blocks.9'" in capsys.readouterr().err
+    assert not (root / ".cache").exists()
+
+
+def test_building_one_article_keeps_the_others_and_lists_them(tmp_path, monkeypatch):
+    root = make_project(tmp_path / "p")
+    second = root / "articles" / "b"
+    second.mkdir()
+    (second / "index.md").write_text((root / "articles" / "a" / "index.md").read_text()
+                                     .replace("title: Figures", "title: Second"))
+    monkeypatch.chdir(root)
+    assert main(["build", "--quiet", "--quality", "tiny"]) == 0
+    whole = {p.relative_to(root / "build").as_posix(): p.read_bytes()
+             for p in (root / "build").rglob("*") if p.is_file()}
+    assert main(["build", "--quiet", "--quality", "tiny", "--article", "b"]) == 0
+    again = {p.relative_to(root / "build").as_posix(): p.read_bytes()
+             for p in (root / "build").rglob("*") if p.is_file()}
+    assert again == whole                          # the other article, the index and the feed as they were
+    index = (root / "build" / "index.html").read_text()
+    assert 'href="a/index.html"' in index and 'href="b/index.html"' in index
+
+
+def test_the_engine_names_a_channel_out_of_range():
+    model = vi.load_model("tiny")
+    with pytest.raises(vi.ChannelOutOfRange) as err:
+        vi.feature_vis(model, [vi.channel("blocks.1", 500)], size=32, steps=1)
+    assert err.value.message == "channel 500 is out of range for layer 'blocks.1', which has 24 channels"
+    assert err.value.fix == "use 0 to 23"
