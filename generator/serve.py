@@ -1,11 +1,13 @@
 """`python -m generator serve`: build, serve `build/` on 127.0.0.1, rebuild when a source
-changes, and reload open pages. The reload script is added to HTML responses only, never
-written into `build/`."""
+changes, and reload open pages. When a rebuild fails, open pages show its errors (file, line,
+fix) in an overlay over the last good build, until the next good build reloads them. The
+script that does both is added to HTML responses only, never written into `build/`."""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import sys
 import threading
 import time
@@ -13,13 +15,21 @@ from pathlib import Path
 
 from .errors import BuildError
 
-RELOAD_SCRIPT = b"""<script>(function(){var v=null;setInterval(function(){var x=new XMLHttpRequest();
-x.open('GET','/__vellum_version');x.onload=function(){if(v!==null&&x.responseText!==v)location.reload();
-v=x.responseText;};x.send();},700);})();</script>"""
+RELOAD_SCRIPT = b"""<script>(function(){var v=null,box=null;
+function show(errors){if(!errors.length){if(box){box.remove();box=null;}return;}
+if(!box){box=document.createElement('div');box.id='vellum-build-errors';box.setAttribute('role','alert');
+box.style.cssText='position:fixed;left:0;right:0;bottom:0;max-height:50vh;overflow:auto;z-index:2147483647;'
++'margin:0;padding:12px 16px;background:#fff4f4;color:#5c0000;border-top:3px solid #b00020;'
++'font:13px/1.45 ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap';document.body.appendChild(box);}
+box.textContent='The build failed; this page is the last good build.\\n\\n'+errors.join('\\n');}
+setInterval(function(){var x=new XMLHttpRequest();x.open('GET','/__vellum_status');x.onload=function(){
+var s=JSON.parse(x.responseText);if(v!==null&&s.version!==v)location.reload();v=s.version;show(s.errors);};
+x.send();},700);})();</script>"""
 
 
 class _State:
-    version = 0
+    version = 0                  # bumped by every good build: open pages reload
+    errors: list[str] = []       # the last build's errors, shown over open pages
 
 
 def _sources(root: Path):
@@ -47,7 +57,9 @@ def _rebuild(options) -> bool:
         for problem in err.problems:
             print(f"error: {problem}", file=sys.stderr)
         print("build failed; still serving the last good build", file=sys.stderr)
+        _State.errors = [f"error: {problem}" for problem in err.problems]
         return False
+    _State.errors = []
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"rebuilt in {report.seconds:.1f} s", file=sys.stderr)
@@ -57,10 +69,13 @@ def _rebuild(options) -> bool:
 def _handler(directory: Path):
     class Handler(http.server.SimpleHTTPRequestHandler):
         def do_GET(self):
-            if self.path == "/__vellum_version":
-                body = str(_State.version).encode()
+            if self.path in ("/__vellum_version", "/__vellum_status"):
+                if self.path == "/__vellum_status":
+                    body = json.dumps({"version": _State.version, "errors": _State.errors}).encode()
+                else:
+                    body = str(_State.version).encode()
                 self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Type", "application/json" if self.path == "/__vellum_status" else "text/plain")
                 self.send_header("Cache-Control", "no-store")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

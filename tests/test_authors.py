@@ -153,3 +153,42 @@ def test_the_engine_names_a_channel_out_of_range():
         vi.feature_vis(model, [vi.channel("blocks.1", 500)], size=32, steps=1)
     assert err.value.message == "channel 500 is out of range for layer 'blocks.1', which has 24 channels"
     assert err.value.fix == "use 0 to 23"
+
+
+# A model file beside the article, whose factory says what the engine should know of it.
+BESIDE = '''
+from generator import interpret as vi
+from generator.interpret.tiny import TinyCNN
+
+
+def make():
+    net = TinyCNN(num_classes=3, seed=5)
+    return vi.ModelInfo(net, input_size=64, labels=["tabby", "Egyptian cat", "lynx"])
+'''
+
+
+def test_a_model_file_beside_the_article_builds_and_its_keys_do_not_depend_on_the_folder(tmp_path):
+    keys = []
+    for place in ("one", "two"):
+        root = make_project(tmp_path / place, ATTRIBUTION)
+        index = root / "articles" / "a" / "index.md"
+        index.write_text(index.read_text().replace("model: tiny", "model: ./mynet.py:make"))
+        (root / "articles" / "a" / "mynet.py").write_text(BESIDE)
+        result = cli(root, "build", "--quality", "tiny", "--quiet")
+        assert result.returncode == 0, result.stderr
+        assert [c["label"] for c in payload(root, "fig-where")["classes"]] == ["Egyptian cat (1)", "tabby (0)"]
+        provenance = json.loads((root / "build" / "a" / "provenance.json").read_text())
+        keys.append([job["key"] for job in provenance["figures"][0]["jobs"]])
+    assert keys[0] == keys[1]
+
+
+def test_a_wrong_article_model_is_said_once_at_its_front_matter_line(tmp_path):
+    root = make_project(tmp_path / "p", ATTRIBUTION, ATTRIBUTION.replace("fig-where", "fig-again"))
+    index = root / "articles" / "a" / "index.md"
+    index.write_text(index.read_text().replace("model: tiny", "model: ./nowhere.py:make"))
+    result = cli(root, "check")
+    line = next(n for n, text in enumerate(index.read_text().splitlines(), 1) if text.startswith("model:"))
+    errors = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    assert result.returncode == 1 and len(errors) == 1, result.stderr
+    assert errors[0] == (f"error: articles/a/index.md:{line}: front matter 'model': model file './nowhere.py' "
+                         "not found — put it in a/ or fix `model:`")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -82,8 +83,9 @@ def _get(url: str) -> str:
         return response.read().decode()
 
 
-def test_serve_rebuilds_on_change_and_tells_pages_to_reload(tmp_path):
-    root = make_project(tmp_path, {"a": {"index.md": article("\nFirst version.\n")}})
+@contextlib.contextmanager
+def _serving(root: Path):
+    """`python -m generator serve` on a free port of 127.0.0.1; yields its base URL."""
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     server = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--quiet", "--port", str(port)],
@@ -93,13 +95,23 @@ def test_serve_rebuilds_on_change_and_tells_pages_to_reload(tmp_path):
         deadline = time.time() + 60
         while True:
             try:
-                page = _get(f"{base}/a/")
+                _get(f"{base}/__vellum_version")
                 break
             except OSError:
                 if time.time() > deadline or server.poll() is not None:
                     pytest.fail("serve did not start: " + (server.stderr.read() if server.poll() is not None else ""))
                 time.sleep(0.3)
-        assert "First version." in page and "__vellum_version" in page
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_serve_rebuilds_on_change_and_tells_pages_to_reload(tmp_path):
+    root = make_project(tmp_path, {"a": {"index.md": article("\nFirst version.\n")}})
+    with _serving(root) as base:
+        page = _get(f"{base}/a/")
+        assert "First version." in page and "__vellum_status" in page
         version = _get(f"{base}/__vellum_version")
         (root / "articles" / "a" / "index.md").write_text(article("\nSecond version.\n"))
         deadline = time.time() + 60
@@ -107,10 +119,26 @@ def test_serve_rebuilds_on_change_and_tells_pages_to_reload(tmp_path):
             assert time.time() < deadline, "no rebuild after the change"
             time.sleep(0.3)
         assert "Second version." in _get(f"{base}/a/")
-        assert "__vellum_version" not in (root / "build" / "a" / "index.html").read_text()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        assert "__vellum_status" not in (root / "build" / "a" / "index.html").read_text()
+
+
+@pytest.mark.browser
+def test_serve_shows_a_failed_build_over_the_page_until_a_good_one(tmp_path, browser_page):
+    root = make_project(tmp_path, {"a": {"index.md": article("\nFirst version.\n")}})
+    index = root / "articles" / "a" / "index.md"
+    with _serving(root) as base:
+        page = browser_page.page
+        page.goto(f"{base}/a/")
+        index.write_text(article("\nSee @sec-nowhere.\n"))
+        overlay = page.locator("#vellum-build-errors")
+        overlay.wait_for(timeout=60000)
+        text = overlay.text_content()
+        assert "The build failed; this page is the last good build." in text
+        assert "error: articles/a/index.md:12:" in text and "sec-nowhere" in text
+        assert "First version." in page.inner_text("main")        # the last good build, under it
+        index.write_text(article("\nFixed.\n"))
+        page.wait_for_function("document.body.innerText.includes('Fixed.')", timeout=60000)
+        assert overlay.count() == 0
 
 
 @pytest.mark.skipif(torch_cuda_available(), reason="this machine has a GPU: --device cuda is valid here")

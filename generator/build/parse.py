@@ -41,7 +41,7 @@ def parse_article(article: Article, site: dict, options: BuildOptions, problems:
     if bib_name:
         bib_path = article.directory / bib_name
         if not bib_path.is_file():
-            problems.error(source, _key_line(article, "bibliography"), f"bibliography '{bib_name}' not found",
+            problems.error(source, key_line(article, "bibliography"), f"bibliography '{bib_name}' not found",
                            f"put the BibTeX file at {bib_path.relative_to(options.root)} or fix `bibliography:`")
         else:
             try:
@@ -59,7 +59,8 @@ def parse_article(article: Article, site: dict, options: BuildOptions, problems:
     return page
 
 
-def _key_line(article: Article, key: str) -> int | None:
+def key_line(article: Article, key: str) -> int | None:
+    """The line of a top-level front matter key in index.md (None when it is not there)."""
     for number, line in enumerate(article.path.read_text(encoding="utf-8").splitlines(), start=1):
         if line.startswith(f"{key}:"):
             return number

@@ -7,6 +7,7 @@ rebuild whose figures did not change neither imports torch nor loads a model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import Problems, SpecError
@@ -18,7 +19,7 @@ from ..pipeline.cache import Cache
 from ..yamlload import LineDict
 from . import plan_cache
 from .options import BuildOptions
-from .parse import ArticlePage
+from .parse import ArticlePage, key_line
 
 
 @dataclass
@@ -56,8 +57,11 @@ def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCa
     for page in pages:
         meta = page.article.meta
         quality = options.quality or meta["quality"]
+        article_model = _article_model(page, cards, problems)
         for directive in page.markdown.figures:
             kind = KINDS[directive.kind]
+            if "model" in kind.options and not directive.spec.get("model") and article_model is None:
+                continue                              # the article's model is wrong: said once, above
             before = len(problems.errors)
             spec = spec_schema(kind).validate(_with_lines(directive), page.source, problems,
                                               line=directive.line)
@@ -69,15 +73,48 @@ def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCa
             figure.ctx = FigureContext(
                 article_dir=page.article.directory, source=page.source, line=directive.line,
                 number=directive.number, caption_html=directive.caption_html,
-                model=spec.get("model") or meta["model"], quality=quality,
+                model=article_model or meta["model"], quality=quality,
                 status=meta["status"], emit=None, cards=cards,
             )
             try:
+                if spec.get("model"):
+                    figure.ctx.model = model_spec(spec["model"], page.article.directory, "model")
                 figure.plan, figure.plan_key = plan_cache.plan(kind, spec, figure.ctx, cache)
             except (SpecError, InterpretError) as err:
                 figure_error(problems, figure, err)
             jobs.extend(figure.jobs)
     return jobs
+
+
+def model_spec(value: str, folder: Path, field: str = "model") -> str:
+    """The model as the engine loads it. A file beside the article (`./mynet.py:make`, or
+    `nets/mynet.py:make`) becomes its absolute path, and must lie inside the article's
+    folder; a built-in name or `package.module:factory` stays as written."""
+    file, _, factory = value.rpartition(":")
+    if not file.endswith(".py"):
+        return value
+    path = (folder / file).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise SpecError(f"model file '{file}' is outside the article folder",
+                        "keep the model's file inside the article's folder", field=field)
+    if not path.is_file():
+        raise SpecError(f"model file '{file}' not found", f"put it in {folder.name}/ or fix `{field}:`", field=field)
+    return f"{path}:{factory}"
+
+
+def _article_model(page: ArticlePage, cards: ModelCards, problems: Problems) -> str | None:
+    """The article's model, checked once (not at every figure); None when it is wrong (the
+    problem names the front matter's `model:` line) or no figure runs a model."""
+    if not any("model" in KINDS[d.kind].options and not d.spec.get("model") for d in page.markdown.figures):
+        return page.article.meta["model"]
+    try:
+        spec = model_spec(page.article.meta["model"], page.article.directory)
+        cards.get(spec)
+        return spec
+    except (SpecError, InterpretError) as err:
+        problems.error(page.source, key_line(page.article, "model"), f"front matter 'model': {err.message}",
+                       err.fix)
+        return None
 
 
 def plan_more(pages: list[ArticlePage], results: dict, cache: Cache | None, problems: Problems) -> list:

@@ -40,7 +40,7 @@ from . import cells
 from ..pipeline.runtime import Runtime
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
 from .icons import icon_jobs, icon_sprite
-from .model_cards import loaded_model
+from .model_cards import job_model
 from .inputs import resolve_image_source
 from .semantic_dictionary import dictionary_job, dictionary_of, photo, used_channels
 
@@ -74,13 +74,13 @@ class ActivationGridFigure:
             info = card.channel_map(name, field=field)
             jobs.append(Job(
                 "generator.figures.activation_grid:render_grid", VERSION,
-                params={"model": ctx.model, "layer": info.name, "quality": ctx.quality,
+                params={"model": card.job_model, "layer": info.name, "quality": ctx.quality,
                         "profile": repr(profile.render),
                         "size": spec.get("size") or profile.cell_size,
                         "steps": spec.get("steps") or profile.cell_steps,
                         "cossim_pow": GRID_COSSIM, "seed": 0},
-                inputs={"image": sha256_file(path), "weights": card.weights_key},
-                files={"image": str(path)},
+                inputs={"image": sha256_file(path), **card.job_inputs()},
+                files={"image": str(path), **card.job_files()},
                 label=f"{label}: grid {info.name} ({info.height}x{info.width} cells)",
             ))
             jobs.append(dictionary_job(card, path, info.name, min(spec["top"], info.channels), label))
@@ -180,14 +180,14 @@ def render_grid(params: dict, runtime: Runtime) -> dict[str, bytes]:
     sprites' indexes."""
     from .. import interpret as vi
 
-    model = loaded_model(params["model"])
+    model = job_model(params)
     layer = params["layer"]
     image = vi.load_image(params["files"]["image"], model.input_size)      # (3, S, S)
     activation = vi.activations(model, image, [layer])[layer].float().cpu()  # (C, H, W)
     channels, rows, cols = activation.shape
     vectors = activation.permute(1, 2, 0).reshape(rows * cols, channels)    # (H*W, C)
     objectives = [vi.direction(layer, v, cossim_pow=params["cossim_pow"]) for v in vectors]
-    tiles = vi.feature_vis(loaded_model(params["model"], runtime.device), objectives, size=params["size"],
+    tiles = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
                            steps=params["steps"], seed=params["seed"],
                            quality=vi.QUALITY[params["quality"]])                      # (H*W, s, s, 3)
     magnitude = vectors.norm(dim=1).numpy()                                  # (H*W,)

@@ -24,7 +24,7 @@ from ..pipeline.data_script import data_script
 from ..pipeline.jobs import sha256_file
 from ..pipeline.quantize import quantize
 from .base import FigureContext
-from .model_cards import loaded_model
+from .model_cards import job_model
 from .inputs import resolve_image_source
 
 # Blue (negative) to orange (positive), readable with every common colour-vision deficiency
@@ -51,8 +51,8 @@ def model_and_image(spec: dict, ctx: FigureContext, field: str = "image"):
     """(model card, image path, job inputs, job files) for a figure that runs the model on `image`."""
     model = ctx.card()
     path = resolve_image_source(spec["image"], ctx, field)
-    inputs = {"image": sha256_file(path), "weights": model.weights_key}
-    return model, path, inputs, {"image": str(path)}
+    inputs = {"image": sha256_file(path), **model.job_inputs()}
+    return model, path, inputs, {"image": str(path), **model.job_files()}
 
 
 def image_size(spec: dict, model) -> int:
@@ -79,7 +79,7 @@ def load_input(params: dict):
     """In a job: the model (on the CPU) and the image tensor (3, S, S) it sees."""
     from .. import interpret as vi
 
-    model = loaded_model(params["model"])
+    model = job_model(params)
     image = vi.load_image(Path(params["files"]["image"]), params["size"])  # (3, S, S)
     return model, image
 

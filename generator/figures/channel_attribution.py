@@ -65,7 +65,7 @@ class ChannelAttribution:
     def plan(self, spec: dict, ctx: FigureContext) -> Plan:
         model, path, inputs, files = model_and_image(spec, ctx)
         info = model.channel_map(spec["layer"])
-        params = {"model": ctx.model, "size": image_size(spec, model), "layer": spec["layer"],
+        params = {"model": model.job_model, "size": image_size(spec, model), "layer": spec["layer"],
                   "classes": model.check_classes(spec["classes"]), "steps": spec.get("steps")}
         job = Job("generator.figures.channel_attribution:run_channel_attribution", self.version,
                   params=params, inputs=inputs, files=files,

@@ -38,7 +38,7 @@ from . import cells
 from .base import KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
 from .icons import icon_jobs, icon_lookup, icon_settings
 from .inputs import resolve_image_source
-from .model_cards import loaded_model
+from .model_cards import job_model
 
 VERSION = 1
 UNIT_OBJECTIVES = ("channel", "neuron", "direction")
@@ -85,7 +85,7 @@ def run_top_channels(params: dict, runtime: Runtime) -> dict[str, bytes]:
     first (one forward pass), as `units.json`."""
     from .. import interpret as vi
 
-    model = loaded_model(params["model"])
+    model = job_model(params)
     image = vi.load_image(params["files"]["image"], params["size"])            # (3, S, S)
     layer = params["layer"]
     mean = vi.activations(model, image, [layer])[layer].mean((1, 2))           # (C,)
@@ -137,9 +137,9 @@ class FeatureVisFigure:
                 raise SpecError("units: {top: k} ranks channels on an image", "add `image:`", field="units")
             path = resolve_image_source(spec["image"], ctx, "image")
             job = Job("generator.figures.feature_vis:run_top_channels", VERSION,
-                      params={"model": ctx.model, "layer": info.name, "k": units["top"], "size": model.input_size},
-                      inputs={"image": sha256_file(path), "weights": model.weights_key},
-                      files={"image": str(path)}, label=f"{self._label(spec, ctx)}: top channels {info.name}")
+                      params={"model": model.job_model, "layer": info.name, "k": units["top"], "size": model.input_size},
+                      inputs={"image": sha256_file(path), **model.job_inputs()},
+                      files={"image": str(path), **model.job_files()}, label=f"{self._label(spec, ctx)}: top channels {info.name}")
             return Plan([job], more=True)
         if "all" in units:
             return self._gallery(spec, ctx, list(range(info.channels)), [])
@@ -164,21 +164,21 @@ class FeatureVisFigure:
         else:
             descriptions = [str(_parse(objective, info.name, model))]
         shared = objective == "channel"
-        base = {"model": ctx.model, "layer": info.name, "objective": objective, "units": units,
+        base = {"model": model.job_model, "layer": info.name, "objective": objective, "units": units,
                 **self._settings(spec, ctx.quality)}
-        inputs = {"weights": model.weights_key}
+        inputs, files = model.job_inputs(), model.job_files()
         if shared:
             jobs = icon_jobs(model, info.name, units, ctx.quality, size=spec.get("size"),
                              steps=spec.get("steps"))
         else:
-            jobs = [Job("generator.figures.feature_vis:render_units", VERSION, params=base, inputs=inputs,
+            jobs = [Job("generator.figures.feature_vis:render_units", VERSION, params=base, inputs=inputs, files=files,
                         label=f"{label}: {objective} {info.name}")]
         data = {"units": units, "objectives": descriptions, "shared": shared,
                 "first": len(before), "main_jobs": len(jobs)}
         if spec.get("diversity"):
             jobs.append(Job("generator.figures.feature_vis:render_diverse", VERSION,
                             params={**base, "n": spec["diversity"], "weight": DIVERSITY_WEIGHT},
-                            inputs=inputs, label=f"{label}: diversity {info.name}"))
+                            inputs=inputs, files=files, label=f"{label}: diversity {info.name}"))
         return Plan(list(before) + jobs, data)
 
     @staticmethod
@@ -281,7 +281,7 @@ def _objectives(params: dict) -> list:
     from .. import interpret as vi
 
     if params["objective"] in UNIT_OBJECTIVES:
-        channels = next(i.channels for i in vi.layers(loaded_model(params["model"])) if i.name == params["layer"])
+        channels = next(i.channels for i in vi.layers(job_model(params)) if i.name == params["layer"])
         return [unit_objective(params["objective"], params["layer"], u, channels) for u in params["units"]]
     return [vi.parse_objective(params["objective"], layer=params["layer"])]
 
@@ -299,7 +299,7 @@ def render_units(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: one image per unit (or one for an expression), uint8 tiles in a lossless sprite."""
     from .. import interpret as vi
 
-    images = vi.feature_vis(loaded_model(params["model"], runtime.device), _objectives(params), size=params["size"],
+    images = vi.feature_vis(job_model(params, runtime.device), _objectives(params), size=params["size"],
                             steps=params["steps"], seed=params["seed"], quality=vi.QUALITY[params["quality"]])  # (N, S, S, 3)
     return _encode(images)
 
@@ -313,7 +313,7 @@ def render_diverse(params: dict, runtime: Runtime) -> dict[str, bytes]:
     objectives = [o for o in _objectives(params) for _ in range(n)]
     quality = vi.QUALITY[params["quality"]]
     batch = max(n, quality.batch_size // n * n)   # keep a unit's images in one batch
-    images = vi.feature_vis(loaded_model(params["model"], runtime.device), objectives, size=params["size"],
+    images = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
                             steps=params["steps"], seed=params["seed"] + 1, quality=quality,
                             diversity=params["weight"], batch_size=batch)  # (N*n, S, S, 3)
     return _encode(images)

@@ -34,7 +34,7 @@ from ..pipeline.jobs import Job
 from ..pipeline.sprites import pack_sprite
 from ..pipeline.runtime import Runtime
 from ..quality import PROFILES
-from .model_cards import ModelCard, loaded_model
+from .model_cards import ModelCard, job_model
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,8 @@ def icon_jobs(card: ModelCard, layer: str, units: Sequence[int], quality: str, *
         stop = min(start + CHUNK, info.channels)
         jobs.append(Job(
             "generator.figures.icons:render_icons", ICON_VERSION,
-            params={"model": card.model_id, "layer": layer, "start": start, "stop": stop, **settings},
-            inputs={"weights": card.weights_key},
+            params={"model": card.job_model, "layer": layer, "start": start, "stop": stop, **settings},
+            inputs=card.job_inputs(), files=card.job_files(),
             label=f"icons {layer} {start}-{stop - 1}",
         ))
     return jobs
@@ -85,7 +85,7 @@ def render_icons(params: dict, runtime: Runtime) -> dict[str, bytes]:
 
     layer, start, stop = params["layer"], params["start"], params["stop"]
     objectives = [vi.channel(layer, c) for c in range(start, stop)]
-    images = vi.feature_vis(loaded_model(params["model"], runtime.device), objectives, size=params["size"],
+    images = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
                             steps=params["steps"], seed=params["seed"],
                             quality=vi.QUALITY[params["quality"]])  # (n, S, S, 3)
     strip = np.concatenate(list(images), axis=1)  # (S, n*S, 3)

@@ -57,6 +57,28 @@ class ModelCard:
         return self.weights_sha256
 
     @property
+    def source(self) -> str | None:
+        """The Python file the model comes from, for a `path/to/mynet.py:make` model."""
+        file, _, _ = self.model_id.rpartition(":")
+        return file if file.endswith(".py") else None
+
+    @property
+    def job_model(self) -> str:
+        """The model as job params name it: its id, or for a model from a file the file's
+        name and factory (`mynet.py:make`), so keys do not depend on where the article lies."""
+        return f"{Path(self.source).name}:{self.model_id.rpartition(':')[2]}" if self.source else self.model_id
+
+    def job_inputs(self) -> dict[str, str]:
+        """What a job that runs the model hashes of it: its weights, and its file's bytes."""
+        from ..pipeline.jobs import sha256_file
+
+        return {"weights": self.weights_key, **({"model": sha256_file(self.source)} if self.source else {})}
+
+    def job_files(self) -> dict[str, str]:
+        """Where a job finds the model's file (none for a built-in or importable model)."""
+        return {"model": self.source} if self.source else {}
+
+    @property
     def classes(self) -> int:
         """How many classes the model scores: its labels, else its output's channels."""
         return len(self.labels) if self.labels is not None else self.layers[-1].channels
@@ -208,6 +230,16 @@ class ModelCards:
             atomic_write(path, card.to_json().encode("utf-8"))
         self._cards[name] = card
         return card
+
+
+def job_model(params: dict, device: str = "cpu"):
+    """In a job: the model its params name, on `device` (a model from a file is loaded from
+    the path in the job's `files`)."""
+    name = params["model"]
+    files = params.get("files") or {}
+    if "model" in files:
+        name = f"{files['model']}:{name.rpartition(':')[2]}"
+    return loaded_model(name, device)
 
 
 def loaded_model(name: str, device: str = "cpu"):

@@ -45,7 +45,7 @@ from .attribution_common import (
 )
 from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
-from .model_cards import label, loaded_model
+from .model_cards import job_model, label
 
 SCHEMA_ID = "https://vellum.example.org/schemas/neuron-groups/1.json"
 TOP_CLASSES = 4
@@ -86,7 +86,7 @@ class NeuronGroupsFigure:
             model.check_order(layers)
         classes = (model.check_classes(spec["classes"], most=8) if spec.get("classes") is not None else None)
         profile = PROFILES[ctx.quality]
-        params = {"model": ctx.model, "size": image_size(spec, model), "layers": layers, "groups": spec["groups"],
+        params = {"model": model.job_model, "size": image_size(spec, model), "layers": layers, "groups": spec["groups"],
                   "classes": classes, "icons": {"quality": ctx.quality, "profile": repr(profile.render),
                                                 "size": profile.group_icon_size,
                                                 "steps": spec.get("steps") or profile.render.steps,
@@ -147,7 +147,7 @@ def run_neuron_groups(params: dict, runtime: Runtime) -> dict[str, bytes]:
                        "to_classes": encode(groups.attribution_to_classes(classes).numpy(), "float16")})
         objectives += [vi.direction(groups.layer, d) for d in groups.directions]
     icon = params["icons"]
-    tiles = vi.feature_vis(loaded_model(params["model"], runtime.device), objectives, size=icon["size"],
+    tiles = vi.feature_vis(job_model(params, runtime.device), objectives, size=icon["size"],
                            steps=icon["steps"], seed=icon["seed"],
                            quality=vi.QUALITY[icon["quality"]])                    # (L*n, S, S, 3)
     sprite, index = pack_sprite(tiles)

@@ -35,7 +35,7 @@ from ..pipeline.sprites import pack_sprite
 from . import cells
 from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
 from .icons import icon_jobs, icon_sprite
-from .model_cards import loaded_model
+from .model_cards import job_model
 from .inputs import resolve_image_source
 
 ICON_SIDE = 72   # display side of the most active channel's icon, pixels (as the component)
@@ -46,9 +46,9 @@ def dictionary_job(card, image_path: Path, layer: str, k: int, label: str) -> Jo
     """The job that computes the semantic dictionary of every position of `layer` on the
     image (one forward pass); read its result with `dictionary_of`."""
     return Job("generator.figures.semantic_dictionary:run_dictionary", DICTIONARY_VERSION,
-               params={"model": card.model_id, "layer": layer, "k": k, "size": card.input_size},
-               inputs={"image": sha256_file(image_path), "weights": card.weights_key},
-               files={"image": str(image_path)}, label=f"{label}: dictionary {layer}")
+               params={"model": card.job_model, "layer": layer, "k": k, "size": card.input_size},
+               inputs={"image": sha256_file(image_path), **card.job_inputs()},
+               files={"image": str(image_path), **card.job_files()}, label=f"{label}: dictionary {layer}")
 
 
 def run_dictionary(params: dict, runtime: Runtime) -> dict[str, bytes]:
@@ -57,7 +57,7 @@ def run_dictionary(params: dict, runtime: Runtime) -> dict[str, bytes]:
     position's activation vector)."""
     from .. import interpret as vi
 
-    model = loaded_model(params["model"])
+    model = job_model(params)
     image = vi.load_image(params["files"]["image"], params["size"])             # (3, S, S)
     k = params["k"]
     d = vi.semantic_dictionary(model, image, params["layer"], k)

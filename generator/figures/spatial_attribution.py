@@ -66,7 +66,7 @@ class SpatialAttribution:
 
     def plan(self, spec: dict, ctx: FigureContext) -> Plan:
         model, path, inputs, files = model_and_image(spec, ctx)
-        params = {"model": ctx.model, "size": image_size(spec, model)}
+        params = {"model": model.job_model, "size": image_size(spec, model)}
         if spec.get("layers") is not None:
             if spec.get("layer") or spec.get("classes"):
                 raise SpecError("give either `layers:` or `layer:` with `classes:`, not both",

@@ -14,8 +14,12 @@ it accepts).
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib
+import importlib.util
+import sys
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Tuple
 
@@ -76,25 +80,92 @@ def build_tiny(path: Path | None) -> tuple[nn.Module, Path | None]:
     return model, path
 
 
-def _from_factory(spec: str, path: Path | None) -> tuple[nn.Module, Path | None]:
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise ModelError(f"model spec '{spec}' must look like 'package.module:factory'")
+@dataclass
+class ModelInfo:
+    """What a factory may return instead of a bare module: the module and what the engine
+    should know of it. `input_size`: the side of the images it was trained on; `mean`, `std`:
+    its input normalisation, applied to RGB in [0, 1] before its first layer (None when the
+    module normalises inside); `labels`: its class names, index i is class i.
+
+        def make():
+            net = torchvision_free_resnet()            # any nn.Module
+            return vi.ModelInfo(net, input_size=224, mean=(0.485, 0.456, 0.406),
+                                std=(0.229, 0.224, 0.225), labels=my_labels)
+    """
+
+    model: nn.Module
+    input_size: int | None = None
+    mean: Sequence[float] | None = None
+    std: Sequence[float] | None = None
+    labels: Sequence[str] | None = None
+
+
+def _normalising(model: nn.Module, mean: Sequence[float], std: Sequence[float]) -> None:
+    """Make `model` take RGB in [0, 1]: a forward pre-hook normalises its input, so its layer
+    names stay its own module paths."""
+    shift = torch.tensor(list(mean), dtype=torch.float32).view(1, -1, 1, 1)  # (1, 3, 1, 1)
+    scale = torch.tensor(list(std), dtype=torch.float32).view(1, -1, 1, 1)   # (1, 3, 1, 1)
+
+    def normalise(module, args):
+        x = args[0]
+        return ((x - shift.to(x.device, x.dtype)) / scale.to(x.device, x.dtype), *args[1:])
+
+    model.register_forward_pre_hook(normalise)
+
+
+def _factory_module(spec: str, source: str):
+    """The module that holds a factory: a Python file (`path/to/mynet.py`), or an importable
+    module (`package.module`)."""
+    if source.endswith(".py"):
+        path = Path(source).expanduser().resolve()
+        if not path.is_file():
+            raise ModelError(f"model spec '{spec}': file '{source}' not found", "check the path")
+        name = f"vellum_model_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
+        loader = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(loader)
+        sys.modules[name] = module          # pickling and dataclasses look modules up by name
+        try:
+            loader.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(name, None)
+            raise ModelError(f"model spec '{spec}': {path.name} raised {type(exc).__name__}: {exc}",
+                             "fix the error in the model file") from exc
+        return module
     try:
-        module = importlib.import_module(module_name)
+        return importlib.import_module(source)
     except ImportError as exc:
         raise ModelError(
-            f"model spec '{spec}': cannot import '{module_name}' ({exc})", "check the module path "
-            "and that its folder is on PYTHONPATH"
+            f"model spec '{spec}': cannot import '{source}' ({exc})", "check the module path "
+            "and that its folder is on PYTHONPATH, or name a file: ./mynet.py:make"
         ) from exc
+
+
+def _from_factory(spec: str, path: Path | None) -> tuple[nn.Module, Path | None]:
+    source, _, attr = spec.rpartition(":")
+    if not source or not attr:
+        raise ModelError(f"model spec '{spec}' must look like 'package.module:factory' or 'file.py:factory'")
+    module = _factory_module(spec, source)
     factory = getattr(module, attr, None)
     if not callable(factory):
-        raise ModelError(f"model spec '{spec}': '{module_name}' has no callable '{attr}'")
-    model = factory()
+        raise ModelError(f"model spec '{spec}': '{source}' has no callable '{attr}'")
+    try:
+        made = factory()
+    except Exception as exc:  # the author's code: name its own error
+        raise ModelError(f"model spec '{spec}': {attr}() raised {type(exc).__name__}: {exc}",
+                         "fix the factory") from exc
+    info = made if isinstance(made, ModelInfo) else ModelInfo(made)
+    model = info.model
     if not isinstance(model, nn.Module):
-        raise ModelError(
-            f"model spec '{spec}': the factory returned a {type(model).__name__}, not a torch nn.Module"
-        )
+        raise ModelError(f"model spec '{spec}': the factory returned a {type(model).__name__}",
+                         "return a torch nn.Module, or vi.ModelInfo(module, ...)")
+    if info.input_size is not None:
+        model.input_size = int(info.input_size)
+    if info.labels is not None:
+        model.labels = list(info.labels)
+    if (info.mean is None) != (info.std is None):
+        raise ModelError(f"model spec '{spec}': give both mean and std, or neither")
+    if info.mean is not None:
+        _normalising(model, info.mean, info.std)
     if path is not None:
         load_checked(model, read_state_dict(path), f"weights file '{path}'")
     return model, path
@@ -110,8 +181,9 @@ def load_model(
     """A model in eval mode with frozen parameters, taking RGB in [0, 1] (N, 3, H, W).
 
     `name_or_spec` is "efficientnet_lite0" (packaged ImageNet weights), "inceptionv1" (needs
-    `weights`), "tiny" (a seeded random CNN for tests) or "package.module:factory" (a function
-    returning an nn.Module that normalises its own input). `weights` is a state-dict file or
+    `weights`), "tiny" (a seeded random CNN for tests), "package.module:factory" or
+    "path/to/file.py:factory": a function returning an nn.Module that takes RGB in [0, 1],
+    or a `ModelInfo` with the module, its input size, normalisation and labels. `weights` is a state-dict file or
     an http(s) URL pinned by `sha256` (or a `#sha256=<hex>` URL fragment); a local file is
     checked against `sha256` when given. Keys are checked: missing or unexpected ones are an
     error that lists them."""
