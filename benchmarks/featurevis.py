@@ -210,6 +210,17 @@ def run(full: bool = False, save: str | None = None) -> dict[str, object]:
     results["matmul GFLOP/s (same threads)"] = gflops
     results["model GFLOP per image-step (fwd+bwd to layer)"] = flops / 1e9
 
+    notebook = [vi.channel(LAYER, c) for c in range(BATCH)]
+    start = time.perf_counter()
+    vi.feature_vis(model, notebook, quality=quality, steps=32)                # what a notebook gets
+    every_core = time.perf_counter() - start
+    start = time.perf_counter()
+    vi.feature_vis(model, notebook, quality=quality, steps=32, threads=1)     # a build worker's setting
+    one_thread = time.perf_counter() - start
+    results[f"notebook default ({torch.get_num_threads()} threads): 16 channels x 32 steps (s)"] = every_core
+    results["the same with threads=1 (s)"] = one_thread
+    results["notebook default speed-up over one thread"] = one_thread / every_core
+
     channels = list(range(CHANNELS if full else BATCH))
     objectives = [vi.channel(LAYER, c) for c in channels]
     start = time.perf_counter()

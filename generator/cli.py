@@ -26,8 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as err:
         for problem in err.problems:
             print(f"error: {problem}", file=sys.stderr)
-        print(f"build failed: {len(err.problems)} problem{'s' if len(err.problems) != 1 else ''}; "
-              "build/ was left as it was", file=sys.stderr)
+        count = f"{len(err.problems)} problem{'s' if len(err.problems) != 1 else ''}"
+        if args.command in ("build", "serve"):
+            print(f"build failed: {count}; build/ was left as it was", file=sys.stderr)
+        else:
+            print(f"{args.command} failed: {count}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -17,7 +17,7 @@ from pathlib import Path
 from . import __version__
 from .build import BuildOptions, build
 from .compare import Difference, compare_artifacts
-from .errors import BuildError, Problem
+from .errors import BuildError, Problem, Problems, did_you_mean
 from .pipeline.cache import Cache
 from .pipeline.executors import execute
 from .pipeline.freeze import FreezeStore
@@ -93,6 +93,19 @@ def verify_article(options: BuildOptions, slug: str) -> tuple[list[Verification]
     return checks, stale
 
 
+def _figure_ids(options: BuildOptions, slug: str) -> list[str]:
+    """The ids of the article's figures, from its Markdown alone (no model, no plan)."""
+    from .build.discover import discover
+    from .build.parse import parse_article
+    from .site.config import read_site
+
+    problems = Problems()
+    one = dataclasses.replace(options, article=slug)
+    pages = [parse_article(a, read_site(options.root, problems), one, problems) for a in discover(one, problems)]
+    problems.raise_if_any()
+    return [d.id for page in pages for d in page.markdown.figures if d.id]
+
+
 def reproduce_figure(options: BuildOptions, target: str, out: Path | None = None):
     """Recompute the figure `articles/SLUG/index.md#fig-id`; returns (folder, verifications)."""
     path, _, fig_id = target.partition("#")
@@ -101,13 +114,11 @@ def reproduce_figure(options: BuildOptions, target: str, out: Path | None = None
         raise BuildError([Problem(target, None, "expected a figure address like articles/SLUG/index.md#fig-id",
                                   "name the article's index.md and the figure's id after #")])
     slug = parts[1]
+    ids = _figure_ids(options, slug)            # read from the Markdown, before any planning
+    if fig_id not in ids:
+        raise BuildError([Problem(path, None, f"no figure with id '{fig_id}'", did_you_mean(fig_id, ids))])
     report = _plan(options, slug)
-    figures = {f.directive.id: f for f in report.articles[0].figures if f.directive.id}
-    if fig_id not in figures:
-        from .errors import did_you_mean
-
-        raise BuildError([Problem(path, None, f"no figure with id '{fig_id}'", did_you_mean(fig_id, figures))])
-    figure = figures[fig_id]
+    figure = next(f for f in report.articles[0].figures if f.directive.id == fig_id)
     folder = out or options.root / "reproduce" / slug / fig_id
     checks = []
     for job in figure.jobs:

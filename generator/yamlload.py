@@ -42,13 +42,29 @@ def load_yaml(text: str, path: str, first_line: int = 1):
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = first_line + mark.line if mark is not None else first_line
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise YamlProblem(Problem(path, line, f"invalid YAML: {reason}",
-                                  "check the indentation, colons and quotes on this line")) from None
+        raise YamlProblem(_problem(exc, text, path, first_line)) from None
     _shift(data, first_line - 1)
     return data
+
+
+_CLOSERS = {"[": "]", "{": "}"}
+
+
+def _problem(exc: yaml.YAMLError, text: str, path: str, first_line: int) -> Problem:
+    """Broken YAML as one problem at the line of the mistake. A bracket that is never closed
+    is reported where it opened (the parser only notices on a later line)."""
+    context, opened = getattr(exc, "context", None) or "", getattr(exc, "context_mark", None)
+    if context.startswith("while parsing a flow") and opened is not None:
+        lines = text.splitlines()
+        bracket = lines[opened.line][opened.column] if opened.line < len(lines) and \
+            opened.column < len(lines[opened.line]) else "["
+        closer = _CLOSERS.get(bracket, "]")
+        return Problem(path, first_line + opened.line, f"invalid YAML: a '{bracket}' opened here is never closed",
+                       f"close it with '{closer}' on this line, or quote the value")
+    mark = getattr(exc, "problem_mark", None) or opened
+    line = first_line + mark.line if mark is not None else first_line
+    reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return Problem(path, line, f"invalid YAML: {reason}", "check the indentation, colons and quotes on this line")
 
 
 def _shift(data, offset: int) -> None:

@@ -192,3 +192,19 @@ def test_a_wrong_article_model_is_said_once_at_its_front_matter_line(tmp_path):
     assert result.returncode == 1 and len(errors) == 1, result.stderr
     assert errors[0] == (f"error: articles/a/index.md:{line}: front matter 'model': model file './nowhere.py' "
                          "not found — put it in a/ or fix `model:`")
+
+
+@pytest.mark.browser
+def test_the_draft_banner_spans_the_text_and_no_authors_shows_no_author_headings(tmp_path, monkeypatch,
+                                                                                   browser_page):
+    root = make_project(tmp_path / "p")
+    index = root / "articles" / "a" / "index.md"
+    index.write_text(index.read_text().replace("authors:\n  - name: Ada Example\n", ""))
+    monkeypatch.chdir(root)
+    assert main(["build", "--quiet"]) == 0
+    browser_page.open(root / "build" / "a" / "index.html")
+    banner = browser_page.page.locator(".status-banner > p")
+    assert banner.inner_text().startswith("Draft:")
+    assert banner.bounding_box()["width"] > 500           # the text column, not the margin's 85 px
+    assert browser_page.page.locator(".byline-authors").count() == 0
+    assert "Authors" not in browser_page.page.locator(".byline").inner_text()

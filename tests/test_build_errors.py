@@ -25,6 +25,12 @@ def errors_of(root: Path) -> list[str]:
 
 def test_broken_yaml(tmp_path):
     root = make_project(tmp_path, {"a": {"index.md": "---\ntitle: [Unclosed\nauthors: x\n---\nHi\n"}})
+    assert errors_of(root) == [f"{MD}:2: invalid YAML: a '[' opened here is never closed — "
+                               "close it with ']' on this line, or quote the value"]
+    (root / "articles" / "a" / "index.md").write_text("---\ntitle: A\nauthors: {name: x\n---\nHi\n")
+    assert errors_of(root) == [f"{MD}:3: invalid YAML: a '{{' opened here is never closed — "
+                               "close it with '}' on this line, or quote the value"]
+    (root / "articles" / "a" / "index.md").write_text("---\ntitle: A\n  authors: x\n---\nHi\n")
     [line] = errors_of(root)
     assert line.startswith(f"{MD}:3: invalid YAML: ")
     assert line.endswith("— check the indentation, colons and quotes on this line")

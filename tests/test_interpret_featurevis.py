@@ -257,3 +257,35 @@ def test_parameter_average_changes_the_shown_image(model):
     plain = vi.feature_vis(model, objs, quality=TINY)
     averaged = vi.feature_vis(model, objs, quality=replace(TINY, average=0.5))
     assert averaged.shape == plain.shape and not np.array_equal(averaged, plain)
+
+
+def test_the_api_renders_on_every_core_unless_a_thread_count_is_pinned():
+    model = vi.load_model("tiny")
+    objectives = [vi.channel("blocks.1", 0), vi.channel("blocks.1", 1)]
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = []
+        vi.feature_vis(model, objectives, size=32, steps=2, progress=lambda done, total: seen.append(torch.get_num_threads()))
+        assert set(seen) == {2}                                # a notebook's default: every core torch has
+        pinned = []
+        one = vi.feature_vis(model, objectives, size=32, steps=3, seed=4, threads=1,
+                             progress=lambda done, total: pinned.append(torch.get_num_threads()))
+        assert set(pinned) == {1} and torch.get_num_threads() == 2   # restored afterwards
+        assert np.array_equal(one, vi.feature_vis(model, objectives, size=32, steps=3, seed=4, threads=1))
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_build_job_renders_with_its_runtime_thread_count(monkeypatch):
+    from generator.figures import icons
+    from generator.figures.model_cards import ModelCards
+    from generator.pipeline.executors import execute
+    from generator.pipeline.runtime import Runtime
+
+    [job] = icons.icon_jobs(ModelCards(None).get("tiny"), "blocks.1", [0], "tiny")
+    seen = []
+    real = vi.feature_vis
+    monkeypatch.setattr(vi, "feature_vis", lambda *a, **k: seen.append(k.get("threads")) or real(*a, **k))
+    assert execute(job)["icons.png"] == execute(job, Runtime(threads=1))["icons.png"]
+    assert seen == [1, 1]

@@ -78,12 +78,15 @@ def test_verify_without_freeze_is_a_clear_error(project, capsys):
         in capsys.readouterr().err
 
 
-def test_reproduce_one_figure(project, capsys):
+def test_reproduce_one_figure(project, capsys, monkeypatch):
     assert main(["reproduce", "articles/a/index.md#fig-chart", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "pass  fig-chart" in out
     [folder] = (project / "reproduce/a/fig-chart").iterdir()
     assert (folder / "item.json").exists()
+    from generator.build import plan_cache
+
+    monkeypatch.setattr(plan_cache, "plan", lambda *a: pytest.fail("an unknown id was planned before it was refused"))
     assert main(["reproduce", "articles/a/index.md#fig-chrat", "--quiet"]) == 1
     assert "no figure with id 'fig-chrat' — did you mean 'fig-chart'?" in capsys.readouterr().err
 

@@ -105,8 +105,8 @@ def test_responses_thread_under_the_review_they_answer(tmp_path):
     ({"r1.md": REVIEW.replace("reviewer:", "reviwer:")},
      "articles/x/reviews/r1.md:2: review: unknown key 'reviwer' — did you mean 'reviewer'?"),
     ({"r1.md": REVIEW.replace("recommendation: minor", "recommendation: minr")},
-     "articles/x/reviews/r1.md:5: review 'recommendation': expected one of accept, minor, major, reject, "
-     "got 'minr' — did you mean 'minor'?"),
+     "articles/x/reviews/r1.md:5: review 'recommendation': expected accept, minor revisions, major revisions "
+     "or reject, got 'minr' — did you mean 'minor'?"),
     ({"r1.md": REVIEW.replace("reviewer: Lena Marsh\n", "")},
      "articles/x/reviews/r1.md:1: review: missing required key 'reviewer' — add `reviewer:` (a name, or `anonymous`)"),
     ({"r1.md": REVIEW.replace("---\n", "", 1)},
@@ -115,8 +115,8 @@ def test_responses_thread_under_the_review_they_answer(tmp_path):
     ({"r1.md": REVIEW.replace("\n---\n", "\n", 1)},
      "articles/x/reviews/r1.md:1: review front matter is not closed — add a `---` line after the YAML keys"),
     ({"r1.md": REVIEW.replace("round: 1", "round: [1")},
-     "articles/x/reviews/r1.md:5: invalid YAML: expected ',' or ']', but got ':' — "
-     "check the indentation, colons and quotes on this line"),
+     "articles/x/reviews/r1.md:4: invalid YAML: a '[' opened here is never closed — "
+     "close it with ']' on this line, or quote the value"),
     ({"r1.md": REVIEW.replace("    comment: Label the axes.\n", "")},
      "articles/x/reviews/r1.md:14: review 'anchors[1]': missing required key 'comment' — "
      "add `comment:` (the comment, in Markdown)"),
@@ -148,3 +148,17 @@ def test_a_bad_review_stops_the_build_with_its_line(tmp_path):
     assert [str(p) for p in caught.value.problems] == [
         "articles/x/reviews/r1.md:8: review 'scores.writing': expected a score from 1 to 5, got 9 — "
         "use a whole number from 1 (poor) to 5 (excellent), or leave it blank"]
+
+
+@pytest.mark.parametrize("written, key", [("minor revisions", "minor"), ("Major Revisions", "major"),
+                                          ("Accept", "accept"), ("rejected", "reject"), ("minor", "minor")])
+def test_recommendations_are_read_as_reviewers_write_them(tmp_path, written, key):
+    problems = Problems()
+    folder = tmp_path / "reviews"
+    folder.mkdir()
+    (folder / "r1.md").write_text(REVIEW.replace("recommendation: minor", f"recommendation: {written}")
+                                  .replace("  writing: 5", "  Diagram style: 5\n  claims-supported: 4"))
+    (review,) = load_reviews(folder, "articles/x/reviews", problems)
+    assert not problems.errors, problems.errors
+    assert review.recommendation == key
+    assert review.scores["diagram_style"] == 5 and review.scores["claims_supported"] == 4

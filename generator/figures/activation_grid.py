@@ -38,7 +38,7 @@ from ..pipeline.sprites import pack_sprite
 from ..quality import PROFILES
 from . import cells
 from ..pipeline.runtime import Runtime
-from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
+from .base import FigureContext, IMAGE_OPTION, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
 from .icons import icon_jobs, icon_sprite
 from .model_cards import job_model
 from .inputs import resolve_image_source
@@ -68,7 +68,7 @@ class ActivationGridFigure:
         card = ctx.card()
         path = resolve_image_source(spec["image"], ctx, "image")
         field = "layer" if spec.get("layer") else "layers"
-        label = spec.get("id") or f"figure {ctx.number}"
+        label = figure_label(spec, ctx)
         jobs, layers = [], []
         for name in names:
             info = card.channel_map(name, field=field)
@@ -119,7 +119,7 @@ class ActivationGridFigure:
         ]
 
     def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
-        stem = spec.get("id") or f"figure-{ctx.number}"
+        stem = figure_stem(spec, ctx)
         photo_bytes, ext = photo(ctx.card().input_size, Path(plan.data["path"]))
         payload = {"photo": ctx.emit.data(f"{stem}-photo", ext, photo_bytes), "layers": []}
         fallback = None
@@ -189,7 +189,7 @@ def render_grid(params: dict, runtime: Runtime) -> dict[str, bytes]:
     objectives = [vi.direction(layer, v, cossim_pow=params["cossim_pow"]) for v in vectors]
     tiles = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
                            steps=params["steps"], seed=params["seed"],
-                           quality=vi.QUALITY[params["quality"]])                      # (H*W, s, s, 3)
+                           quality=vi.QUALITY[params["quality"]], threads=runtime.threads)  # (H*W, s, s, 3)
     magnitude = vectors.norm(dim=1).numpy()                                  # (H*W,)
     opacity = magnitude / magnitude.max() if magnitude.max() > 0 else magnitude
     faded = 255 - (255 - tiles.astype(np.float32)) * opacity[:, None, None, None]  # over white

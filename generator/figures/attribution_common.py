@@ -23,7 +23,7 @@ from ..errors import SpecError
 from ..pipeline.data_script import data_script
 from ..pipeline.jobs import sha256_file
 from ..pipeline.quantize import quantize
-from .base import FigureContext
+from .base import FigureContext, figure_stem
 from .model_cards import job_model
 from .inputs import resolve_image_source
 
@@ -127,7 +127,7 @@ def overlay_png(image, values: np.ndarray) -> bytes:
 
 def data_key(spec: dict, ctx: FigureContext) -> str:
     """The name under which this figure's data script stores its data."""
-    return spec.get("id") or f"figure-{ctx.number}"
+    return figure_stem(spec, ctx)
 
 
 def emit_data(spec: dict, ctx: FigureContext, obj: Any) -> tuple[str, str]:

@@ -112,6 +112,16 @@ class FigureKind(Protocol):
         ...
 
 
+def figure_label(spec: dict, ctx: FigureContext) -> str:
+    """How progress lines and job labels name a figure: its id, or "figure N"."""
+    return spec.get("id") or f"figure {ctx.number}"
+
+
+def figure_stem(spec: dict, ctx: FigureContext) -> str:
+    """The stem of a figure's data files and data key: its id, or "figure-N"."""
+    return spec.get("id") or f"figure-{ctx.number}"
+
+
 def figure_html(spec: dict, ctx: FigureContext, inner: str, *, extra_class: str = "") -> str:
     """The `<figure>` wrapper: id, layout class, the inner HTML, number and caption."""
     fig_id = f' id="{html.escape(spec["id"])}"' if spec.get("id") else ""

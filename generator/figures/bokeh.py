@@ -22,7 +22,7 @@ from .. import schema as s
 from ..errors import UserError
 from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.runtime import Runtime
-from .base import KINDS, FigureContext, Plan, check_input_file, figure_html
+from .base import FigureContext, KINDS, Plan, check_input_file, figure_html, figure_label, figure_stem
 
 _SOURCE = re.compile(r"^(?P<file>[\w./-]+\.py):(?P<function>[A-Za-z_]\w*)$")
 
@@ -49,7 +49,7 @@ class BokehFigure:
             params={"file": match["file"], "function": match["function"]},
             inputs={"source": sha256_file(path)},
             files={"source": str(path)},
-            label=f"{spec.get('id') or 'bokeh'}: {spec['source']}",
+            label=f"{figure_label(spec, ctx)}: {spec['source']}",
         )])
 
     def notebook(self, spec: dict, ctx: FigureContext) -> list[tuple[str, str]]:
@@ -64,7 +64,7 @@ class BokehFigure:
 
     def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         item = results[0]["item.json"].decode("utf-8")
-        stem = spec.get("id") or f"figure-{ctx.number}"
+        stem = figure_stem(spec, ctx)
         target = f"{stem}-chart"
         alt = spec.get("alt") or ""
         picture = results[0].get("fallback.png")

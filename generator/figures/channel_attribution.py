@@ -39,7 +39,7 @@ from .attribution_common import (
     model_and_image,
 )
 from . import cells
-from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
+from .base import FigureContext, IMAGE_OPTION, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
 from .bokeh import embed_chart, stable_ids
 from .icons import icon_jobs, icon_sprite
 from .model_cards import label
@@ -69,7 +69,7 @@ class ChannelAttribution:
                   "classes": model.check_classes(spec["classes"]), "steps": spec.get("steps")}
         job = Job("generator.figures.channel_attribution:run_channel_attribution", self.version,
                   params=params, inputs=inputs, files=files,
-                  label=f"{spec.get('id') or 'figure'}: channel attribution")
+                  label=f"{figure_label(spec, ctx)}: channel attribution")
         return Plan([job, *icon_jobs(model, spec["layer"], range(info.channels), ctx.quality)])
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
@@ -87,7 +87,7 @@ class ChannelAttribution:
         rows = ranked(data, spec["top"])
         sprite, index = icon_sprite(results[1:], [r["channel"] for r in rows])
         sprite_url = ctx.emit.data(f"{spec['layer']}-icons", index["format"], sprite)
-        target = f"{spec.get('id') or f'figure-{ctx.number}'}-chart"
+        target = f"{figure_stem(spec, ctx)}-chart"
         alt = spec.get("alt") or (f"Channels of {data['layer']} ranked by how much they push the model "
                                   f"toward {data['classes'][0]['label']}"
                                   + (f" rather than {data['classes'][1]['label']}." if len(data["classes"]) == 2 else "."))

@@ -35,7 +35,7 @@ from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite, unpack_sprite
 from . import cells
-from .base import KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
+from .base import FigureContext, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
 from .icons import icon_jobs, icon_lookup, icon_settings
 from .inputs import resolve_image_source
 from .model_cards import job_model
@@ -183,7 +183,7 @@ class FeatureVisFigure:
 
     @staticmethod
     def _label(spec: dict, ctx: FigureContext) -> str:
-        return spec.get("id") or f"figure {ctx.number}"
+        return figure_label(spec, ctx)
 
     @staticmethod
     def _settings(spec: dict, quality: str) -> dict:
@@ -224,7 +224,7 @@ class FeatureVisFigure:
             images = icon_lookup(main, gallery["units"])
         else:
             images = _images(main[0])
-        stem = spec.get("id") or f"figure-{ctx.number}"
+        stem = figure_stem(spec, ctx)
         data, index = pack_sprite(images)
         sprite = ctx.emit.data(f"{stem}-units", index["format"], data)
         payload: dict = {"layer": spec["layer"], "units": gallery["units"],
@@ -300,7 +300,8 @@ def render_units(params: dict, runtime: Runtime) -> dict[str, bytes]:
     from .. import interpret as vi
 
     images = vi.feature_vis(job_model(params, runtime.device), _objectives(params), size=params["size"],
-                            steps=params["steps"], seed=params["seed"], quality=vi.QUALITY[params["quality"]])  # (N, S, S, 3)
+                            steps=params["steps"], seed=params["seed"], quality=vi.QUALITY[params["quality"]],
+                            threads=runtime.threads)  # (N, S, S, 3)
     return _encode(images)
 
 
@@ -315,5 +316,5 @@ def render_diverse(params: dict, runtime: Runtime) -> dict[str, bytes]:
     batch = max(n, quality.batch_size // n * n)   # keep a unit's images in one batch
     images = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
                             steps=params["steps"], seed=params["seed"] + 1, quality=quality,
-                            diversity=params["weight"], batch_size=batch)  # (N*n, S, S, 3)
+                            diversity=params["weight"], batch_size=batch, threads=runtime.threads)  # (N*n, S, S, 3)
     return _encode(images)

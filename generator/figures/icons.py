@@ -87,7 +87,7 @@ def render_icons(params: dict, runtime: Runtime) -> dict[str, bytes]:
     objectives = [vi.channel(layer, c) for c in range(start, stop)]
     images = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
                             steps=params["steps"], seed=params["seed"],
-                            quality=vi.QUALITY[params["quality"]])  # (n, S, S, 3)
+                            quality=vi.QUALITY[params["quality"]], threads=runtime.threads)  # (n, S, S, 3)
     strip = np.concatenate(list(images), axis=1)  # (S, n*S, 3)
     out = io.BytesIO()
     Image.fromarray(strip).save(out, format="PNG", optimize=True)

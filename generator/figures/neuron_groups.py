@@ -44,7 +44,7 @@ from .attribution_common import (
     to_uint8,
 )
 from . import cells
-from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
+from .base import FigureContext, IMAGE_OPTION, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label
 from .model_cards import job_model, label
 
 SCHEMA_ID = "https://vellum.example.org/schemas/neuron-groups/1.json"
@@ -92,7 +92,7 @@ class NeuronGroupsFigure:
                                                 "steps": spec.get("steps") or profile.render.steps,
                                                 "seed": 0}}
         return Plan([Job("generator.figures.neuron_groups:run_neuron_groups", self.version, params=params,
-                    inputs=inputs, files=files, label=f"{spec.get('id') or 'figure'}: neuron groups")])
+                    inputs=inputs, files=files, label=f"{figure_label(spec, ctx)}: neuron groups")])
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""
@@ -149,7 +149,7 @@ def run_neuron_groups(params: dict, runtime: Runtime) -> dict[str, bytes]:
     icon = params["icons"]
     tiles = vi.feature_vis(job_model(params, runtime.device), objectives, size=icon["size"],
                            steps=icon["steps"], seed=icon["seed"],
-                           quality=vi.QUALITY[icon["quality"]])                    # (L*n, S, S, 3)
+                           quality=vi.QUALITY[icon["quality"]], threads=runtime.threads)  # (L*n, S, S, 3)
     sprite, index = pack_sprite(tiles)
     data = {"$schema": SCHEMA_ID, "model": params["model"], "size": params["size"], "groups": n,
             "colours": GROUP_COLOURS[:n], "layers": layers, "icons": index,

@@ -33,7 +33,7 @@ from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite
 from . import cells
-from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
+from .base import FigureContext, IMAGE_OPTION, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
 from .icons import icon_jobs, icon_sprite
 from .model_cards import job_model
 from .inputs import resolve_image_source
@@ -139,7 +139,7 @@ class SemanticDictionaryFigure:
             raise SpecError(f"top {spec['top']} is more than the {info.channels} channels of '{info.name}'",
                             f"use at most {info.channels}", field="top")
         cell = _cell(spec["at"], info) if spec.get("at") is not None else None
-        job = dictionary_job(card, path, info.name, spec["top"], spec.get("id") or f"figure {ctx.number}")
+        job = dictionary_job(card, path, info.name, spec["top"], figure_label(spec, ctx))
         return Plan([job], {"cell": cell, "path": str(path)}, more=True)
 
     def plan_more(self, spec: dict, ctx: FigureContext, plan: Plan, results: list) -> Plan:
@@ -164,7 +164,7 @@ class SemanticDictionaryFigure:
 
     def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         data, cell = dictionary_of(results[0]), plan.data["cell"]
-        stem = spec.get("id") or f"figure-{ctx.number}"
+        stem = figure_stem(spec, ctx)
         sprite, icons = icon_sprite(results[1:], plan.data["channels"])
         icon_src = ctx.emit.data(f"{stem}-icons", icons["format"], sprite)
         alt = html.escape(spec.get("alt") or "", quote=True)

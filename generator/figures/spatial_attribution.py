@@ -43,7 +43,7 @@ from .attribution_common import (
     overlay_png,
 )
 from . import cells
-from .base import IMAGE_OPTION, KINDS, MODEL_OPTIONS, FigureContext, Plan, figure_html
+from .base import FigureContext, IMAGE_OPTION, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label
 from .model_cards import label
 
 SCHEMA_ID = "https://vellum.example.org/schemas/spatial-attribution/1.json"
@@ -88,7 +88,7 @@ class SpatialAttribution:
                 params["steps"] = spec["steps"]
         return Plan([Job("generator.figures.spatial_attribution:run_spatial_attribution", self.version,
                     params=params, inputs=inputs, files=files,
-                    label=f"{spec.get('id') or 'figure'}: spatial attribution")])
+                    label=f"{figure_label(spec, ctx)}: spatial attribution")])
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""

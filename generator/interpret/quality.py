@@ -47,10 +47,9 @@ class Quality:
     icon_size, group_icon_size: no longer read (the figures' image sizes are in
     `generator.quality`); they stay because a profile's repr is part of every job key that
     renders with it, and go with the next change of the render settings.
-    threads: torch CPU threads while rendering, None to leave torch's setting. Renders are
-    byte-identical only for the same thread count, so the profiles fix it at 1: the same bytes
-    on any machine's CPU, and on a busy 2-core machine one thread ran 5-10x faster than two.
-    Use more cores by rendering jobs in parallel processes.
+    threads: no longer read: `feature_vis(threads=...)` sets the thread count (default: every
+    core), and the build's executors pin one thread per job (`pipeline.Runtime.threads`). It
+    stays, like icon_size, because a profile's repr is part of every job key.
     """
 
     name: str

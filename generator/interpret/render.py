@@ -100,7 +100,9 @@ def feature_vis(
     every image's objective (default: the profile's smoothing terms). Images that share the
     same objective get `-diversity * diversity(layer)` among themselves when `diversity` > 0.
     `progress(done, total)` is called after every step. `threads` sets torch's CPU threads for
-    the render (default: the profile's, else as set); outputs are reproducible per thread count.
+    the render; by default it uses them all (torch's own setting), which is fastest in a
+    notebook. On the CPU, the same settings, seed and thread count give the same bytes on any
+    machine: pin `threads=1` for that (the build's workers do, one render per core).
     """
     q = quality or DEFAULT_QUALITY
     size, steps, lr = size or q.size, steps or q.steps, lr or q.lr
@@ -108,7 +110,6 @@ def feature_vis(
     transforms = transforms if transforms is not None else q.transforms
     extra = extra if extra is not None else q.extra()
     batch_size = batch_size or q.batch_size
-    threads = threads or q.threads
     plans = _plan(objectives, batch_size)
     device = _device_of(model, device)
     total = len(plans) * steps

@@ -6,11 +6,11 @@
     date: 2026-12-01
     round: 1
     type: review                     # review | response
-    recommendation: minor            # accept | minor | major | reject
+    recommendation: minor revisions  # accept | minor revisions | major revisions | reject
     version: 3f2a1c9                 # optional: the review copy that was read
     scores:                          # 1 (poor) to 5 (excellent); blank = not scored
       significance: 4
-      writing: 5
+      diagram style: 5               # criteria in words or with underscores, in any case
     anchors:
       - paragraph: p-3f2a1c          # or: figure: fig-grid
         quote: "the exact words selected"
@@ -27,7 +27,7 @@ import re
 from typing import Any
 
 from .. import schema as s
-from ..errors import Problems, did_you_mean
+from ..errors import Problems, SpecError, closest, did_you_mean
 
 CRITERIA_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Advancing the Dialogue", ("significance",)),
@@ -53,6 +53,38 @@ def _passthrough(value: Any) -> Any:
     return value
 
 
+def _words(text: str) -> str:
+    """Lower case, single spaces, hyphens and underscores as spaces: how people type a name."""
+    return " ".join(str(text).replace("_", " ").replace("-", " ").casefold().split())
+
+
+# What reviewers write for each recommendation, by the key the page shows in Distill's words.
+PHRASINGS = {
+    "accept": ("accept", "accepted", "accept as is"),
+    "minor": ("minor", "minor revision", "minor revisions", "minor changes", "accept with minor revisions"),
+    "major": ("major", "major revision", "major revisions", "major changes", "revise and resubmit"),
+    "reject": ("reject", "rejected"),
+}
+_PHRASES = {phrase: key for key, phrases in PHRASINGS.items() for phrase in phrases}
+
+
+def recommendation(value: Any) -> str:
+    """Validator of `recommendation:`, in any usual wording ("minor revisions", "Accept")."""
+    key = _PHRASES.get(_words(value)) if isinstance(value, str) else None
+    if key is None:
+        near = closest(_words(value), _PHRASES, n=1) if isinstance(value, str) else []
+        raise SpecError(f"expected accept, minor revisions, major revisions or reject, got {value!r}",
+                        f"did you mean '{near[0]}'?" if near else "write one of those")
+    return key
+
+
+def criterion(key: Any) -> str | None:
+    """The criterion a `scores:` key names, in any case, with spaces or hyphens
+    ("Diagram style", "diagram-style"); None when it names none."""
+    wanted = _words(key).replace(" ", "_")
+    return wanted if wanted in CRITERIA else None
+
+
 REVIEW = s.Schema("review", {
     "reviewer": s.Option(s.text, doc="the reviewer's name, or `anonymous`"),
     "author": s.Option(s.text, doc="who answers, for `type: response`"),
@@ -60,8 +92,8 @@ REVIEW = s.Schema("review", {
     "round": s.Option(s.integer(1), default=1, doc="the review round, 1 for the first"),
     "type": s.Option(s.one_of("review", "response"), default="review", doc="review or response"),
     "responds_to": s.Option(s.text, doc="the file name (without .md) of the review answered"),
-    "recommendation": s.Option(s.optional(s.one_of(*RECOMMENDATIONS)),
-                               doc="accept | minor | major | reject"),
+    "recommendation": s.Option(s.optional(recommendation),
+                               doc="accept | minor revisions | major revisions | reject"),
     "version": s.Option(s.optional(s.text), doc="the review copy's version"),
     "scores": s.Option(_passthrough, default={}, doc="criterion: 1-5"),
     "anchors": s.Option(_passthrough, default=[], doc="comments on paragraphs or figures"),
@@ -87,15 +119,16 @@ def check_scores(value: Any, path: str, line: int, problems: Problems) -> dict[s
     lines = getattr(value, "lines", {})
     low, high = SCORE_RANGE
     scores: dict[str, int | None] = {}
-    for key, score in value.items():
-        where = lines.get(key, line)
-        if key not in CRITERIA:
-            problems.error(path, where, f"review 'scores.{key}': unknown criterion",
-                           did_you_mean(str(key), CRITERIA))
+    for written, score in value.items():
+        where = lines.get(written, line)
+        key = criterion(written)
+        if key is None:
+            problems.error(path, where, f"review 'scores.{written}': unknown criterion",
+                           did_you_mean(_words(written).replace(" ", "_"), CRITERIA))
         elif score is None:
             scores[key] = None
         elif isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
-            problems.error(path, where, f"review 'scores.{key}': expected a score from {low} to "
+            problems.error(path, where, f"review 'scores.{written}': expected a score from {low} to "
                            f"{high}, got {score!r}",
                            f"use a whole number from {low} (poor) to {high} (excellent), or leave it blank")
         else:
