@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema as s
-from .errors import Problems
+from .errors import Problems, SpecError
 from .yamlload import read_front_matter
 
 LICENSES = {
@@ -114,3 +114,24 @@ def read_article(directory: Path, problems: Problems, display: str | None = None
         body_first_line=front.body_first_line,
     )
 
+
+IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
+
+
+def article_file(folder: Path, value: str, source: str, key: str) -> Path:
+    """A file an article names, relative to its folder, which must exist inside that folder:
+    a journal builds articles it did not write, and publishes nothing from outside them."""
+    path = (folder / value).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise SpecError(f"file '{value}' is outside the article folder",
+                        "keep an article's inputs inside its folder", field=key)
+    if not path.is_file():
+        shown = (Path(source).parent / value).as_posix()
+        raise SpecError(f"file '{value}' not found", f"put it at {shown} or fix `{key}:`", field=key)
+    return path
+
+
+def is_scratch(name: str) -> bool:
+    """Whether a file name is an editor's temporary or a hidden file, which a build neither
+    reads nor watches: vim's `4913` and `*.swp`, `*~`, Emacs' `.#*` and `#*#`, dotfiles."""
+    return (name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")) or name == "4913")

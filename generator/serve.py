@@ -11,8 +11,10 @@ import json
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
+from .article import is_scratch
 from .errors import BuildError
 
 RELOAD_SCRIPT = b"""<script>(function(){var v=null,box=null;
@@ -37,7 +39,7 @@ def _sources(root: Path):
         base = root / folder
         if base.is_dir():
             for path in base.rglob("*"):
-                if path.is_file() and "_freeze" not in path.parts:
+                if "_freeze" not in path.parts and not is_scratch(path.name) and path.is_file():
                     yield path
     site = root / "site.yml"
     if site.exists():
@@ -45,7 +47,14 @@ def _sources(root: Path):
 
 
 def _snapshot(root: Path) -> dict:
-    return {str(p): p.stat().st_mtime_ns for p in _sources(root)}
+    """Every source's modification time; a file that vanishes meanwhile is left out."""
+    times = {}
+    for path in _sources(root):
+        try:
+            times[str(path)] = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            continue
+    return times
 
 
 def _rebuild(options) -> bool:
@@ -54,12 +63,18 @@ def _rebuild(options) -> bool:
     try:
         report = build(options)
     except BuildError as err:
-        for problem in err.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print("build failed; still serving the last good build", file=sys.stderr)
         _State.errors = [f"error: {problem}" for problem in err.problems]
+    except Exception as err:  # a bug, not the author's: say so, and keep serving the last build
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        _State.errors = [f"error: unexpected {type(err).__name__}: {err} (at {Path(where.filename).name} "
+                         f"line {where.lineno}) — please report it; the last good build is still served"]
+    else:
+        _State.errors = []
+    if _State.errors:
+        for line in _State.errors:
+            print(line, file=sys.stderr)
+        print("build failed; still serving the last good build", file=sys.stderr)
         return False
-    _State.errors = []
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"rebuilt in {report.seconds:.1f} s", file=sys.stderr)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..article import Article
-from ..errors import BuildError, Problems
+from ..article import IMAGE_TYPES, Article, article_file
+from ..errors import BuildError, Problems, SpecError
 from ..figures import KINDS
 from .options import BuildOptions
 
@@ -38,12 +38,10 @@ def parse_article(article: Article, site: dict, options: BuildOptions, problems:
     source = str(article.path.relative_to(options.root))
     references: dict = {}
     bib_name = article.meta["bibliography"]
+    check_thumbnail(article, source, problems)
     if bib_name:
-        bib_path = article.directory / bib_name
-        if not bib_path.is_file():
-            problems.error(source, key_line(article, "bibliography"), f"bibliography '{bib_name}' not found",
-                           f"put the BibTeX file at {bib_path.relative_to(options.root)} or fix `bibliography:`")
-        else:
+        bib_path = _named_file(article, "bibliography", source, problems)
+        if bib_path is not None:
             try:
                 references = parse_bibliography(bib_path.read_text(encoding="utf-8"),
                                                 path=str(bib_path.relative_to(options.root)))
@@ -57,6 +55,24 @@ def parse_article(article: Article, site: dict, options: BuildOptions, problems:
     page = ArticlePage(article=article, source=source, markdown=rendered, references=references)
     page.reviews = attach_reviews(page, options, problems)
     return page
+
+
+def check_thumbnail(article: Article, source: str, problems: Problems) -> None:
+    """`thumbnail:` names an image inside the article's folder (PNG, JPEG, WebP or GIF)."""
+    path = _named_file(article, "thumbnail", source, problems) if article.meta["thumbnail"] else None
+    if path is not None and path.suffix.lower() not in IMAGE_TYPES:
+        problems.error(source, key_line(article, "thumbnail"), f"front matter 'thumbnail': '{path.name}' is not "
+                       "an image file", "name a .png, .jpg, .webp or .gif file beside index.md")
+
+
+def _named_file(article: Article, key: str, source: str, problems: Problems):
+    """The file front matter `key` names, inside the article's folder; None (and a problem at
+    the key's line) when it is outside it or missing."""
+    try:
+        return article_file(article.directory, article.meta[key], source, key)
+    except SpecError as err:
+        problems.error(source, key_line(article, key), f"front matter '{key}': {err.message}", err.fix)
+        return None
 
 
 def key_line(article: Article, key: str) -> int | None:

@@ -82,6 +82,8 @@ def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCa
                 figure.plan, figure.plan_key = plan_cache.plan(kind, spec, figure.ctx, cache)
             except (SpecError, InterpretError) as err:
                 figure_error(problems, figure, err)
+            else:
+                _warn_transparency(figure, problems)
             jobs.extend(figure.jobs)
     return jobs
 
@@ -159,6 +161,28 @@ def _with_lines(directive) -> LineDict:
     spec.line = directive.line
     spec.lines = dict(directive.key_lines)
     return spec
+
+
+def _warn_transparency(figure: FigurePlan, problems: Problems) -> None:
+    """A photo with transparent pixels is composited on white before the model sees it: say
+    so once, naming the file, so the author can choose the background."""
+    value = figure.spec.get("image")
+    if "model" not in figure.kind.options or not isinstance(value, str) or value.startswith("sample:"):
+        return
+    from PIL import Image
+
+    path = figure.ctx.article_dir / value
+    try:
+        with Image.open(path) as picture:
+            alpha = picture.convert("RGBA").getchannel("A") if picture.mode in ("RGBA", "LA", "PA") or \
+                "transparency" in picture.info else None
+            transparent = alpha is not None and alpha.getextrema()[0] < 255
+    except OSError:
+        return                                        # not an image: the figure's job says so
+    if transparent:
+        problems.warn(figure.source, _spec_line(figure, "image") or figure.directive.line,
+                      f"figure {figure.name} 'image': {value} has transparent pixels; the model sees them as white",
+                      "flatten the photo on the background you want the model to see")
 
 
 def _check_alt(figure: FigurePlan, status: str, problems: Problems) -> None:

@@ -22,6 +22,7 @@ import pickle
 from pathlib import Path
 
 from .. import __version__
+from ..article import is_scratch
 from ..figures.base import Plan, clean_spec
 from ..figures.inputs import resolve_image_source
 from ..interpret.registry import weights_identity
@@ -39,17 +40,21 @@ def _code() -> str:
 
 
 def _folder_files(folder: Path) -> dict[str, str]:
-    """sha256 of every file under the article's folder that a plan may read."""
+    """sha256 of every file under the article's folder that a plan may read (editors'
+    temporaries aside; a file that vanishes while it is read is left out)."""
     out = {}
     for base, dirs, files in os.walk(folder):
         here = Path(base)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__"
+        dirs[:] = sorted(d for d in dirs if not is_scratch(d) and d != "__pycache__"
                          and not (here == folder and d in _SKIP))
         for name in sorted(files):
-            if here == folder and name in _SKIP or name.startswith("."):
+            if here == folder and name in _SKIP or is_scratch(name):
                 continue
             path = here / name
-            out[path.relative_to(folder).as_posix()] = sha256_file(path)
+            try:
+                out[path.relative_to(folder).as_posix()] = sha256_file(path)
+            except FileNotFoundError:
+                continue
     return out
 
 

@@ -13,7 +13,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .. import schema as s
-from ..errors import SpecError
+from ..article import article_file
 
 if TYPE_CHECKING:
     from .model_cards import ModelCard, ModelCards
@@ -133,16 +133,7 @@ def figure_html(spec: dict, ctx: FigureContext, inner: str, *, extra_class: str 
 
 def check_input_file(value: str, ctx: FigureContext, key: str) -> Path:
     """A file named relative to the article, which must exist inside the article folder."""
-    path = (ctx.article_dir / value).resolve()
-    if not path.is_file():
-        shown = (Path(ctx.source).parent / value).as_posix()
-        raise SpecError(f"file '{value}' not found", f"put it at {shown} or fix `{key}:`", field=key)
-    try:
-        path.relative_to(ctx.article_dir.resolve())
-    except ValueError:
-        raise SpecError(f"file '{value}' is outside the article folder",
-                        "keep an article's inputs inside its folder", field=key) from None
-    return path
+    return article_file(ctx.article_dir, value, ctx.source, key)
 
 
 @dataclass

@@ -1,0 +1,95 @@
+"""In an author's hands: paths that leave the article, editors' temporary files, files that
+vanish mid-build, and errors that are nobody's fault but the tool's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import serve
+from generator.build import BuildOptions, plan_cache
+from generator.cli import main
+from projects import FRONT, make_project
+
+
+@pytest.mark.parametrize("thumbnail, message", [
+    ("../../pyproject.toml", "front matter 'thumbnail': file '../../pyproject.toml' is outside the article folder "
+                             "— keep an article's inputs inside its folder"),
+    ("/etc/host.conf", "front matter 'thumbnail': file '/etc/host.conf' is outside the article folder "
+                       "— keep an article's inputs inside its folder"),
+    ("missing.png", "front matter 'thumbnail': file 'missing.png' not found — put it at articles/a/missing.png "
+                    "or fix `thumbnail:`"),
+    ("thumb", "front matter 'thumbnail': 'thumb' is not an image file — name a .png, .jpg, .webp or .gif file "
+              "beside index.md"),
+])
+def test_a_thumbnail_must_be_an_image_inside_the_article(tmp_path, monkeypatch, capsys, thumbnail, message):
+    front = FRONT.replace("status: draft", f"status: draft\nthumbnail: {thumbnail}")
+    root = make_project(tmp_path / "p", {"a": {"index.md": front + "\nHello.\n", "thumb": "not an image"}})
+    monkeypatch.chdir(root)
+    assert main(["build", "--quiet"]) == 1
+    line = next(n for n, text in enumerate(front.splitlines(), 1) if text.startswith("thumbnail:"))
+    err = capsys.readouterr().err
+    assert f"error: articles/a/index.md:{line}: {message}" in err and "Traceback" not in err
+    assert not (root / "build").exists()
+
+
+def test_a_bibliography_outside_the_article_is_refused(tmp_path, monkeypatch, capsys):
+    front = FRONT.replace("bibliography: references.bib", "bibliography: ../../site.yml")
+    root = make_project(tmp_path / "p", {"a": {"index.md": front + "\nHello.\n"}})
+    monkeypatch.chdir(root)
+    assert main(["build", "--quiet"]) == 1
+    assert "front matter 'bibliography': file '../../site.yml' is outside the article folder" in capsys.readouterr().err
+
+
+def test_editor_temporaries_and_vanishing_files_are_not_inputs(tmp_path, monkeypatch):
+    folder = tmp_path / "a"
+    folder.mkdir()
+    for name in ("photo.png", "4913", "notes.md.swp", "notes.md~", ".#index.md", ".hidden", "gone.png"):
+        (folder / name).write_bytes(b"x")
+    real = plan_cache.sha256_file
+
+    def vanishing(path):
+        if Path(path).name == "gone.png":
+            raise FileNotFoundError(path)            # deleted between the listing and the read
+        return real(path)
+
+    monkeypatch.setattr(plan_cache, "sha256_file", vanishing)
+    assert list(plan_cache._folder_files(folder)) == ["photo.png"]
+    assert serve.is_scratch("4913") and not serve.is_scratch("photo.png")
+
+
+def test_serve_keeps_serving_after_an_unexpected_error(tmp_path, monkeypatch, capsys):
+    from generator import build as build_package
+
+    def broken(options):
+        raise ValueError("not the author's fault")
+
+    monkeypatch.setattr(build_package, "build", broken)
+    assert serve._rebuild(BuildOptions(root=tmp_path, progress=False)) is False
+    [line] = serve._State.errors
+    assert line.startswith("error: unexpected ValueError: not the author's fault (at test_robustness.py line")
+    assert "the last good build is still served" in capsys.readouterr().err
+    serve._State.errors = []
+
+
+def test_a_transparent_photo_is_shown_on_white_with_a_warning(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from figure_projects import figure, make_project as figure_project
+
+    root = figure_project(tmp_path / "p", figure("spatial-attribution", """
+id: fig-where
+image: logo.png
+layer: blocks.1
+classes: [0, 1]
+alt: Where.
+"""))
+    Image.new("RGBA", (80, 80), (200, 30, 30, 0)).save(root / "articles" / "a" / "logo.png")
+    monkeypatch.chdir(root)
+    assert main(["check"]) == 0
+    err = capsys.readouterr().err
+    line = next(n for n, text in enumerate((root / "articles" / "a" / "index.md").read_text().splitlines(), 1)
+                if text.startswith("image:"))
+    assert (f"warning: articles/a/index.md:{line}: figure fig-where 'image': logo.png has transparent pixels; "
+            "the model sees them as white — flatten the photo on the background you want the model to see") in err
