@@ -62,6 +62,8 @@ FRONT_MATTER = s.Schema("front matter", {
     "quality": s.Option(s.one_of("draft", "final"), default="draft", doc="quality profile of figures"),
     "status": s.Option(s.one_of("draft", "review", "published"), default="draft", doc="editorial status"),
     "thumbnail": s.Option(s.optional(s.text), doc="an image beside index.md for the index page"),
+    "citations": s.Option(s.optional(s.one_of("numbered", "author-year")),
+                          doc="numbered (the default) or author-year; overrides site.yml"),
 })
 
 @dataclass
@@ -135,3 +137,8 @@ def is_scratch(name: str) -> bool:
     """Whether a file name is an editor's temporary or a hidden file, which a build neither
     reads nor watches: vim's `4913` and `*.swp`, `*~`, Emacs' `.#*` and `#*#`, dotfiles."""
     return (name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")) or name == "4913")
+
+
+def citation_style(article: Article, site: dict) -> str:
+    """numbered or author-year: the article's `citations:`, else the journal's."""
+    return article.meta["citations"] or site["citations"]

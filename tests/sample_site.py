@@ -130,6 +130,7 @@ def article_context() -> dict:
         "reviews_url": "https://example.org/vellum/issues/1",
         "scripts": [],
         "styles": [],
+        "citation_style": "numbered",
         "head_extra": Markup(""),
     }
 

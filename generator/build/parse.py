@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..article import IMAGE_TYPES, Article, article_file
+from ..article import IMAGE_TYPES, Article, article_file, citation_style
 from ..errors import BuildError, Problems, SpecError
 from ..figures import KINDS
 from .options import BuildOptions
@@ -44,11 +44,12 @@ def parse_article(article: Article, site: dict, options: BuildOptions, problems:
         if bib_path is not None:
             try:
                 references = parse_bibliography(bib_path.read_text(encoding="utf-8"),
-                                                path=str(bib_path.relative_to(options.root)))
+                                                path=str(bib_path.relative_to(options.root)), problems=problems)
             except BuildError as err:
                 problems.errors.extend(err.problems)
     rendered = render_markdown(article.body, path=source, first_line=article.body_first_line,
-                               references=references, directive_kinds=set(KINDS.names()))
+                               references=references, directive_kinds=set(KINDS.names()),
+                               citation_style=citation_style(article, site))
     problems.extend(rendered.problems)
     if references:
         report_unused(references, rendered.citations, problems)

@@ -1,4 +1,5 @@
-"""Citations: `[@key]` and `[@a; @b]`, numbered in the order the reader first meets them.
+"""Citations: `[@key]` and `[@a; @b]`, numbered in the order the reader first meets them (or,
+in the author-year style, `(Olah et al., 2017; Carter, 2019)`).
 
     [@olah2017feature; @olah2018building]
 
@@ -80,6 +81,9 @@ class CitationNumberer(Treeprocessor):
 
     def fill(self, span: etree.Element, keys: list[str]) -> None:
         numbered = sorted((n, key) for key in keys if (n := self.number(key)) is not None)
+        if self.state.citation_style == "author-year":
+            self.fill_author_year(span, [key for key in keys if key in self.state.references])
+            return
         span.text = "["
         previous: etree.Element | None = None
         for n, key in numbered:
@@ -92,6 +96,22 @@ class CitationNumberer(Treeprocessor):
             span.text = "[?]"
         else:
             previous.tail = "]"
+
+
+    def fill_author_year(self, span: etree.Element, keys: list[str]) -> None:
+        """`(Olah et al., 2017; Carter, 2019)`, in the order written, each a link."""
+        span.text = "("
+        previous: etree.Element | None = None
+        for key in keys:
+            link = etree.SubElement(span, "a", {"href": f"#{REFERENCE_ID_PREFIX}{key}"})
+            link.text = self.state.references[key].short_label()
+            if previous is not None:
+                previous.tail = "; "
+            previous = link
+        if previous is None:
+            span.text = "(?)"
+        else:
+            previous.tail = ")"
 
 
 class CitationExtension(Extension):

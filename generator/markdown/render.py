@@ -62,12 +62,14 @@ def render_markdown(
     first_line: int = 1,
     references: Mapping[str, Any] | None = None,
     directive_kinds: Iterable[str] = (),
+    citation_style: str = "numbered",
 ) -> RenderedMarkdown:
     """Render an article body (the text after the front matter) to HTML.
 
     `first_line` is the file line of the body's first line, so every problem names its line
     in the file. `references` maps citation keys to `generator.bib.Reference`; directive
-    kinds other than `directive_kinds` (and the built-in `aside`) are errors. Problems are
+    kinds other than `directive_kinds` (and the built-in `aside`) are errors. Citations are
+    numbered, or with `citation_style="author-year"` read (Olah et al., 2017). Problems are
     collected, not raised: the caller decides when to stop.
     """
     state = RenderState(
@@ -75,6 +77,7 @@ def render_markdown(
         source=SourceText(text, first_line),
         references=references or {},
         directive_kinds=frozenset(directive_kinds),
+        citation_style=citation_style,
     )
     html = make_markdown(state).convert(text)
     state.problems.errors.sort(key=lambda p: p.line or 0)

@@ -96,6 +96,7 @@ class RenderState:
     toc: list[TocEntry] = field(default_factory=list)
     footnotes_html: str = ""
     notes_at_end: bool = False                       # the note list closes the body HTML
+    citation_style: str = "numbered"                 # numbered | author-year
 
     def error(self, line: int | None, message: str, fix: str = "") -> None:
         self.problems.error(self.path, line, message, fix)

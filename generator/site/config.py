@@ -15,6 +15,8 @@ SITE = s.Schema("site.yml", {
     "base_url": s.Option(s.url, default="https://example.org/", doc="where the site is published"),
     "repository": s.Option(s.optional(s.url), doc="the source repository"),
     "license": s.Option(s.one_of(*LICENSES), default="CC-BY-4.0", doc="default license of articles"),
+    "citations": s.Option(s.one_of("numbered", "author-year"), default="numbered",
+                          doc="citation style: numbered [1] or author-year (Olah et al., 2017)"),
 })
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from ..article import LICENSES
+from ..article import LICENSES, citation_style
 from ..pipeline.output import OutputTree
 from ..reviews import REVIEWS_URL, reviews_page_context, show_reviews
 from ..templates import environment
@@ -182,12 +182,16 @@ def article_context(page, writer: SiteWriter) -> dict:
     numbered = {key: i + 1 for i, key in enumerate(page.markdown.citations)}
     references = [{"key": key, "number": numbered[key], "html": Markup(page.references[key].html())}
                   for key in page.markdown.citations if key in page.references]
+    author_year = citation_style(page.article, site) == "author-year"
+    if author_year:   # the list in author and year order, unnumbered
+        references.sort(key=lambda r: (_order(page.references[r["key"]]), r["key"]))
     return {
         **listing,
         "body_html": Markup(page.body_html),
         "toc": page.markdown.toc,
         "footnotes_html": Markup(page.markdown.footnotes_html),
         "references": references,
+        "citation_style": "author-year" if author_year else "numbered",
         "citation_text": citation_sentence(meta, published, site["title"]),
         "citation_bibtex": article_bibtex(
             key=_bibtex_key(authors, published, meta["title"]), title=meta["title"],
@@ -201,6 +205,12 @@ def article_context(page, writer: SiteWriter) -> dict:
         "styles": list(page.styles),
         "head_extra": Markup(""),
     }
+
+
+def _order(reference) -> tuple:
+    """Author-year order: first author's surname, then the year, then the title."""
+    names = reference.surnames or [reference.title]
+    return (names[0].casefold(), reference.year, reference.title.casefold())
 
 
 def citation_sentence(meta: dict, published: dt.date, journal: str) -> str:
