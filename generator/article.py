@@ -7,6 +7,7 @@ of the key, and unknown keys suggest the closest valid one.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,3 +143,13 @@ def is_scratch(name: str) -> bool:
 def citation_style(article: Article, site: dict) -> str:
     """numbered or author-year: the article's `citations:`, else the journal's."""
     return article.meta["citations"] or site["citations"]
+
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+SLUG_FIX = "use lowercase letters, digits and hyphens, e.g. what-the-network-sees"
+
+
+def valid_slug(name: str) -> bool:
+    """Whether a folder name can be an article's slug: it goes into URLs, the feed and the
+    sitemap as it is, so no spaces, no capitals, nothing outside ASCII."""
+    return bool(SLUG.fullmatch(name))

@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    _stop_on_sigterm()
     try:
         _check_device(getattr(args, "device", None))
         return args.run(args) or 0
@@ -34,8 +35,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.command} failed: {count}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # more Ctrl-C while we exit change nothing
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends a build the way Ctrl-C does: workers stopped, `build/` as it was."""
+    import signal
+    import threading
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.parse
 from pathlib import Path
 
 from .article import is_scratch
@@ -81,34 +82,52 @@ def _rebuild(options) -> bool:
     return True
 
 
+MAX_PATH = 2048    # longer request paths get 414
+
+
 def _handler(directory: Path):
     class Handler(http.server.SimpleHTTPRequestHandler):
+        """`build/` as a static host serves it, plus the reload and error overlay of HTML
+        pages, and the status the overlay polls."""
+
         def do_GET(self):
+            self._respond(send_body=True)
+
+        def do_HEAD(self):
+            self._respond(send_body=False)
+
+        def _respond(self, send_body: bool) -> None:
+            if len(self.path) > MAX_PATH:
+                return self.send_error(414, "URI too long")
+            if "\x00" in urllib.parse.unquote(self.path):
+                return self.send_error(400, "bad request")
             if self.path in ("/__vellum_version", "/__vellum_status"):
                 if self.path == "/__vellum_status":
-                    body = json.dumps({"version": _State.version, "errors": _State.errors}).encode()
-                else:
-                    body = str(_State.version).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json" if self.path == "/__vellum_status" else "text/plain")
-                self.send_header("Cache-Control", "no-store")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                return
+                    return self._send(json.dumps({"version": _State.version, "errors": _State.errors}).encode(),
+                                      "application/json", send_body)
+                return self._send(str(_State.version).encode(), "text/plain", send_body)
             path = Path(self.translate_path(self.path))
             if path.is_dir():
+                route = urllib.parse.urlsplit(self.path)
+                if not route.path.endswith("/"):   # relative links need the slash: /slug -> /slug/
+                    self.send_response(301)
+                    self.send_header("Location", urllib.parse.urlunsplit(route._replace(path=route.path + "/")))
+                    self.send_header("Content-Length", "0")
+                    return self.end_headers()
                 path = path / "index.html"
             if path.suffix == ".html" and path.is_file():
                 body = path.read_bytes().replace(b"</body>", RELOAD_SCRIPT + b"</body>", 1)
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Cache-Control", "no-store")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
+                return self._send(body, "text/html; charset=utf-8", send_body)
+            return super().do_GET() if send_body else super().do_HEAD()
+
+        def _send(self, body: bytes, kind: str, send_body: bool) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Content-Length", str(len(body)))   # HEAD says what GET sends
+            self.end_headers()
+            if send_body:
                 self.wfile.write(body)
-                return
-            super().do_GET()
 
         def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
             pass
@@ -116,9 +135,14 @@ def _handler(directory: Path):
     return functools.partial(Handler, directory=str(directory))
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 128          # a page loads many files at once; the default 5 queues them
+    daemon_threads = True
+
+
 def serve(options, port: int = 8000, *, poll: float = 0.5) -> int:
     _rebuild(options)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(options.output))
+    server = _Server(("127.0.0.1", port), _handler(options.output))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"serving http://127.0.0.1:{port}/ — Ctrl+C to stop", file=sys.stderr)
     seen = _snapshot(options.root)

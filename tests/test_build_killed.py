@@ -111,3 +111,33 @@ def test_publish_removes_what_a_killed_publish_left(tmp_path):
     tree.publish(tmp_path / "build")
     assert not stale.exists()
     assert (tmp_path / "build" / "index.html").read_bytes() == b"whole"
+
+
+def _interrupted(root: Path, sig: int, gaps: list[float]) -> tuple[int, float]:
+    """Start a build, send `sig` once the workers run, then again after each gap; the exit
+    status and how long the build took to end after the first signal."""
+    process = _build(root)
+    deadline = time.monotonic() + 120
+    while len(_processes_in(root, wait=0)) < 3:                  # the build and its two workers
+        assert process.poll() is None and time.monotonic() < deadline, "the workers never started"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    started = time.monotonic()
+    os.kill(process.pid, sig)
+    for gap in gaps:
+        time.sleep(gap)
+        if process.poll() is None:
+            os.kill(process.pid, sig)
+    status = process.wait(timeout=60)
+    return status, time.monotonic() - started
+
+
+def test_any_number_of_interrupts_end_the_build_within_seconds(tmp_path):
+    slow = FIGURES.replace("units: 0-15", "units: 0-15\nsteps: 4000")   # long enough to interrupt
+    front = FRONT.replace("status: draft", "status: draft\nmodel: tiny")
+    for sig, gaps in ((signal.SIGINT, [0.3, 1.0]), (signal.SIGINT, []), (signal.SIGTERM, [])):
+        root = make_project(tmp_path / f"{sig.name}-{len(gaps)}", {"a": {"index.md": article(slow, front=front)}})
+        status, seconds = _interrupted(root, sig, gaps)
+        assert status == 130 and seconds < 15, (sig.name, status, seconds)
+        assert _processes_in(root, wait=5.0) == [], "an interrupted build left worker processes running"
+        assert not (root / "build").exists()

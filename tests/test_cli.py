@@ -162,3 +162,9 @@ def test_device_chooses_where_feature_visualizations_render():
     assert loaded_model("tiny") is loaded_model("tiny", "cpu")       # one model per device and process
     assert next(loaded_model("tiny", "meta").parameters()).device.type == "meta"
     assert "VELLUM_DEVICE" not in os.environ                           # nothing travels in the environment
+
+def test_a_failed_build_names_the_output_folder_it_left_alone(tmp_path, monkeypatch, capsys):
+    root = make_project(tmp_path, {"a": {"index.md": article("\nSee @sec-nowhere.\n")}})
+    monkeypatch.chdir(root)
+    assert main(["build", "--quiet", "--out", "site"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == "build failed: 1 problem; site/ was left as it was"

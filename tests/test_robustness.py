@@ -93,3 +93,55 @@ alt: Where.
                 if text.startswith("image:"))
     assert (f"warning: articles/a/index.md:{line}: figure fig-where 'image': logo.png has transparent pixels; "
             "the model sees them as white — flatten the photo on the background you want the model to see") in err
+
+
+@pytest.mark.parametrize("name", ["My Article", "über-netze", "Caps"])
+def test_an_article_folder_that_cannot_be_a_url_is_refused(tmp_path, monkeypatch, capsys, name):
+    root = make_project(tmp_path / "p", {name: {}})
+    monkeypatch.chdir(root)
+    assert main(["build", "--quiet"]) == 1
+    assert (f"error: articles/{name}: article folder '{name}' is not a valid name: it becomes the article's URL "
+            "— rename the folder; use lowercase letters, digits and hyphens") in capsys.readouterr().err
+
+
+def test_serve_answers_like_a_static_host(tmp_path):
+    import http.client
+
+    from test_cli import _serving
+
+    root = make_project(tmp_path / "p", {"a": {}})
+    with _serving(root) as base:
+        port = int(base.rsplit(":", 1)[1])
+
+        def ask(method, path):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request(method, path)
+            response = connection.getresponse()
+            body = response.read()
+            connection.close()
+            return response.status, dict(response.getheaders()), body
+
+        status, headers, _ = ask("GET", "/a")
+        assert status == 301 and headers["Location"] == "/a/"          # relative images resolve
+        status, get_headers, body = ask("GET", "/a/")
+        assert status == 200 and int(get_headers["Content-Length"]) == len(body)
+        status, head_headers, _ = ask("HEAD", "/a/")
+        assert status == 200 and head_headers["Content-Length"] == get_headers["Content-Length"]
+        assert ask("GET", "/a%00/")[0] == 400
+        assert ask("GET", "/" + "x" * 10000)[0] == 414
+
+
+def test_a_run_record_does_not_depend_on_what_the_process_imported():
+    import json
+    import subprocess
+    import sys
+
+    import torch  # noqa: F401  (imported here, not in the fresh process below)
+    from generator.pipeline.executors import run_record
+
+    code = "import json, sys; from generator.pipeline.executors import run_record; " \
+           "print(json.dumps(json.loads(run_record(1.0))['versions'])); assert 'torch' not in sys.modules"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                           cwd=Path(__file__).resolve().parent.parent)
+    assert fresh.returncode == 0, fresh.stderr
+    assert json.loads(fresh.stdout) == json.loads(run_record(1.0))["versions"]

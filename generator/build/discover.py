@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..article import Article, read_article
+from ..article import SLUG_FIX, Article, read_article, valid_slug
 from ..errors import Problems, did_you_mean
 from .options import BuildOptions
 
@@ -21,6 +21,10 @@ def discover(options: BuildOptions, problems: Problems) -> list[Article]:
             problems.raise_if_any()
     articles = []
     for d in dirs:
+        if not valid_slug(d.name):
+            problems.error(f"articles/{d.name}", None, f"article folder '{d.name}' is not a valid name: it becomes "
+                           "the article's URL", f"rename the folder; {SLUG_FIX}")
+            continue
         article = read_article(d, problems, display=str(d.relative_to(options.root) / "index.md"))
         if article is not None:
             articles.append(article)

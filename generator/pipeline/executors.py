@@ -77,18 +77,25 @@ def execute(job: Job, runtime: Runtime = CPU) -> Artifacts:
     return artifacts
 
 
+RECORDED_LIBRARIES = ("torch", "numpy", "scikit-learn", "bokeh")
+
+
 def run_record(seconds: float) -> bytes:
-    """Seconds, device and library versions of a job that just ran here."""
+    """Seconds, device and library versions of a job that just ran here. The versions are of
+    the same libraries whatever the job imported, so a result's record, hence the article's
+    provenance, does not depend on which process computed it."""
     import json
     import platform
     import sys
+    from importlib import metadata
 
     versions = {"python": platform.python_version()}
+    for name in RECORDED_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
     device = f"cpu ({platform.machine()})"
-    for name in ("torch", "numpy", "sklearn", "bokeh"):
-        module = sys.modules.get(name)
-        if module is not None:
-            versions[name] = getattr(module, "__version__", "?")
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         device = f"cuda ({torch.cuda.get_device_name(0)})"
@@ -136,9 +143,13 @@ class InProcessExecutor:
 
 
 def exit_with_parent(parent: int, every: float = 0.5) -> None:
-    """In a worker process: end this process once `parent` is no longer its parent (the build
-    died; a process whose parent dies is adopted by another). Checked from a daemon thread."""
+    """In a worker process: leave Ctrl-C to the build (which stops the workers itself), and
+    end this process once `parent` is no longer its parent (the build died; a process whose
+    parent dies is adopted by another). Checked from a daemon thread."""
+    import signal
     import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -173,9 +184,9 @@ class LocalPoolExecutor:
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(min(self.workers, len(jobs)), mp_context=context,
-                                                    initializer=exit_with_parent,
-                                                    initargs=(os.getpid(),)) as pool:
+        pool = concurrent.futures.ProcessPoolExecutor(min(self.workers, len(jobs)), mp_context=context,
+                                                      initializer=exit_with_parent, initargs=(os.getpid(),))
+        try:
             futures = {pool.submit(execute_timed, job, self.runtime): job for job in jobs}
             for future in concurrent.futures.as_completed(futures):
                 job = futures[future]
@@ -185,6 +196,33 @@ class LocalPoolExecutor:
                     yield Outcome(job, None, e, 0.0)
                 else:
                     yield Outcome(job, artifacts, None, seconds)
+        finally:
+            stop_pool(pool)
+
+
+def stop_pool(pool) -> None:
+    """Stop a process pool now: pending jobs cancelled, workers ended, waited for a few
+    seconds at most. Interrupts are held off meanwhile, so a second Ctrl-C cannot leave a
+    worker blocked and the build waiting on it forever."""
+    import signal
+    import threading
+
+    held = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if held else None
+    try:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=1)
+    finally:
+        if held:
+            signal.signal(signal.SIGINT, previous)
 
 
 class DaskExecutor:

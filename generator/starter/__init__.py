@@ -4,10 +4,10 @@ guide with one example of each feature."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shutil
 from pathlib import Path
 
+from ..article import SLUG_FIX, valid_slug
 from ..errors import BuildError, Problem
 
 TEMPLATE = Path(__file__).parent / "template"
@@ -15,9 +15,8 @@ TEMPLATE = Path(__file__).parent / "template"
 
 def create_article(root: Path, slug: str, today: dt.date | None = None) -> Path:
     """Create `articles/<slug>/` from the template; refuse a bad slug or an existing folder."""
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
-        raise BuildError([Problem(f"articles/{slug}", None, f"'{slug}' is not a valid article name",
-                                  "use lowercase letters, digits and hyphens, e.g. what-the-network-sees")])
+    if not valid_slug(slug):
+        raise BuildError([Problem(f"articles/{slug}", None, f"'{slug}' is not a valid article name", SLUG_FIX)])
     target = root / "articles" / slug
     if target.exists():
         raise BuildError([Problem(f"articles/{slug}", None, "an article with this name already exists",
