@@ -145,3 +145,49 @@ def test_a_run_record_does_not_depend_on_what_the_process_imported():
                            cwd=Path(__file__).resolve().parent.parent)
     assert fresh.returncode == 0, fresh.stderr
     assert json.loads(fresh.stdout) == json.loads(run_record(1.0))["versions"]
+
+
+def test_readers_never_find_the_site_missing_while_it_is_republished(tmp_path, monkeypatch):
+    import threading
+
+    root = make_project(tmp_path / "p", {"a": {}})
+    monkeypatch.chdir(root)
+    assert main(["build", "--quiet"]) == 0
+    index, missing, done = root / "build" / "index.html", [], threading.Event()
+
+    def read():
+        while not done.is_set():
+            if not index.exists():
+                missing.append(1)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(10):
+            assert main(["build", "--quiet"]) == 0
+    finally:
+        done.set()
+        reader.join()
+    assert missing == []
+
+
+def test_a_second_build_waits_for_the_first_and_says_so(tmp_path):
+    import fcntl
+    import os
+    import subprocess
+    import sys
+    import time
+
+    root = make_project(tmp_path / "p", {"a": {}})
+    (root / ".cache").mkdir()
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    with open(root / ".cache" / "build.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)                            # a build that is running
+        second = subprocess.Popen([sys.executable, "-m", "generator", "build", "--quiet"], cwd=root, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert second.poll() is None and not (root / "build").exists()   # it waits
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert "another build of this project is running" in err and (root / "build" / "index.html").exists()

@@ -13,8 +13,12 @@ caches, whether it shows progress) comes in `BuildOptions`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import sys
 import time
+from pathlib import Path
 
 from ..article import Article, read_article
 from ..errors import Problems
@@ -33,7 +37,40 @@ __all__ = ["BuildOptions", "BuildReport", "build"]
 
 
 def build(options: BuildOptions) -> BuildReport:
-    """Build the site, or raise `BuildError` naming every problem found."""
+    """Build the site, or raise `BuildError` naming every problem found. One build of a
+    project runs at a time: a second waits for the first (and says so)."""
+    if options.check:
+        return _build(options)
+    with one_build_at_a_time(options.cache_dir):
+        return _build(options)
+
+
+@contextlib.contextmanager
+def one_build_at_a_time(folder: Path):
+    """Hold `folder/build.lock` while a build runs; a second build waits, saying why."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "build.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            print(f"another build of this project is running (pid {holder}); waiting for it to finish",
+                  file=sys.stderr)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _build(options: BuildOptions) -> BuildReport:
     started = time.perf_counter()
     problems = Problems()
     cache = Cache(options.cache_dir)

@@ -40,5 +40,6 @@ def setup(spec: dict, ctx: FigureContext, size: str = "model.input_size") -> str
 
 
 def target(classes: list[int]) -> str:
-    """One class, or (A, B) for logit A minus logit B, as the attribution API takes it."""
+    """One class id, or (A, B) for logit A minus logit B, as the attribution API takes it
+    (labels are resolved to ids first: the API takes ids)."""
     return f"({classes[0]}, {classes[1]})" if len(classes) == 2 else str(classes[0])

@@ -78,7 +78,7 @@ class ChannelAttribution:
         steps = f", steps={spec['steps']}" if spec.get("steps") else ""
         return [("code", f"{cells.setup(spec, ctx, str(size))}\n"
                          f"scores = vi.channel_attribution(model, image, {spec['layer']!r}, "
-                         f"{cells.target(spec['classes'])}{steps})   # (C,)\n"
+                         f"{cells.target(ctx.card().check_classes(spec['classes']))}{steps})   # (C,)\n"
                          f"print('toward the first class:', scores.topk({spec['top']}).indices.tolist())\n"
                          f"print('toward the second:', (-scores).topk({spec['top']}).indices.tolist())")]
 

@@ -98,7 +98,7 @@ class NeuronGroupsFigure:
         """The figure reproduced with the public API, in a notebook."""
         size = spec.get("size") or "model.input_size"
         layers = spec.get("layers") or [spec["layer"]]
-        classes = spec.get("classes")
+        classes = ctx.card().check_classes(spec["classes"], most=8) if spec.get("classes") else None
         pick = (f"classes = {classes!r}" if classes else
                 "classes = [index for index, _, _ in vi.predict(model, image, top=4)]")
         return [("code", f"{cells.setup(spec, ctx, str(size))}\n{pick}\n"

@@ -99,7 +99,7 @@ class SpatialAttribution:
                     "print(maps.shape)")
         else:
             steps = f", steps={spec['steps']}" if spec.get("steps") else ""
-            code = (f"target = {cells.target(spec['classes'])}   # a class, or (A, B) for logit A minus logit B\n"
+            code = (f"target = {cells.target(ctx.card().check_classes(spec['classes']))}   # a class, or (A, B) for logit A minus logit B\n"
                     f"attribution = vi.spatial_attribution(model, image, {spec['layer']!r}, target{steps})   # (H, W)\n"
                     "print(attribution.numpy().round(2))")
         return [("code", f"{cells.setup(spec, ctx, str(size))}\n{code}")]

@@ -70,15 +70,39 @@ def sibling(target: Path, tag: str) -> Path:
     return target.with_name(f".{target.name}.{tag}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one atomic rename (Linux's `renameat2` with RENAME_EXCHANGE):
+    a reader sees one or the other, never neither. False where the system cannot."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+    return done
+
+
 def swap_dir(staging: Path, target: Path) -> None:
     """Put the complete directory `staging` at `target`, replacing what was there.
 
-    The old target is renamed aside, the new one renamed in, then the old one deleted. If
-    the second rename fails, the old target is put back.
+    Where the system can, the two are exchanged in one atomic rename, so a server reading
+    `target` meanwhile never finds it missing; the old one is then deleted. Elsewhere, the old
+    target is renamed aside and the new one renamed in (put back if that fails).
     """
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{target} exists and is not a directory — move it away or pick another path")
     fsync_dir(staging)
+    if target.is_dir() and exchange(staging, target):       # staging now holds the old site
+        fsync_dir(target.parent)
+        shutil.rmtree(staging, ignore_errors=True)
+        return
     old = None
     if target.exists():
         old = sibling(target, "old")
