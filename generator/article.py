@@ -100,6 +100,14 @@ def read_article(directory: Path, problems: Problems, display: str | None = None
     except UnicodeDecodeError as exc:
         problems.error(shown, None, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8")
         return None
+    parts = read_front(source, shown, problems)
+    if parts is None:
+        return None
+    return article_of(directory, parts)
+
+
+def read_front(source: str, shown: str, problems: Problems) -> tuple[dict, str, int] | None:
+    """(checked front matter, body, the body's first line) of an index.md's text, or None."""
     front = read_front_matter(source, shown, problems, keys="at least `title:`")
     if front is None:
         return None
@@ -108,14 +116,14 @@ def read_article(directory: Path, problems: Problems, display: str | None = None
     if meta["status"] == "published" and meta["published"] is None and isinstance(data, dict):
         problems.error(shown, 1, "a published article needs a `published:` date",
                        "add `published: YYYY-MM-DD` or set `status: draft`")
-    return Article(
-        slug=directory.name,
-        directory=directory,
-        path=path,
-        meta=meta,
-        body=front.body,
-        body_first_line=front.body_first_line,
-    )
+    return meta, front.body, front.body_first_line
+
+
+def article_of(directory: Path, parts: tuple[dict, str, int]) -> Article:
+    """The article of `directory` from what `read_front` read."""
+    meta, body, first_line = parts
+    return Article(slug=directory.name, directory=directory, path=directory / "index.md", meta=meta,
+                   body=body, body_first_line=first_line)
 
 
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".webp", ".gif")

@@ -13,16 +13,12 @@ BibTeX raises `BuildError` naming every `path:line` at once.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
-
-import pybtex.errors
-from pybtex.backends.plaintext import Backend as PlainText
-from pybtex.database import BibliographyData, Person, parse_string
-from pybtex.richtext import Text
 
 from generator.errors import BuildError, Problem, Problems
 
@@ -41,7 +37,6 @@ ARXIV_IN_TEXT = re.compile(r"(?:arXiv[:\s]\s*|arxiv\.org/abs/)(?P<id>\d{4}\.\d{4
                            r"(?:v\d+)?)", re.I)
 DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.I)
 SYNTAX_PREFIX = re.compile(r"^syntax error in line \d+: ")
-PLAIN_TEXT = PlainText()  # `render_as("text")` looks the backend up anew, slowly, on every call
 
 
 def latex_to_text(value: str) -> str:
@@ -50,17 +45,27 @@ def latex_to_text(value: str) -> str:
     if not value:
         return ""
     value = STYLE_COMMANDS.sub("", value)
+    from pybtex.richtext import Text   # here: a rebuild from the cache never reads BibTeX
+
     value = UNESCAPED_PERCENT.sub(r"\\%", value)          # a per cent sign, not a LaTeX comment
     value = BRACED_DOTLESS.sub(r"\\\1\\\2", value)       # \'{\i} -> \'\i, which pybtex reads
     try:
-        text = Text.from_latex(value).render(PLAIN_TEXT)
+        text = Text.from_latex(value).render(_plain_text())
     except Exception:  # pybtex's LaTeX reader gives up on some inputs; keep what was written
         text = value.replace("{", "").replace("}", "")
     text = text.replace("---", "\N{EM DASH}").replace("--", "\N{EN DASH}").replace("~", "\N{NO-BREAK SPACE}")
     return re.sub(r"\s+", " ", text).strip()
 
 
-def person_name(person: Person) -> str:
+@functools.lru_cache(maxsize=1)
+def _plain_text():
+    """pybtex's plain-text backend, made once: `render_as("text")` looks it up anew, slowly."""
+    from pybtex.backends.plaintext import Backend
+
+    return Backend()
+
+
+def person_name(person) -> str:
     """`First Middle von Last Jr.` in plain text."""
     parts = person.first_names + person.middle_names + person.prelast_names + person.last_names \
         + person.lineage_names
@@ -87,7 +92,7 @@ class Reference:
     path: str = ""
     et_al: bool = False
     number: str = ""
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
+    extra: dict[str, str] = field(default_factory=dict, compare=False)   # SCHOLAR_FIELDS, as text
     surnames: list[str] = field(default_factory=list, compare=False)
 
     def short_label(self) -> str:
@@ -250,8 +255,7 @@ def make_reference(key: str, entry, line: int | None, path: str) -> Reference:
         et_al=et_al,
         number=latex_to_text(fields.get("number", "")),
         surnames=surnames,
-        extra={k: v for k, v in fields.items() if k not in {"title", "year", "month", "volume", "pages",
-                                                             "doi", "url", "eprint", "number"}},
+        extra={k: latex_to_text(v) for k, v in fields.items() if k in SCHOLAR_FIELDS},
     )
 
 
@@ -292,6 +296,9 @@ def parse_bibliography(text: str, path: str | Path = "<bibliography>",
     (when given) as a warning: a duplicated key (an identical copy is merged without a word;
     a differing one is dropped, the first kept), fields a stray `}` cut off, names separated by
     commas instead of `and`, a url field with two addresses, an entry without a title or year."""
+    import pybtex.errors
+    from pybtex.database import BibliographyData, parse_string
+
     path = str(path)
     warnings = problems if problems is not None else Problems()
     entries = entry_lines(text)
@@ -301,7 +308,7 @@ def parse_bibliography(text: str, path: str | Path = "<bibliography>",
                     for line, kind, key in entries if not key]
     with pybtex.errors.capture() as errors:
         try:
-            data: BibliographyData = parse_string(text, "bibtex")
+            data = parse_string(text, "bibtex")
         except Exception as exc:  # pybtex gives up on some input instead of reporting it
             errors.append(exc)
             data = BibliographyData()
@@ -426,6 +433,8 @@ def _bibtex_value(value: str) -> str:
 
 def _bibtex_name(name: str) -> str:
     """`First Last` -> `Last, First` (pybtex's reading of the name)."""
+    from pybtex.database import Person
+
     person = Person(name)
     last = " ".join(person.prelast_names + person.last_names)
     first = " ".join(person.first_names + person.middle_names)
@@ -447,11 +456,14 @@ def article_bibtex(key: str, title: str, authors: Iterable[str], year: int | str
     return f"@article{{{key},\n{body}\n}}"
 
 
+SCHOLAR_FIELDS = ("journal", "booktitle", "publisher", "institution", "school")   # kept in `extra`, as text
+
+
 def scholar_reference(ref: Reference) -> str:
     """The content of a Google Scholar `citation_reference` meta tag for one reference, with
     Scholar's field name for where each entry type appeared (a journal, a conference's
     proceedings, a book's chapter, a report, a thesis) and its publisher."""
-    fields = {name: latex_to_text(value) for name, value in ref.extra.items()}
+    fields = ref.extra
     first, _, last = ref.pages.partition("\N{EN DASH}")
     month = month_number(ref.month)
     pairs = [("citation_title", ref.title)]

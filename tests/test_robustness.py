@@ -191,3 +191,24 @@ def test_a_second_build_waits_for_the_first_and_says_so(tmp_path):
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
     assert "another build of this project is running" in err and (root / "build" / "index.html").exists()
+
+
+def test_a_journal_reparses_only_what_changed_and_keeps_its_warnings(tmp_path, monkeypatch, capsys):
+    from generator import markdown
+    from projects import BIB, article
+
+    root = make_project(tmp_path / "p", {"a": {"index.md": article("\nSee [@olah2017feature].\n")},
+                                         "b": {"index.md": article("\nSee [@erhan2009visualizing].\n")}})
+    monkeypatch.chdir(root)
+    assert main(["build", "--quiet"]) == 0
+    first = capsys.readouterr().err
+    assert "reference 'erhan2009visualizing' is never cited" in first
+    real = markdown.render_markdown
+    rendered = []
+    monkeypatch.setattr(markdown, "render_markdown", lambda *a, **k: rendered.append(k["path"]) or real(*a, **k))
+    assert main(["build", "--quiet"]) == 0
+    assert rendered == [] and capsys.readouterr().err == first       # from the cache, warnings and all
+    (root / "articles" / "b" / "references.bib").write_text(BIB.replace("Visualizing Higher-Layer", "Seeing Higher-Layer"))
+    assert main(["build", "--quiet"]) == 0
+    assert rendered == ["articles/b/index.md"]                         # only the changed article
+    assert "Seeing Higher-Layer Features" in (root / "build" / "b" / "index.html").read_text()

@@ -24,6 +24,7 @@ from ..article import Article, read_article
 from ..errors import Problems
 from ..figures.model_cards import ModelCards
 from ..pipeline.cache import Cache, ReadOnlyCache
+from ..pipeline.jobs import sha256_bytes
 from ..site.config import read_site
 from ..site.writer import SiteWriter
 from .discover import discover
@@ -79,8 +80,8 @@ def _build(options: BuildOptions) -> BuildReport:
         kept = ReadOnlyCache(cache)
 
     site = read_site(options.root, problems)
-    articles = discover(options, problems)
-    pages = [parse_article(a, site, options, problems) for a in articles]
+    articles = discover(options, problems, kept)
+    pages = [parse_article(a, site, options, problems, kept) for a in articles]
     problems.raise_if_any()
 
     cards = ModelCards(options.cache_dir / "models", save=not options.check)
@@ -114,7 +115,8 @@ def _build(options: BuildOptions) -> BuildReport:
     if options.write:
         if options.article:
             writer.tree.keep(options.output, lambda path: path.startswith(f"{options.article}/") or path in JOURNAL)
-        writer.tree.publish(options.output)
+        published = options.cache_dir / "published" / f"{sha256_bytes(str(options.output.resolve()).encode())}.json"
+        writer.tree.publish(options.output, manifest=published)
     return BuildReport(pages=[p.article.slug for p in pages], warnings=problems.warnings,
                        jobs=len({j.key for j in jobs}), seconds=time.perf_counter() - started,
                        articles=pages, results=results, computed=computed)

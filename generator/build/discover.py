@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from ..article import SLUG_FIX, Article, read_article, valid_slug
+import pickle
+from pathlib import Path
+
+from ..article import SLUG_FIX, Article, article_of, read_article, read_front, valid_slug
 from ..errors import Problems, did_you_mean
+from ..pipeline.jobs import key_of, sha256_bytes
+from .keys import code_digest
 from .options import BuildOptions
 
 
-def discover(options: BuildOptions, problems: Problems) -> list[Article]:
+def discover(options: BuildOptions, problems: Problems, cache=None) -> list[Article]:
     folder = options.root / "articles"
     dirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith((".", "_"))) \
         if folder.is_dir() else []
@@ -25,7 +30,35 @@ def discover(options: BuildOptions, problems: Problems) -> list[Article]:
             problems.error(f"articles/{d.name}", None, f"article folder '{d.name}' is not a valid name: it becomes "
                            "the article's URL", f"rename the folder; {SLUG_FIX}")
             continue
-        article = read_article(d, problems, display=str(d.relative_to(options.root) / "index.md"))
+        article = _read(d, str(d.relative_to(options.root) / "index.md"), problems, cache)
         if article is not None:
             articles.append(article)
     return articles
+
+
+FRONT_FORMAT = 1     # bump when what a kept front matter holds changes
+
+
+def _read(directory: Path, shown: str, problems: Problems, cache) -> Article | None:
+    """`read_article`, with the checked front matter kept in `cache` (None: read it) by the
+    hash of index.md: YAML is slow to read, and a journal holds hundreds of articles."""
+    try:
+        raw = (directory / "index.md").read_bytes()
+        source = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return read_article(directory, problems, display=shown)      # it says what is wrong
+    if cache is None:
+        return read_article(directory, problems, display=shown)
+    key = key_of({"front": FRONT_FORMAT, "code": code_digest("."), "shown": shown, "text": sha256_bytes(raw)})
+    found = cache.get(key)
+    try:
+        kept = pickle.loads(found["front.pickle"]) if found and "front.pickle" in found else None
+    except Exception:  # written by other code (the key should have changed): read it again
+        kept = None
+    if kept is None:
+        found_problems = Problems()
+        kept = read_front(source, shown, found_problems), found_problems
+        cache.put(key, {"front.pickle": pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)})
+    parts, found_problems = kept
+    problems.extend(found_problems)
+    return article_of(directory, parts) if parts is not None else None

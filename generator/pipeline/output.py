@@ -13,12 +13,14 @@ builds of the same input are byte-identical.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
-from .fsutil import sibling, swap_dir
+from .fsutil import atomic_write, sibling, swap_dir
 from .jobs import sha256_bytes
 
 HASH_DIGITS = 10
@@ -58,6 +60,7 @@ class OutputTree:
 
     def __init__(self) -> None:
         self._files: dict[str, bytes] = {}
+        self._folders: set[str] = set()          # every folder a file lies in, for the checks below
 
     def add(self, relpath: str, data: bytes) -> str:
         """Add a file. Adding the same bytes twice is fine; different bytes raise `OutputConflict`."""
@@ -68,12 +71,14 @@ class OutputTree:
         known = self._files.get(relpath)
         if known is not None and known != data:
             raise OutputConflict(f"{relpath} was written twice with different contents — give one of them another name")
-        for parent in PurePosixPath(relpath).parents:
-            if str(parent) in self._files:
+        parents = [str(parent) for parent in PurePosixPath(relpath).parents][:-1]   # without "."
+        for parent in parents:
+            if parent in self._files:
                 raise OutputConflict(f"{relpath} needs {parent} to be a folder, but it is a file")
-        if any(other.startswith(relpath + "/") for other in self._files):
+        if relpath in self._folders:
             raise OutputConflict(f"{relpath} is already a folder of other files")
         self._files[relpath] = data
+        self._folders.update(parents)
         return relpath
 
     def add_hashed(self, directory: str, stem: str, ext: str, data: bytes) -> str:
@@ -96,13 +101,40 @@ class OutputTree:
         for relpath in sorted(self._files):
             yield relpath, self._files[relpath]
 
-    def write_into(self, folder: Path, write: FileWriter = _write_file) -> None:
-        """Write every file under `folder`, which must be empty or absent."""
+    def write_into(self, folder: Path, write: FileWriter = _write_file, *, old: Path | None = None,
+                   old_digests: dict[str, str] | None = None) -> None:
+        """Write every file under `folder`, which must be empty or absent. A file that `old`
+        (the published site) already holds with the same bytes, by `old_digests`, is linked
+        rather than written again: files are never changed in place, so a link is a copy."""
         folder.mkdir(parents=True, exist_ok=True)
+        made: set[Path] = {folder}
+        digests = self.digests() if old_digests else {}
         for relpath, data in self.items():
             path = folder.joinpath(*relpath.split("/"))
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.update([path.parent, *path.parent.parents])
+            if old is not None and old_digests and old_digests.get(relpath) == digests[relpath]:
+                source = old.joinpath(*relpath.split("/"))
+                try:
+                    if source.stat().st_size == len(data):
+                        os.link(source, path)
+                        continue
+                except OSError:
+                    pass                                   # gone, or no links here: write it
             write(path, data)
+
+    def _intact(self, folder: Path) -> bool:
+        """Whether `folder` holds exactly these paths, at these sizes (nobody edited it)."""
+        try:
+            on_disk = {p.relative_to(folder).as_posix(): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
+        except OSError:
+            return False
+        return on_disk == {relpath: len(data) for relpath, data in self._files.items()}
+
+    def digests(self) -> dict[str, str]:
+        """The sha256 of every file, by relative path."""
+        return {relpath: hashlib.sha256(data).hexdigest() for relpath, data in self._files.items()}
 
     def keep(self, folder: Path, skip: Callable[[str], bool]) -> None:
         """Add every file of a published `folder` that this tree does not hold and `skip`
@@ -114,27 +146,50 @@ class OutputTree:
             if path.is_file() and relpath not in self._files and not skip(relpath):
                 self.add(relpath, path.read_bytes())
 
-    def publish(self, target: str | os.PathLike, *, write: FileWriter = _write_file) -> Path:
+    def publish(self, target: str | os.PathLike, *, write: FileWriter = _write_file,
+                manifest: Path | None = None) -> Path:
         """Replace `target` with exactly these files, atomically; return the target path.
 
         Files go to a temp folder beside `target` (same parent, same file system); only when
         all are written is the old target renamed aside, the new one renamed in and the old
         one deleted. If anything fails first, `target` is untouched and the temp folder gone.
         `write(path, data)` is injectable, for tests that fail midway.
+
+        `manifest` (a file outside the site) remembers what was published: a site that is
+        already exactly these files is left alone, and a file the last publish wrote with the
+        same bytes is linked into the new site instead of written again.
         """
         target = Path(target)
         if target.exists() and not target.is_dir():
             raise NotADirectoryError(f"{target} exists and is not a folder — move it away or choose another --out")
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_abandoned_siblings(target)
+        published = _read_manifest(manifest) if manifest is not None and target.is_dir() else None
+        digests = self.digests()
+        if published == digests and self._intact(target):
+            return target                                  # the site is already exactly this
         staging = sibling(target, "new")
         try:
-            self.write_into(staging, write)
+            self.write_into(staging, write, old=target if published else None, old_digests=published)
+            if manifest is not None:
+                manifest.unlink(missing_ok=True)           # a publish cut short leaves none: all is written next time
             swap_dir(staging, target)
+            if manifest is not None:
+                manifest.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(manifest, json.dumps(digests, sort_keys=True).encode("utf-8"))
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
         return target
+
+
+def _read_manifest(path: Path | None) -> dict[str, str] | None:
+    """What the last publish of a site wrote, by path and sha256; None when unknown."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def remove_abandoned_siblings(target: Path) -> None:
