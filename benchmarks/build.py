@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _copy_project(target: Path) -> Path:
     target.mkdir(parents=True)
-    for name in ("site.yml", "assets", "articles"):
+    for name in ("site.yml", "articles"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))

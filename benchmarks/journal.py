@@ -60,7 +60,6 @@ As @sec-intro and @eq-e show, {cites}.
 def make_journal(root: Path, count: int) -> Path:
     root.mkdir(parents=True)
     shutil.copy(ROOT / "site.yml", root / "site.yml")
-    shutil.copytree(ROOT / "assets", root / "assets")
     bib = "".join(BIB_ENTRY.format(n=n) for n in range(1, 11))
     cites = ", ".join(f"[@ref{n}]" for n in range(3, 11))
     for i in range(count):

@@ -1,4 +1,4 @@
-"""`python -m generator build|serve|new|check|layers|freeze|verify|reproduce`.
+"""`vellum` (or `python -m generator`) init|build|serve|new|check|layers|classes|freeze|verify|reproduce.
 
 User errors print one line each, `path:line: what — fix`, and exit with status 1. Never a
 traceback for something the user can fix.
@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     _stop_on_sigterm()
     try:
         _check_device(getattr(args, "device", None))
+        if args.command in JOURNAL_COMMANDS and not (Path.cwd() / "site.yml").is_file():
+            print(f"error: {Path.cwd()}: no site.yml here, so this folder is not a journal — run "
+                  "`vellum init DIR` to start one, or change to your journal's folder", file=sys.stderr)
+            return 1
         return args.run(args) or 0
     except BuildError as err:
         for problem in err.problems:
@@ -54,9 +58,17 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, interrupt)
 
 
+JOURNAL_COMMANDS = ("build", "serve", "check", "new", "freeze", "verify", "reproduce")   # need a site.yml
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.splitlines()[0])
+    prog = "vellum" if Path(sys.argv[0]).name == "vellum" else "python -m generator"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = sub.add_parser("init", help="start a journal of your own in DIR")
+    init.add_argument("folder", metavar="DIR", type=Path)
+    init.set_defaults(run=_init)
 
     build = sub.add_parser("build", help="build the site into build/")
     _build_flags(build)
@@ -173,6 +185,15 @@ def _serve(args) -> int:
     from .serve import serve
 
     return serve(_options(args), port=args.port)
+
+
+def _init(args) -> int:
+    from .starter import create_journal
+
+    folder = create_journal(args.folder)
+    print(f"started a journal in {folder}/ with one article, articles/first-article/ — "
+          f"cd {folder} and run `vellum serve`")
+    return 0
 
 
 def _new(args) -> int:

@@ -36,7 +36,7 @@ class _State:
 
 
 def _sources(root: Path):
-    for folder in ("articles", "assets"):
+    for folder in ("articles", "assets", "templates"):
         base = root / folder
         if base.is_dir():
             for path in base.rglob("*"):

@@ -42,8 +42,6 @@ def make_project(root: Path, *figures: str) -> Path:
     """A site with one article `a` holding `figures` (Markdown blocks)."""
     (root / "articles" / "a").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ROOT / "site.yml", root / "site.yml")
-    if not (root / "assets").exists():
-        shutil.copytree(ROOT / "assets", root / "assets")
     (root / "articles" / "a" / "index.md").write_text(FRONT + "".join(figures), encoding="utf-8")
     return root
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -48,7 +47,6 @@ def make_project(root: Path, articles: dict[str, dict[str, str]] | None = None) 
     dedented. An article without `index.md` gets FRONT plus a paragraph."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "site.yml").write_text(SITE_YML)
-    shutil.copytree(ROOT / "assets", root / "assets", dirs_exist_ok=True)
     for slug, files in (articles or {}).items():
         folder = root / "articles" / slug
         folder.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from pygments.lexers import PythonLexer
 from generator.templates import environment
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSETS = ROOT / "assets"
+ASSETS = ROOT / "generator" / "assets"
 SLUG = "what-the-network-sees"
 
 SITE = {

@@ -223,5 +223,5 @@ def test_component_styles_are_stylesheets_the_page_links(site):
     head = page_html(site).split("</head>", 1)[0]
     for component in ("activation-grid", "semantic-dictionary"):   # the grid shows dictionaries too
         assert re.search(rf'<link rel="stylesheet" href="\.\./static/css/{component}\.[0-9a-f]+\.css">', head)
-    scripts = Path(__file__).resolve().parent.parent / "assets" / "js"
+    scripts = Path(__file__).resolve().parent.parent / "generator" / "assets" / "js"
     assert not [js.name for js in scripts.glob("*.js") if 'createElement("style")' in js.read_text()]

@@ -18,6 +18,9 @@ from ..reviews import REVIEWS_URL, reviews_page_context, show_reviews
 from ..templates import environment
 from .provenance import article_provenance
 
+PACKAGE_ASSETS = Path(__file__).resolve().parent.parent / "assets"   # the front end the package carries
+
+
 class SiteWriter:
     """Collects every file of the site; nothing touches the disk before `tree.publish`."""
 
@@ -26,7 +29,7 @@ class SiteWriter:
         self.site = site
         self.today = today
         self.tree = OutputTree()
-        self.env = environment()
+        self.env = environment(root)
         self.assets: dict[str, str] = {}      # "css/vellum.css" -> "static/css/vellum.<hash>.css"
         self.listed: list[dict] = []
         self._add_static_assets()
@@ -34,10 +37,15 @@ class SiteWriter:
     # --- static files ---------------------------------------------------------------------
 
     def _add_static_assets(self) -> None:
-        folder = self.root / "assets"
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
-            name = path.relative_to(folder).as_posix()
-            self._add_asset(name, path.read_bytes())
+        """The package's front end, then the journal's own `assets/`: a file there replaces
+        the package's file of the same name (`css/journal.css` is how a journal restyles
+        itself) or adds one."""
+        files: dict[str, Path] = {}
+        for folder in (PACKAGE_ASSETS, self.root / "assets"):
+            if folder.is_dir():
+                files.update({p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()})
+        for name in sorted(files):
+            self._add_asset(name, files[name].read_bytes())
 
     def _add_asset(self, name: str, data: bytes) -> str:
         if name not in self.assets:

@@ -11,6 +11,7 @@ from ..article import SLUG_FIX, valid_slug
 from ..errors import BuildError, Problem
 
 TEMPLATE = Path(__file__).parent / "template"
+JOURNAL = Path(__file__).parent / "journal"
 
 
 def create_article(root: Path, slug: str, today: dt.date | None = None) -> Path:
@@ -28,3 +29,18 @@ def create_article(root: Path, slug: str, today: dt.date | None = None) -> Path:
     text = text.replace("{{title}}", title).replace("{{date}}", (today or dt.date.today()).isoformat())
     index.write_text(text, encoding="utf-8")
     return index
+
+
+def create_journal(folder: Path, today: dt.date | None = None) -> Path:
+    """Start a journal in `folder` (new or empty): a commented `site.yml`, `articles/` with a
+    starter article, a `.gitignore` and a README of the commands that matter there."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise BuildError([Problem(str(folder), None, "this folder is not empty",
+                                  "give `vellum init` a new folder, or run it in an empty one")])
+    folder.mkdir(parents=True, exist_ok=True)
+    title = folder.resolve().name.replace("-", " ").replace("_", " ").strip().title() or "My Journal"
+    for name, target in (("site.yml", "site.yml"), ("README.md", "README.md"), ("gitignore", ".gitignore")):
+        text = (JOURNAL / name).read_text(encoding="utf-8").replace("{{title}}", title)
+        (folder / target).write_text(text, encoding="utf-8")
+    create_article(folder, "first-article", today)
+    return folder

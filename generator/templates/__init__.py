@@ -63,10 +63,13 @@ def newest(articles: Iterable[Any]) -> dt.date | None:
     return max((last_modified(a) for a in articles), default=None)
 
 
-def environment() -> jinja2.Environment:
-    """A Jinja2 environment over this folder's templates, with Vellum's filters."""
+def environment(journal: Path | None = None) -> jinja2.Environment:
+    """A Jinja2 environment over this folder's templates, with Vellum's filters. A journal's
+    own `templates/` folder (under `journal`) comes first: a template there replaces the
+    package's one of the same name."""
+    folders = [journal / "templates"] if journal is not None and (journal / "templates").is_dir() else []
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        loader=jinja2.FileSystemLoader([*folders, TEMPLATE_DIR]),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
