@@ -208,3 +208,17 @@ def test_the_draft_banner_spans_the_text_and_no_authors_shows_no_author_headings
     assert banner.bounding_box()["width"] > 500           # the text column, not the margin's 85 px
     assert browser_page.page.locator(".byline-authors").count() == 0
     assert "Authors" not in browser_page.page.locator(".byline").inner_text()
+
+
+def test_an_article_without_a_thumbnail_gets_its_first_figure(tmp_path, monkeypatch):
+    root = make_project(tmp_path / "p", figure("image", """
+id: fig-photo
+src: sample:coffee
+alt: A cup of coffee.
+"""))
+    monkeypatch.chdir(root)
+    assert main(["build", "--quiet"]) == 0
+    page = (root / "build" / "a" / "index.html").read_text()
+    [picture] = (root / "build" / "a" / "data").glob("coffee.*.png")
+    assert f'<meta property="og:image" content="https://vellum.example.org/a/data/{picture.name}">' in page
+    assert f'src="a/data/{picture.name}"' in (root / "build" / "index.html").read_text()

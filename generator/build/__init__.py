@@ -109,7 +109,7 @@ def _build(options: BuildOptions) -> BuildReport:
     for page in pages:
         writer.article(page, results)
     for article in others:
-        writer.list_built(article)
+        writer.list_built(article, options.output / article.slug / "index.html")
     writer.journal(pages)
 
     if options.write:

@@ -31,6 +31,7 @@ class ArticlePage:
     body_html: str = ""
     scripts: list[str] = field(default_factory=list)    # URLs of the figures' components
     styles: list[str] = field(default_factory=list)     # URLs of their stylesheets
+    first_picture: str | None = None   # the first image a figure published (a default thumbnail)
 
 
 def parse_article(article: Article, site: dict, options: BuildOptions, problems: Problems,

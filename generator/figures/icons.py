@@ -74,7 +74,7 @@ def icon_jobs(card: ModelCard, layer: str, units: Sequence[int], quality: str, *
             "generator.figures.icons:render_icons", ICON_VERSION,
             params={"model": card.job_model, "layer": layer, "start": start, "stop": stop, **settings},
             inputs=card.job_inputs(), files=card.job_files(),
-            label=f"icons {layer} {start}-{stop - 1}",
+            label=f"icons {layer} {start}-{stop - 1} (a chunk every figure of the layer shares)",
         ))
     return jobs
 

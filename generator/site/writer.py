@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+import re
 from urllib.parse import urlsplit
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,10 +100,17 @@ class SiteWriter:
                                                          article=context))
         self.listed.append(context)
 
-    def list_built(self, article) -> None:
+    def list_built(self, article, page: Path) -> None:
         """List an article this build does not rebuild but the output already holds (a build
-        of one article keeps the others), on the index, the feed and the sitemap."""
-        self.listed.append(listing_context(article, self))
+        of one article keeps the others), on the index, the feed and the sitemap; its default
+        thumbnail is the one its published `page` names."""
+        listing = listing_context(article, self)
+        if listing["thumbnail"] is None:
+            match = re.search(r'<meta property="og:image" content="([^"]+)"', page.read_text(encoding="utf-8"))
+            base = self.site["base_url"]
+            if match and match.group(1).startswith(base):
+                listing["thumbnail"] = match.group(1)[len(base):]
+        self.listed.append(listing)
 
     def journal(self, pages) -> None:
         """The index page, the Atom feed, the sitemap and the 404 page."""
@@ -137,6 +145,8 @@ class PageEmitter:
     def data(self, stem: str, ext: str, content: bytes) -> str:
         slug = self.page.article.slug
         path = self.writer.tree.add_hashed(f"{slug}/data", stem, ext, content)
+        if self.page.first_picture is None and ext.lower() in ("png", "jpg", "jpeg", "webp"):
+            self.page.first_picture = path             # the thumbnail of an article that names none
         return path[len(slug) + 1:]
 
     def script(self, name: str) -> str:
@@ -183,6 +193,7 @@ def article_context(page, writer: SiteWriter) -> dict:
     from ..bib import article_bibtex, scholar_reference
 
     listing = listing_context(page.article, writer)
+    listing["thumbnail"] = listing["thumbnail"] or page.first_picture
     meta = page.article.meta
     published, authors = listing["published"], listing["authors"]
     site = writer.site
