@@ -80,38 +80,30 @@ class CitationNumberer(Treeprocessor):
         return len(self.state.citations)
 
     def fill(self, span: etree.Element, keys: list[str]) -> None:
+        """`[1, 3]`, numbers sorted; or in the author-year style `(Olah et al., 2017; Carter,
+        2019)`, in the order written. Each is a link to its entry in the reference list."""
         numbered = sorted((n, key) for key in keys if (n := self.number(key)) is not None)
         if self.state.citation_style == "author-year":
-            self.fill_author_year(span, [key for key in keys if key in self.state.references])
-            return
-        span.text = "["
-        previous: etree.Element | None = None
-        for n, key in numbered:
-            link = etree.SubElement(span, "a", {"href": f"#{REFERENCE_ID_PREFIX}{key}"})
-            link.text = str(n)
-            if previous is not None:
-                previous.tail = ", "
-            previous = link
-        if previous is None:
-            span.text = "[?]"
+            known = [key for key in keys if key in self.state.references]
+            _links(span, [(key, self.state.references[key].short_label()) for key in known], "(", "; ", ")")
         else:
-            previous.tail = "]"
+            _links(span, [(key, str(n)) for n, key in numbered], "[", ", ", "]")
 
 
-    def fill_author_year(self, span: etree.Element, keys: list[str]) -> None:
-        """`(Olah et al., 2017; Carter, 2019)`, in the order written, each a link."""
-        span.text = "("
-        previous: etree.Element | None = None
-        for key in keys:
-            link = etree.SubElement(span, "a", {"href": f"#{REFERENCE_ID_PREFIX}{key}"})
-            link.text = self.state.references[key].short_label()
-            if previous is not None:
-                previous.tail = "; "
-            previous = link
-        if previous is None:
-            span.text = "(?)"
-        else:
-            previous.tail = ")"
+def _links(span: etree.Element, items: list[tuple[str, str]], opening: str, between: str, closing: str) -> None:
+    """Fill `span` with one link per (key, text), separated, in brackets; `?` when none."""
+    span.text = opening
+    previous: etree.Element | None = None
+    for key, text in items:
+        link = etree.SubElement(span, "a", {"href": f"#{REFERENCE_ID_PREFIX}{key}"})
+        link.text = text
+        if previous is not None:
+            previous.tail = between
+        previous = link
+    if previous is None:
+        span.text = f"{opening}?{closing}"
+    else:
+        previous.tail = closing
 
 
 class CitationExtension(Extension):
