@@ -123,6 +123,31 @@ def legibility(images: np.ndarray) -> tuple[float, float]:
     return float(per_pixel), float(saturated)
 
 
+def colourfulness(images: np.ndarray) -> float:
+    """Hasler and Suesstrunk's colourfulness of uint8 (N, H, W, 3), the median over images:
+    the spread and strength of the opponent channels R-G and (R+G)/2-B (0: grey)."""
+    x = images.astype(np.float64)
+    rg = x[..., 0] - x[..., 1]                                     # (N, H, W)
+    yb = 0.5 * (x[..., 0] + x[..., 1]) - x[..., 2]                  # (N, H, W)
+    spread = np.sqrt(rg.std(axis=(1, 2)) ** 2 + yb.std(axis=(1, 2)) ** 2)
+    strength = np.sqrt(rg.mean(axis=(1, 2)) ** 2 + yb.mean(axis=(1, 2)) ** 2)
+    return float(np.median(spread + 0.3 * strength))
+
+
+def top_octave_power(images: np.ndarray) -> float:
+    """The share of an image's spectral power (mean removed, grey) in the top octave, spatial
+    frequencies above half the Nyquist limit: the ribbing of high-frequency texture. The
+    median over uint8 (N, H, W, 3) images."""
+    grey = images.astype(np.float64).mean(axis=-1)                  # (N, H, W)
+    grey -= grey.mean(axis=(1, 2), keepdims=True)
+    power = np.abs(np.fft.fft2(grey)) ** 2                          # (N, H, W)
+    fy = np.fft.fftfreq(grey.shape[1])[:, None]
+    fx = np.fft.fftfreq(grey.shape[2])[None, :]
+    high = np.sqrt(fx ** 2 + fy ** 2) > 0.25                        # cycles per pixel; Nyquist is 0.5
+    shares = power[:, high].sum(axis=1) / np.maximum(power.reshape(len(grey), -1).sum(axis=1), 1e-12)
+    return float(np.median(shares))
+
+
 def upsample_to(side: int):
     """Lucent's habit: resize every image to `side` before the model."""
 
@@ -265,6 +290,8 @@ def run(full: bool = False, save: str | None = None) -> dict[str, object]:
         tv, sat = legibility(images)
         results[f"TV/pixel, {name}"] = tv
         results[f"saturated fraction, {name}"] = sat
+        results[f"colourfulness, {name}"] = colourfulness(images)
+        results[f"top-octave power share, {name}"] = top_octave_power(images)
     results["load average after"] = round(os.getloadavg()[0], 2)
     if torch.cuda.is_available():  # `make bench` on a machine with a GPU measures it too
         results.update({f"GPU: {k}": v for k, v in run_gpu("cuda", save).items()})
