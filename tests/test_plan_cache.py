@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator.build import plan_cache
+from generator.build import keys, plan_cache
 from generator.build import BuildOptions, build
 from figure_projects import ROOT, figure, make_project
 
@@ -114,7 +114,7 @@ def test_a_cached_plan_that_cannot_be_read_is_planned_again(tmp_path, monkeypatc
     def unreadable(data):
         raise ModuleNotFoundError("a class the pickle names is gone")
 
-    monkeypatch.setattr(plan_cache.pickle, "loads", unreadable)
+    monkeypatch.setattr(keys.pickle, "loads", unreadable)       # every kept value, plans among them
     _build(root)
     assert sorted(ran) == ["activation-grid", "feature-vis"]
     assert (root / "build" / "a" / "index.html").read_text() == first

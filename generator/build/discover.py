@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 from ..article import SLUG_FIX, Article, article_of, read_article, read_front, valid_slug
 from ..errors import Problems, did_you_mean
 from ..pipeline.jobs import key_of, sha256_bytes
-from .keys import code_digest
+from .keys import code_digest, remembered
 from .options import BuildOptions
 
 
@@ -36,7 +35,7 @@ def discover(options: BuildOptions, problems: Problems, cache=None) -> list[Arti
     return articles
 
 
-FRONT_FORMAT = 1     # bump when what a kept front matter holds changes
+FRONT_FORMAT = 2     # bump when what a kept front matter holds changes
 
 
 def _read(directory: Path, shown: str, problems: Problems, cache) -> Article | None:
@@ -47,18 +46,14 @@ def _read(directory: Path, shown: str, problems: Problems, cache) -> Article | N
         source = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return read_article(directory, problems, display=shown)      # it says what is wrong
-    if cache is None:
-        return read_article(directory, problems, display=shown)
-    key = key_of({"front": FRONT_FORMAT, "code": code_digest("."), "shown": shown, "text": sha256_bytes(raw)})
-    found = cache.get(key)
-    try:
-        kept = pickle.loads(found["front.pickle"]) if found and "front.pickle" in found else None
-    except Exception:  # written by other code (the key should have changed): read it again
-        kept = None
-    if kept is None:
-        found_problems = Problems()
-        kept = read_front(source, shown, found_problems), found_problems
-        cache.put(key, {"front.pickle": pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)})
-    parts, found_problems = kept
-    problems.extend(found_problems)
+    key = key_of({"front": FRONT_FORMAT, "code": code_digest("."), "shown": shown,
+                  "text": sha256_bytes(raw)}) if cache is not None else None
+    parts, found = remembered(cache, key, lambda: _front(source, shown))
+    problems.extend(found)
     return article_of(directory, parts) if parts is not None else None
+
+
+def _front(source: str, shown: str) -> tuple:
+    """(what `read_front` read, the problems it found)."""
+    found = Problems()
+    return read_front(source, shown, found), found

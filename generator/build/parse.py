@@ -5,7 +5,6 @@ Problems are collected, not raised, so one build reports every article's mistake
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +13,7 @@ from .. import __version__
 from ..errors import BuildError, Problems, SpecError
 from ..figures import KINDS
 from ..pipeline.jobs import key_of, sha256_bytes, sha256_file
-from .keys import code_digest
+from .keys import code_digest, remembered
 from .options import BuildOptions
 
 
@@ -45,37 +44,28 @@ def parse_article(article: Article, site: dict, options: BuildOptions, problems:
     check_thumbnail(article, source, problems)
     bib_path = _named_file(article, "bibliography", source, problems) if article.meta["bibliography"] else None
     style = citation_style(article, site)
-    key = None
-    if cache is not None:
-        key = key_of({"parse": PARSE_FORMAT, "engine": __version__, "code": code_digest(".", "markdown"),
-                      "source": source, "first_line": article.body_first_line,
-                      "body": sha256_bytes(article.body.encode("utf-8")), "style": style,
-                      "bib": sha256_file(bib_path) if bib_path else None,
-                      "bib_path": str(bib_path.relative_to(options.root)) if bib_path else None,
-                      "kinds": KINDS.names()})
-        found = cache.get(key)
-        kept = _unpickled(found.get("parse.pickle")) if found else None
-        if kept is not None:
-            references, rendered, found_problems = kept
-            problems.extend(found_problems)
-            return _page(article, source, rendered, references, options, problems, attach_reviews)
-    found_problems = Problems()
-    references, rendered = _parse(article, source, bib_path, style, options, found_problems)
-    if key is not None:
-        cache.put(key, {"parse.pickle": pickle.dumps((references, rendered, found_problems),
-                                                     protocol=pickle.HIGHEST_PROTOCOL)})
-    problems.extend(found_problems)
-    return _page(article, source, rendered, references, options, problems, attach_reviews)
+    key = key_of({"parse": PARSE_FORMAT, "engine": __version__, "code": code_digest(".", "markdown"),
+                  "source": source, "first_line": article.body_first_line,
+                  "body": sha256_bytes(article.body.encode("utf-8")), "style": style,
+                  "bib": sha256_file(bib_path) if bib_path else None,
+                  "bib_path": str(bib_path.relative_to(options.root)) if bib_path else None,
+                  "kinds": KINDS.names()}) if cache is not None else None
+    references, rendered, found = remembered(cache, key, lambda: _parse(article, source, bib_path, style, options))
+    problems.extend(found)
+    page = ArticlePage(article=article, source=source, markdown=rendered, references=references)
+    page.reviews = attach_reviews(page, options, problems)
+    return page
 
 
-PARSE_FORMAT = 1      # bump when what a kept parse holds changes
+PARSE_FORMAT = 2      # bump when what a kept parse holds changes
 
 
-def _parse(article: Article, source: str, bib_path, style: str, options: BuildOptions, problems: Problems):
-    """(references, rendered Markdown) of an article, problems collected."""
+def _parse(article: Article, source: str, bib_path, style: str, options: BuildOptions):
+    """(references, rendered Markdown, the problems found) of an article."""
     from ..bib import parse_bibliography, report_unused
     from ..markdown import render_markdown
 
+    problems = Problems()
     references: dict = {}
     if bib_path is not None:
         try:
@@ -88,20 +78,7 @@ def _parse(article: Article, source: str, bib_path, style: str, options: BuildOp
     problems.extend(rendered.problems)
     if references:
         report_unused(references, rendered.citations, problems)
-    return references, rendered
-
-
-def _page(article, source, rendered, references, options, problems, attach_reviews) -> ArticlePage:
-    page = ArticlePage(article=article, source=source, markdown=rendered, references=references)
-    page.reviews = attach_reviews(page, options, problems)
-    return page
-
-
-def _unpickled(data: bytes | None):
-    try:
-        return pickle.loads(data) if data else None
-    except Exception:  # written by other code (the key should have changed): parse again
-        return None
+    return references, rendered, problems
 
 
 def check_thumbnail(article: Article, source: str, problems: Problems) -> None:

@@ -18,7 +18,6 @@ Entries are pickles written by this machine's builds into its own `.cache/`.
 from __future__ import annotations
 
 import os
-import pickle
 from pathlib import Path
 
 from .. import __version__
@@ -28,7 +27,7 @@ from ..figures.inputs import resolve_image_source
 from ..interpret.registry import weights_identity
 from ..pipeline.cache import Cache
 from ..pipeline.jobs import key_of, sha256_file
-from .keys import code_digest
+from .keys import code_digest, remembered
 
 _SKIP = {"index.md", "_freeze", "reviews"}
 DISPLAY = ("caption", "alt", "layout")  # read when rendering, never when planning
@@ -98,7 +97,7 @@ def plan(kind, spec: dict, ctx, cache: Cache | None) -> tuple[Plan, str | None]:
     """The figure's plan and its key (None: not kept): from the cache when it is there, else
     from `kind.plan`, which is then kept."""
     key = plan_key(kind, spec, ctx) if cache is not None else None
-    return _kept(cache, key, lambda: kind.plan(spec, ctx)), key
+    return remembered(cache, key, lambda: kind.plan(spec, ctx)), key
 
 
 def plan_more(kind, spec: dict, ctx, planned: Plan, key: str | None, results: dict,
@@ -107,22 +106,6 @@ def plan_more(kind, spec: dict, ctx, planned: Plan, key: str | None, results: di
     the key of the plan before it and the keys of the jobs it reads (their results are
     named by their keys), so a rebuild of an unchanged figure replays it without torch."""
     more_key = key_of({"plan": key, "read": [job.key for job in planned.jobs]}) if key else None
-    return _kept(cache, more_key, lambda: kind.plan_more(
+    return remembered(cache, more_key, lambda: kind.plan_more(
         spec, ctx, planned, [results[job.key] for job in planned.jobs])), more_key
 
-
-def _kept(cache: Cache | None, key: str | None, make) -> Plan:
-    """The plan kept under `key`, or `make()`, kept under it."""
-    if cache is not None and key is not None:
-        found = cache.get(key)
-        if found is not None and "plan.pickle" in found:
-            try:
-                kept = pickle.loads(found["plan.pickle"])
-            except Exception:  # written by other code (the key should have changed): plan again
-                kept = None
-            if isinstance(kept, Plan):
-                return kept
-    made = make()
-    if cache is not None and key is not None:
-        cache.put(key, {"plan.pickle": pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL)})
-    return made

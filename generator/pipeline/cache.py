@@ -203,10 +203,7 @@ class ReadOnlyCache:
         self.cache = cache
 
     def get(self, key: str) -> dict[str, bytes] | None:
-        return self.cache.get(key) if self.cache.has(key) else None
-
-    def has(self, key: str) -> bool:
-        return self.cache.has(key)
+        return self.cache.get(key)
 
     def put(self, key: str, artifacts: Mapping[str, bytes]) -> None:
         pass

@@ -13,7 +13,6 @@ builds of the same input are byte-identical.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -102,13 +101,15 @@ class OutputTree:
             yield relpath, self._files[relpath]
 
     def write_into(self, folder: Path, write: FileWriter = _write_file, *, old: Path | None = None,
-                   old_digests: dict[str, str] | None = None) -> None:
+                   old_digests: dict[str, str] | None = None, digests: dict[str, str] | None = None) -> None:
         """Write every file under `folder`, which must be empty or absent. A file that `old`
-        (the published site) already holds with the same bytes, by `old_digests`, is linked
-        rather than written again: files are never changed in place, so a link is a copy."""
+        (the published site) already holds with the same bytes (`old_digests` against these
+        `digests`) is linked rather than written again: files are never changed in place, so
+        a link is a copy."""
         folder.mkdir(parents=True, exist_ok=True)
         made: set[Path] = {folder}
-        digests = self.digests() if old_digests else {}
+        if old_digests and digests is None:
+            digests = self.digests()
         for relpath, data in self.items():
             path = folder.joinpath(*relpath.split("/"))
             if path.parent not in made:
@@ -134,7 +135,7 @@ class OutputTree:
 
     def digests(self) -> dict[str, str]:
         """The sha256 of every file, by relative path."""
-        return {relpath: hashlib.sha256(data).hexdigest() for relpath, data in self._files.items()}
+        return {relpath: sha256_bytes(data) for relpath, data in self._files.items()}
 
     def keep(self, folder: Path, skip: Callable[[str], bool]) -> None:
         """Add every file of a published `folder` that this tree does not hold and `skip`
@@ -170,7 +171,8 @@ class OutputTree:
             return target                                  # the site is already exactly this
         staging = sibling(target, "new")
         try:
-            self.write_into(staging, write, old=target if published else None, old_digests=published)
+            self.write_into(staging, write, old=target if published else None, old_digests=published,
+                            digests=digests)
             if manifest is not None:
                 manifest.unlink(missing_ok=True)           # a publish cut short leaves none: all is written next time
             swap_dir(staging, target)
@@ -183,7 +185,7 @@ class OutputTree:
         return target
 
 
-def _read_manifest(path: Path | None) -> dict[str, str] | None:
+def _read_manifest(path: Path) -> dict[str, str] | None:
     """What the last publish of a site wrote, by path and sha256; None when unknown."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
