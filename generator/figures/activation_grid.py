@@ -33,7 +33,7 @@ import numpy as np
 from .. import schema as s
 from ..errors import SpecError
 from ..pipeline.data_script import data_script
-from ..pipeline.jobs import Job, sha256_file
+from ..pipeline.jobs import Job
 from ..pipeline.sprites import pack_sprite
 from ..quality import PROFILES
 from . import cells
@@ -79,8 +79,7 @@ class ActivationGridFigure:
                         "size": spec.get("size") or profile.cell_size,
                         "steps": spec.get("steps") or profile.cell_steps,
                         "cossim_pow": GRID_COSSIM, "seed": 0},
-                inputs={"image": sha256_file(path), **card.job_inputs()},
-                files={"image": str(path), **card.job_files()},
+                **card.job_io(path),
                 label=f"{label}: grid {info.name} ({info.height}x{info.width} cells)",
             ))
             jobs.append(dictionary_job(card, path, info.name, min(spec["top"], info.channels), label))

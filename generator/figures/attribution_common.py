@@ -21,7 +21,6 @@ from PIL import Image
 from .. import schema as s
 from ..errors import SpecError
 from ..pipeline.data_script import data_script
-from ..pipeline.jobs import sha256_file
 from ..pipeline.quantize import quantize
 from .base import FigureContext, figure_stem
 from .model_cards import job_model
@@ -51,8 +50,8 @@ def model_and_image(spec: dict, ctx: FigureContext, field: str = "image"):
     """(model card, image path, job inputs, job files) for a figure that runs the model on `image`."""
     model = ctx.card()
     path = resolve_image_source(spec["image"], ctx, field)
-    inputs = {"image": sha256_file(path), **model.job_inputs()}
-    return model, path, inputs, {"image": str(path), **model.job_files()}
+    io = model.job_io(path)
+    return model, path, io["inputs"], io["files"]
 
 
 def image_size(spec: dict, model) -> int:
@@ -125,14 +124,9 @@ def overlay_png(image, values: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def data_key(spec: dict, ctx: FigureContext) -> str:
-    """The name under which this figure's data script stores its data."""
-    return figure_stem(spec, ctx)
-
-
 def emit_data(spec: dict, ctx: FigureContext, obj: Any) -> tuple[str, str]:
     """Write the figure's data as a classic script; return (url, key) for `data-src`/`data-key`."""
-    key = data_key(spec, ctx)
+    key = figure_stem(spec, ctx)
     return ctx.emit.data(key, "js", data_script(key, obj)), key
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from .. import schema as s
 from ..errors import SpecError
 from ..pipeline.data_script import script_safe_json
-from ..pipeline.jobs import Job, sha256_file
+from ..pipeline.jobs import Job
 from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite, unpack_sprite
 from . import cells
@@ -130,16 +130,14 @@ class FeatureVisFigure:
             if spec.get("units") is not None:
                 raise SpecError("an objective expression names its own units",
                                 "remove `units:`, or use objective: channel", field="units")
-            _parse(objective, info.name, model)
-            return self._gallery(spec, ctx, [], [])
+            return self._gallery(spec, ctx, [], [])       # which parses and checks the expression
         if "top" in units:   # ranked on the image by a forward pass: the gallery comes in plan_more
             if not spec.get("image"):
                 raise SpecError("units: {top: k} ranks channels on an image", "add `image:`", field="units")
-            path = resolve_image_source(spec["image"], ctx, "image")
             job = Job("generator.figures.feature_vis:run_top_channels", VERSION,
                       params={"model": model.job_model, "layer": info.name, "k": units["top"], "size": model.input_size},
-                      inputs={"image": sha256_file(path), **model.job_inputs()},
-                      files={"image": str(path), **model.job_files()}, label=f"{self._label(spec, ctx)}: top channels {info.name}")
+                      **model.job_io(resolve_image_source(spec["image"], ctx, "image")),
+                      label=f"{figure_label(spec, ctx)}: top channels {info.name}")
             return Plan([job], more=True)
         if "all" in units:
             return self._gallery(spec, ctx, list(range(info.channels)), [])
@@ -158,7 +156,7 @@ class FeatureVisFigure:
         model = ctx.card()
         info = model.channel_map(spec["layer"])
         objective = spec["objective"]
-        label = self._label(spec, ctx)
+        label = figure_label(spec, ctx)
         if objective in UNIT_OBJECTIVES:
             descriptions = [str(unit_objective(objective, info.name, u, info.channels)) for u in units]
         else:
@@ -166,24 +164,20 @@ class FeatureVisFigure:
         shared = objective == "channel"
         base = {"model": model.job_model, "layer": info.name, "objective": objective, "units": units,
                 **self._settings(spec, ctx.quality)}
-        inputs, files = model.job_inputs(), model.job_files()
+        io = model.job_io()
         if shared:
             jobs = icon_jobs(model, info.name, units, ctx.quality, size=spec.get("size"),
                              steps=spec.get("steps"))
         else:
-            jobs = [Job("generator.figures.feature_vis:render_units", VERSION, params=base, inputs=inputs, files=files,
+            jobs = [Job("generator.figures.feature_vis:render_units", VERSION, params=base, **io,
                         label=f"{label}: {objective} {info.name}")]
         data = {"units": units, "objectives": descriptions, "shared": shared,
                 "first": len(before), "main_jobs": len(jobs)}
         if spec.get("diversity"):
             jobs.append(Job("generator.figures.feature_vis:render_diverse", VERSION,
                             params={**base, "n": spec["diversity"], "weight": DIVERSITY_WEIGHT},
-                            inputs=inputs, files=files, label=f"{label}: diversity {info.name}"))
+                            **io, label=f"{label}: diversity {info.name}"))
         return Plan(list(before) + jobs, data)
-
-    @staticmethod
-    def _label(spec: dict, ctx: FigureContext) -> str:
-        return figure_label(spec, ctx)
 
     @staticmethod
     def _settings(spec: dict, quality: str) -> dict:
@@ -191,8 +185,6 @@ class FeatureVisFigure:
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""
-        from .icons import icon_settings
-
         settings = icon_settings(ctx.quality, spec.get("size"), spec.get("steps"))
         units = spec.get("units") or {"all": True}
         layer = spec["layer"]

@@ -73,7 +73,7 @@ def icon_jobs(card: ModelCard, layer: str, units: Sequence[int], quality: str, *
         jobs.append(Job(
             "generator.figures.icons:render_icons", ICON_VERSION,
             params={"model": card.job_model, "layer": layer, "start": start, "stop": stop, **settings},
-            inputs=card.job_inputs(), files=card.job_files(),
+            **card.job_io(),
             label=f"icons {layer} {start}-{stop - 1} (a chunk every figure of the layer shares)",
         ))
     return jobs

@@ -43,18 +43,11 @@ class ModelCard:
     """The parts of a loaded model that specs are checked against."""
 
     model_id: str
-    weights_sha256: str
+    weights_sha256: str    # of the weights file, or of the state dict's tensors (a factory, a seed)
     input_size: int
     min_size: int
     labels: tuple[str, ...] | None
     layers: tuple[LayerInfo, ...]
-
-    @property
-    def weights_key(self) -> str:
-        """The weights' sha256 as job keys hash it: of the weights file, or of the state
-        dict's tensors when the model was not loaded from a file (a factory, a seeded model),
-        so changed weights recompute exactly the figures that use them."""
-        return self.weights_sha256
 
     @property
     def source(self) -> str | None:
@@ -68,15 +61,18 @@ class ModelCard:
         name and factory (`mynet.py:make`), so keys do not depend on where the article lies."""
         return f"{Path(self.source).name}:{self.model_id.rpartition(':')[2]}" if self.source else self.model_id
 
-    def job_inputs(self) -> dict[str, str]:
-        """What a job that runs the model hashes of it: its weights, and its file's bytes."""
+    def job_io(self, image: Path | None = None) -> dict[str, dict[str, str]]:
+        """`inputs` and `files` of a job that runs the model, on `image` when given (as
+        `Job(..., **card.job_io(path))`): the sha256 of the weights (new weights recompute
+        exactly the figures that use them), of the model's file and of the image, and where
+        the job finds those files."""
         from ..pipeline.jobs import sha256_file
 
-        return {"weights": self.weights_key, **({"model": sha256_file(self.source)} if self.source else {})}
-
-    def job_files(self) -> dict[str, str]:
-        """Where a job finds the model's file (none for a built-in or importable model)."""
-        return {"model": self.source} if self.source else {}
+        inputs, files = {"weights": self.weights_sha256}, {}
+        for name, path in (("model", self.source), ("image", image)):
+            if path is not None:
+                inputs[name], files[name] = sha256_file(path), str(path)
+        return {"inputs": inputs, "files": files}
 
     @property
     def classes(self) -> int:

@@ -29,7 +29,7 @@ import numpy as np
 from .. import schema as s
 from ..errors import SpecError
 from ..pipeline.data_script import data_script
-from ..pipeline.jobs import Job, sha256_file
+from ..pipeline.jobs import Job
 from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite
 from . import cells
@@ -47,8 +47,7 @@ def dictionary_job(card, image_path: Path, layer: str, k: int, label: str) -> Jo
     image (one forward pass); read its result with `dictionary_of`."""
     return Job("generator.figures.semantic_dictionary:run_dictionary", DICTIONARY_VERSION,
                params={"model": card.job_model, "layer": layer, "k": k, "size": card.input_size},
-               inputs={"image": sha256_file(image_path), **card.job_inputs()},
-               files={"image": str(image_path), **card.job_files()}, label=f"{label}: dictionary {layer}")
+               **card.job_io(image_path), label=f"{label}: dictionary {layer}")
 
 
 def run_dictionary(params: dict, runtime: Runtime) -> dict[str, bytes]:
