@@ -188,15 +188,6 @@ def _sentence(markup: str, text: str) -> str:
     return markup if text.rstrip().endswith((".", "?", "!")) else markup + "."
 
 
-def entry_lines(text: str) -> list[tuple[int, str, str]]:
-    """(line, kind, key) of every entry, in file order, found by reading the text itself."""
-    found = []
-    for m in ENTRY_START.finditer(text):
-        if m.group("kind").lower() not in NON_ENTRIES:
-            found.append((text.count("\n", 0, m.start()) + 1, m.group("kind").lower(), m.group("key")))
-    return found
-
-
 def arxiv_id(fields: Mapping[str, str]) -> str:
     """The arXiv id of an entry: its `eprint` when `archivePrefix` (or `eprinttype`) says arXiv
     or the value is an arXiv id, else an `arXiv:ID` or `arxiv.org/abs/ID` in a journal,
@@ -264,8 +255,9 @@ def _url_in(value: str) -> str:
     return m.group(1) if m else ""
 
 
-def bibtex_problems(errors: Iterable[Exception], entries: list[tuple[int, str, str]], path: str) -> list[Problem]:
-    """One `path:line: what — fix` per error pybtex reported."""
+def bibtex_problems(errors: Iterable[Exception], spans: list["Span"], path: str) -> list[Problem]:
+    """One `path:line: what — fix` per error pybtex reported (duplicate keys never reach it:
+    `parse_bibliography` merges them first)."""
     problems = []
     for error in errors:
         line = getattr(error, "lineno", None)
@@ -274,15 +266,9 @@ def bibtex_problems(errors: Iterable[Exception], entries: list[tuple[int, str, s
             name = message.rsplit(": ", 1)[-1]
             problems.append(Problem(path, line, f"undefined string '{name}'",
                                     f"put the value in braces, e.g. {{{name}}}"))
-        elif message.startswith("repeated bibliography entry"):
-            key = message.rsplit(": ", 1)[-1]
-            lines = [n for n, _, k in entries if k.lower() == key.lower()]
-            first = f"the first is on line {lines[0]}; " if lines else ""
-            problems.append(Problem(path, lines[1] if len(lines) > 1 else None,
-                                    f"duplicate entry '{key}'", f"{first}rename or delete one of them"))
         else:
-            before = [(n, k) for n, _, k in entries if line is None or n < line]
-            hint = (f"check the entry '{before[-1][1]}' (line {before[-1][0]}): every brace closed, "
+            before = [s for s in spans if line is None or s.line < line]
+            hint = (f"check the entry '{before[-1].key}' (line {before[-1].line}): every brace closed, "
                     "fields separated by commas") if before else "check braces and commas"
             problems.append(Problem(path, line, f"invalid BibTeX: {message}", hint))
     return problems
@@ -301,11 +287,10 @@ def parse_bibliography(text: str, path: str | Path = "<bibliography>",
 
     path = str(path)
     warnings = problems if problems is not None else Problems()
-    entries = entry_lines(text)
     spans = entry_spans(text)
     text = _without_duplicates(text, spans, path, warnings)
-    errors_found = [Problem(path, line, f"@{kind} entry without a key", "write it as @" + kind + "{key, ...}")
-                    for line, kind, key in entries if not key]
+    errors_found = [Problem(path, s.line, f"@{s.kind} entry without a key", "write it as @" + s.kind + "{key, ...}")
+                    for s in spans if not s.key]
     with pybtex.errors.capture() as errors:
         try:
             data = parse_string(text, "bibtex")
@@ -313,24 +298,26 @@ def parse_bibliography(text: str, path: str | Path = "<bibliography>",
             errors.append(exc)
             data = BibliographyData()
     reported = {p.line for p in errors_found}
-    errors_found += [p for p in bibtex_problems(errors, entries, path) if p.line not in reported]
+    errors_found += [p for p in bibtex_problems(errors, spans, path) if p.line not in reported]
     if errors_found:
         raise BuildError(errors_found)
-    lines = {key.lower(): line for line, _, key in reversed(entries)}
-    raw = {span.key.lower(): span for span in reversed(spans)}
+    first = {span.key.lower(): span for span in reversed(spans) if span.key}
     references = {}
     for key, entry in data.entries.items():
-        reference = make_reference(key, entry, lines.get(key.lower()), path)
-        if key.lower() in raw:
-            _warn_damage(reference, entry, raw[key.lower()].text, warnings)
+        span = first.get(key.lower())
+        reference = make_reference(key, entry, span.line if span else None, path)
+        if span is not None:
+            _warn_damage(reference, entry, span.text, warnings)
         references[key] = reference
     return references
 
 
 @dataclass(frozen=True)
 class Span:
-    """One entry's text as written: its key, first line, and everything up to the next entry."""
+    """One entry as written, found by reading the text itself: its kind, key (empty when it
+    has none), first line, and its text up to the next entry."""
 
+    kind: str
     key: str
     line: int
     start: int
@@ -342,22 +329,25 @@ def entry_spans(text: str) -> list[Span]:
     """Every entry's span of the text, in file order."""
     starts = [m for m in ENTRY_START.finditer(text) if m.group("kind").lower() not in NON_ENTRIES]
     ends = [m.start() for m in starts[1:]] + [len(text)]
-    return [Span(m.group("key"), text.count("\n", 0, m.start()) + 1, m.start(), end, text[m.start():end])
-            for m, end in zip(starts, ends) if m.group("key")]
+    return [Span(m.group("kind").lower(), m.group("key"), text.count("\n", 0, m.start()) + 1, m.start(), end,
+                 text[m.start():end]) for m, end in zip(starts, ends)]
 
 
 def _without_duplicates(text: str, spans: list[Span], path: str, warnings: Problems) -> str:
     """The text with every later copy of a key blanked out (its lines kept, so pybtex's line
     numbers stay true): silently when it is the same entry, with a warning when it differs."""
-    out = text
-    for span in reversed(spans):                             # later copies first: offsets stay valid
-        key = span.key.lower()
-        earlier = next((s for s in spans if s.key.lower() == key and s.start < span.start), None)
-        if earlier is None:
+    first: dict[str, Span] = {}
+    copies: list[Span] = []
+    for span in spans:
+        earlier = first.setdefault(span.key.lower(), span) if span.key else span
+        if earlier is span:
             continue
+        copies.append(span)
         if " ".join(earlier.text.split()) != " ".join(span.text.split()):
             warnings.warn(path, span.line, f"duplicate entry '{span.key}' differs from the one on line "
                           f"{earlier.line}, which is used", "delete or rename one of them")
+    out = text
+    for span in reversed(copies):                            # from the end: offsets stay valid
         out = out[:span.start] + "\n" * span.text.count("\n") + out[span.end:]
     return out
 

@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {problem}", file=sys.stderr)
         count = f"{len(err.problems)} problem{'s' if len(err.problems) != 1 else ''}"
         if args.command in ("build", "serve"):
-            out = f"{getattr(args, 'out', None) or 'build'}/".replace("//", "/")
-            print(f"build failed: {count}; {out} was left as it was", file=sys.stderr)
+            print(f"build failed: {count}; {getattr(args, 'out', None) or 'build'}/ was left as it was",
+                  file=sys.stderr)
         else:
             print(f"{args.command} failed: {count}", file=sys.stderr)
         return 1

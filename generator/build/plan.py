@@ -173,10 +173,14 @@ def _warn_transparency(figure: FigurePlan, problems: Problems) -> None:
 
     path = figure.ctx.article_dir / value
     try:
-        with Image.open(path) as picture:
-            alpha = picture.convert("RGBA").getchannel("A") if picture.mode in ("RGBA", "LA", "PA") or \
-                "transparency" in picture.info else None
-            transparent = alpha is not None and alpha.getextrema()[0] < 255
+        with Image.open(path) as picture:                  # reads the header; pixels only if there is alpha
+            if "A" in picture.getbands():
+                alpha = picture.getchannel("A")
+            elif "transparency" in picture.info:
+                alpha = picture.convert("RGBA").getchannel("A")
+            else:
+                return
+            transparent = alpha.getextrema()[0] < 255
     except OSError:
         return                                        # not an image: the figure's job says so
     if transparent:
