@@ -68,6 +68,8 @@ def test_the_wheel_installs_and_starts_a_journal_of_its_own(tmp_path, browser_pa
     assert "built 2 articles" in built.stdout
     page = journal / "build" / "second" / "index.html"
     assert 'id="fig-units"' in page.read_text()
+    for built in (page, journal / "build" / "index.html"):   # no repository named yet: no link to one
+        assert 'href="None"' not in built.read_text()
     browser_page.open(page)
     browser_page.page.locator("#fig-units").scroll_into_view_if_needed()
     browser_page.page.wait_for_timeout(500)
