@@ -163,8 +163,11 @@ def test_killing_a_writer_never_leaves_a_torn_entry(tmp_path):
         proc.wait()
         proc.stdout.close()
         tmp = root / "tmp"
-        inside_a_put += tmp.is_dir() and any(f"__{proc.pid}__" in p.name for p in tmp.iterdir())
-        if inside_a_put >= 2 and attempt >= 2:
+        landed = tmp.is_dir() and any(f"__{proc.pid}__" in p.name for p in tmp.iterdir())
+        inside_a_put += landed
+        # Stop right after a kill that landed inside a put: the next writer would sweep its
+        # temp folder away at its first put, and the sweep below would find nothing.
+        if landed and inside_a_put >= 2 and attempt >= 2:
             break
     cache = Cache(root)
     found = 0
