@@ -170,10 +170,11 @@ def test_path_integrated_class_maps_match_the_engine(tmp_path):
     from generator.interpret import sample_path
 
     params = {"model": "tiny", "size": 64, "mode": "classes", "layer": "blocks.0", "classes": [3, 5],
-              "steps": 8, "files": {"image": str(sample_path("chelsea"))}}
+              "steps": 8, "crop": "none", "files": {"image": str(sample_path("chelsea"))}}
     data = json.loads(sa.run_spatial_attribution(params, CPU)["attribution.json"])
     jsonschema.validate(data, schema("spatial-attribution"))
     assert data["steps"] == 8
+    assert data["photo"] == {"width": 96, "height": 64}          # chelsea (451x300) seen whole
     model, image = vi.load_model("tiny"), vi.load_image("sample:chelsea", 64)
     expected = vi.spatial_attribution(model, image, "blocks.0", (3, 5), steps=8).numpy().ravel()
     maps = decoded(data["maps"])                                                # (3, H*W)
@@ -198,7 +199,7 @@ def test_channel_scores_rank_the_shown_channels(site):
 def test_channel_job_artifact_is_valid(tmp_path):
     from generator.interpret import sample_path
 
-    params = {"model": "tiny", "size": 64, "layer": "blocks.1", "classes": [3, 5], "steps": None,
+    params = {"model": "tiny", "size": 64, "crop": "none", "layer": "blocks.1", "classes": [3, 5], "steps": None,
               "files": {"image": str(sample_path("chelsea"))}}
     data = json.loads(ca.run_channel_attribution(params, CPU)["scores.json"])
     jsonschema.validate(data, schema("channel-attribution"))

@@ -74,10 +74,16 @@ def test_grid_needs_exactly_one_of_layer_and_layers(tmp_path):
 
 def test_dictionary_position_outside_the_grid_is_reported(tmp_path):
     root = make_project(tmp_path, figure("semantic-dictionary",
-                                         "id: fig-d\nimage: sample:chelsea\nlayer: blocks.1\nat: [8, 0]\nalt: x"))
+                                         "id: fig-d\nimage: sample:chelsea\nlayer: blocks.1\nat: [12, 0]\nalt: x"))
     with pytest.raises(BuildError) as err:
-        build_tiny(root)
-    assert "figure fig-d 'at': position (8, 0) is outside the layer's 8x8 grid — use x from 0 to 7" in str(err.value)
+        build_tiny(root)       # chelsea (451x300) whole is 96x64 px for the tiny model: 12x8 cells
+    assert ("figure fig-d 'at': position (12, 0) is outside the layer's 12x8 grid on this photo — "
+            "use x from 0 to 11") in str(err.value)
+    square = make_project(tmp_path / "square", figure(
+        "semantic-dictionary", "id: fig-d\nimage: sample:chelsea\ncrop: center\nlayer: blocks.1\nat: [8, 0]\nalt: x"))
+    with pytest.raises(BuildError) as err:
+        build_tiny(square)     # its centre square: 8x8 cells
+    assert "position (8, 0) is outside the layer's 8x8 grid on this photo — use x from 0 to 7" in str(err.value)
 
 
 def test_unknown_sample_is_reported(tmp_path):
@@ -121,7 +127,9 @@ def test_grid_data_is_valid_and_complete(site):
         assert used <= set(layer["icons"]["channels"])
         assert all(v == sorted(v, reverse=True) for v in layer["values"])
     sheet = site / "build" / "a" / data["layers"][1]["cells"]["src"]
-    assert unpack_sprite(sheet.read_bytes(), data["layers"][1]["cells"]).shape[0] == 64
+    assert (data["layers"][1]["cols"], data["layers"][1]["rows"]) == (12, 8)   # chelsea whole, 3:2
+    assert data["photo_size"] == {"width": 96, "height": 64}
+    assert unpack_sprite(sheet.read_bytes(), data["layers"][1]["cells"]).shape[0] == 96
 
 
 def test_grid_has_a_static_fallback_image(site):
@@ -191,7 +199,7 @@ def test_grid_keys_hover_and_layer_switch(site, browser_page):
     figure.locator('.ag-cell[data-i="5"]').hover()
     assert panel.locator(".sd-where").inner_text() == "blocks.0 at (5, 0)"
     figure.locator(".ag-switch button", has_text="blocks.1").click()
-    assert figure.locator(".ag-cell").count() == 64
+    assert figure.locator(".ag-cell").count() == 96
     assert panel.locator(".sd-where").inner_text().startswith("blocks.1 at")
     assert start
     browser_page.assert_clean()
@@ -210,10 +218,11 @@ def test_dictionary_follows_the_pointer_and_keys(site, browser_page):
     where = figure.locator(".sd-panel .sd-where")
     assert where.inner_text() == "blocks.1 at (0, 0)"
     page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)
-    assert where.inner_text() == "blocks.1 at (7, 7)"
+    assert where.inner_text() == "blocks.1 at (11, 7)"     # the whole photo: 12x8 positions
+    assert abs(box["width"] / box["height"] - 1.5) < 0.02
     stage.focus()
     page.keyboard.press("ArrowUp")
-    assert where.inner_text() == "blocks.1 at (7, 6)"
+    assert where.inner_text() == "blocks.1 at (11, 6)"
     assert figure.locator(".sd-fallback").count() == 0, "the no-JavaScript outline and panel stayed"
     assert figure.locator(".sd-panel").count() == 1
     browser_page.assert_clean()

@@ -248,7 +248,7 @@ def efficientnet():
 def test_efficientnet_cat_versus_tiger_cat_matches_captum(efficientnet):
     model, image = efficientnet
     target, layer = (285, 282), "blocks.10"  # Egyptian cat versus tiger cat
-    reference = captum_grad_x_act(model, image, layer, target)  # (112, 14, 14)
+    reference = captum_grad_x_act(model, image, layer, target)  # (112, 14, 22)
     scale = reference.abs().sum()
     spatial = vi.spatial_attribution(model, image, layer, target)
     torch.testing.assert_close(spatial, reference.sum(0), atol=1e-5 * scale, rtol=1e-4)
@@ -263,7 +263,7 @@ def test_efficientnet_cat_versus_tiger_cat_matches_captum(efficientnet):
 def test_efficientnet_layer_to_layer_matches_single_backward_passes(efficientnet):
     model, image = efficientnet
     maps = vi.layer_attribution(model, image, "blocks.10", "blocks.14")
-    assert maps.shape == (7, 7, 14, 14)
+    assert maps.shape == (7, 11, 14, 22)     # chelsea whole: 337x224 px
     for h, w in [(0, 6), (3, 3)]:
         captured = {}
         handle = vi.get_layer(model, "blocks.10").register_forward_hook(

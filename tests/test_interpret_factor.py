@@ -185,11 +185,11 @@ def test_efficientnet_groups_and_dictionary():
     model = vi.load_model("efficientnet_lite0")
     image = vi.load_image("sample:chelsea", 224)
     d = vi.semantic_dictionary(model, image, "blocks.10.expand", k=4)
-    assert d.indices.shape == (14, 14, 4) and (d.values[..., 0] > 0).all()
+    assert d.indices.shape == (14, 22, 4) and (d.values[..., 0] > 0).all()   # chelsea whole
     with pytest.raises(InterpretError, match="pick a layer after a ReLU"):
         vi.neuron_groups(model, image, "blocks.10", n=6)  # a projection: linear, signed
     groups = vi.neuron_groups(model, image, "blocks.10.expand", n=6)
-    assert groups.maps.shape == (6, 14, 14) and groups.factors.shape == (6, 672)
+    assert groups.maps.shape == (6, 14, 22) and groups.factors.shape == (6, 672)
     assert groups.reconstruction_error < vi.neuron_groups(model, image, "blocks.10.expand", n=2).reconstruction_error
     attribution = groups.attribution_to_classes([285, 282, (285, 282)])
     torch.testing.assert_close(attribution[:, 2], attribution[:, 0] - attribution[:, 1], atol=1e-4, rtol=1e-4)

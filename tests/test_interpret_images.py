@@ -72,13 +72,30 @@ def test_path_and_str_load_a_saved_png(tmp_path):
     assert torch.equal(vi.load_image(str(path)), vi.load_image(array))
 
 
-def test_size_resizes_shorter_side_and_crops_the_centre():
+def test_size_keeps_the_whole_photo_by_default():
     array = np.zeros((40, 80, 3), dtype=np.uint8)
     array[:, 20:60] = 255                         # a white centre square on black sides
     image = vi.load_image(array, size=32)
+    assert image.shape == (3, 32, 64)             # shorter side 32, aspect ratio kept
+    assert image[:, :, :8].max() < 0.05 and image[:, :, -8:].max() < 0.05   # the sides are there
+    assert image[:, :, 24:40].min() > 0.95
+    assert vi.fitted_shape(40, 80, 32) == (32, 64)
+    assert vi.fitted_shape(300, 451, 224) == (224, 337)
+
+
+def test_size_with_crop_center_keeps_the_centre_square():
+    array = np.zeros((40, 80, 3), dtype=np.uint8)
+    array[:, 20:60] = 255
+    image = vi.load_image(array, size=32, crop="center")
     assert image.shape == (3, 32, 32)
     assert image.min() > 0.95                     # the crop kept only the centre
     assert image.max() <= 1.0
+    assert vi.fitted_shape(40, 80, 32, "center") == (32, 32)
+
+
+def test_an_unknown_crop_is_refused():
+    with pytest.raises(ImageError, match="crop"):
+        vi.load_image(np.zeros((40, 40, 3), dtype=np.uint8), size=32, crop="square")
 
 
 def test_resize_is_antialiased():
@@ -92,7 +109,8 @@ def test_resize_is_antialiased():
 def test_every_sample_loads(name):
     assert vi.sample_path(name).is_file()
     image = vi.load_image(f"sample:{name}", size=64)
-    assert image.shape == (3, 64, 64) and 0 <= image.min() and image.max() <= 1
+    assert min(image.shape[1:]) == 64 and 0 <= image.min() and image.max() <= 1
+    assert vi.load_image(f"sample:{name}", size=64, crop="center").shape == (3, 64, 64)
 
 
 def test_unknown_sample_lists_the_names():

@@ -55,13 +55,20 @@ def test_efficientnet_layers_and_loaded_attributes(effnet):
 
 @pytest.mark.slow
 def test_efficientnet_activations_resize_and_batch(effnet):
-    chelsea = vi.load_image("sample:chelsea")            # 300 x 451: resized inside
+    chelsea = vi.load_image("sample:chelsea")            # 300 x 451: resized inside, whole
     one = vi.activations(effnet, chelsea, ["blocks.10", "classifier"])
-    assert one["blocks.10"].shape == (112, 14, 14) and one["classifier"].shape == (1000,)
-    batch = torch.stack([vi.load_image("sample:coffee", 224), vi.load_image(chelsea, 224)])
+    assert one["blocks.10"].shape == (112, 14, 22) and one["classifier"].shape == (1000,)
+    assert one["classifier"].argmax() == 285              # Egyptian cat, seen whole
+    square = vi.activations(effnet, chelsea, ["blocks.10"], crop="center")["blocks.10"]
+    assert square.shape == (112, 14, 14)
+    batch = torch.stack([vi.load_image("sample:coffee", 224, "center"), vi.load_image(chelsea, 224, "center")])
     both = vi.activations(effnet, batch, ["blocks.10"], batch_size=1)
     assert both["blocks.10"].shape == (2, 112, 14, 14)
-    assert torch.allclose(both["blocks.10"][1], one["blocks.10"], atol=1e-5)
+    assert torch.allclose(both["blocks.10"][1], square, atol=1e-5)
+    with pytest.raises(ModelError, match="different shapes"):      # 3:2 and 5:6 photos, whole
+        vi.activations(effnet, ["sample:chelsea", "sample:grace_hopper"], ["blocks.10"])
+    listed = vi.activations(effnet, ["sample:chelsea", "sample:grace_hopper"], ["blocks.10"], crop="center")
+    assert listed["blocks.10"].shape == (2, 112, 14, 14)
 
 
 @pytest.mark.slow

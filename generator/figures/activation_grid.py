@@ -38,7 +38,7 @@ from ..pipeline.sprites import pack_sprite
 from ..quality import PROFILES
 from . import cells
 from ..pipeline.runtime import Runtime
-from .base import FigureContext, IMAGE_OPTION, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
+from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
 from .icons import icon_jobs, icon_sprite
 from .model_cards import job_model
 from .inputs import resolve_image_source
@@ -54,7 +54,7 @@ class ActivationGridFigure:
     version = VERSION
     options = {
         **MODEL_OPTIONS,
-        "image": IMAGE_OPTION,
+        **PHOTO_OPTIONS,
         "layer": s.Option(s.optional(s.text), doc="the layer (module path), e.g. blocks.10"),
         "layers": s.Option(s.optional(s.list_of(s.text)), doc="several layers, with a switcher"),
         "top": s.Option(s.integer(1, 16), default=4, doc="channels in each cell's dictionary"),
@@ -78,11 +78,11 @@ class ActivationGridFigure:
                         "profile": repr(profile.render),
                         "size": spec.get("size") or profile.cell_size,
                         "steps": spec.get("steps") or profile.cell_steps,
-                        "cossim_pow": GRID_COSSIM, "seed": 0},
+                        "cossim_pow": GRID_COSSIM, "seed": 0, "crop": spec["crop"]},
                 **card.job_io(path),
-                label=f"{label}: grid {info.name} ({info.height}x{info.width} cells)",
+                label=f"{label}: grid {info.name}",
             ))
-            jobs.append(dictionary_job(card, path, info.name, min(spec["top"], info.channels), label))
+            jobs.append(dictionary_job(card, path, spec["crop"], info.name, min(spec["top"], info.channels), label))
             layers.append(info.name)
         return Plan(jobs, {"layers": layers, "path": str(path)}, more=True)
 
@@ -119,8 +119,8 @@ class ActivationGridFigure:
 
     def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         stem = figure_stem(spec, ctx)
-        photo_bytes, ext = photo(ctx.card().input_size, Path(plan.data["path"]))
-        payload = {"photo": ctx.emit.data(f"{stem}-photo", ext, photo_bytes), "layers": []}
+        photo_bytes, ext, shape = photo(ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
+        payload = {"photo": ctx.emit.data(f"{stem}-photo", ext, photo_bytes), "photo_size": shape, "layers": []}
         fallback = None
         layers = plan.data["layers"]
         at = 2 * len(layers)                      # the icon jobs follow every layer's grid and dictionary
@@ -181,7 +181,7 @@ def render_grid(params: dict, runtime: Runtime) -> dict[str, bytes]:
 
     model = job_model(params)
     layer = params["layer"]
-    image = vi.load_image(params["files"]["image"], model.input_size)      # (3, S, S)
+    image = vi.load_image(params["files"]["image"], model.input_size, params["crop"])  # (3, H, W)
     activation = vi.activations(model, image, [layer])[layer].float().cpu()  # (C, H, W)
     channels, rows, cols = activation.shape
     vectors = activation.permute(1, 2, 0).reshape(rows * cols, channels)    # (H*W, C)

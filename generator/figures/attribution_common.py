@@ -54,9 +54,10 @@ def model_and_image(spec: dict, ctx: FigureContext, field: str = "image"):
     return model, path, io["inputs"], io["files"]
 
 
-def image_size(spec: dict, model) -> int:
-    """The side of the square image the model sees: `size:` or the model's input size."""
-    return int(spec.get("size") or model.input_size)
+def photo_params(spec: dict, model) -> dict:
+    """The job params that say how the model sees the photo: the shorter side (`size:` or
+    the model's input size) and the `crop:` (`none` keeps the whole photo)."""
+    return {"size": int(spec.get("size") or model.input_size), "crop": spec["crop"]}
 
 
 def named_classes(data: dict) -> dict:
@@ -75,12 +76,17 @@ def named_classes(data: dict) -> dict:
 
 
 def load_input(params: dict):
-    """In a job: the model (on the CPU) and the image tensor (3, S, S) it sees."""
+    """In a job: the model (on the CPU) and the image tensor (3, H, W) it sees."""
     from .. import interpret as vi
 
     model = job_model(params)
-    image = vi.load_image(Path(params["files"]["image"]), params["size"])  # (3, S, S)
+    image = vi.load_image(Path(params["files"]["image"]), params["size"], params["crop"])  # (3, H, W)
     return model, image
+
+
+def photo_shape(image) -> dict:
+    """The size of the image (3, H, W) the model saw, as the page needs it: {"width", "height"}."""
+    return {"width": int(image.shape[-1]), "height": int(image.shape[-2])}
 
 
 def encode(array, dtype: str = "uint8", *, axis: int | None = None) -> dict:
@@ -130,7 +136,8 @@ def emit_data(spec: dict, ctx: FigureContext, obj: Any) -> tuple[str, str]:
     return ctx.emit.data(key, "js", data_script(key, obj)), key
 
 
-def fallback_img(url: str, alt: str, size: int) -> str:
-    """The `<img>` a component replaces when its script runs (print, no-JS, feeds)."""
+def fallback_img(url: str, alt: str, photo: dict) -> str:
+    """The `<img>` a component replaces when its script runs (print, no-JS, feeds), at the
+    size of the photo the model saw (`photo_shape`)."""
     return (f'<img class="figure-fallback" src="{html.escape(url)}" alt="{html.escape(alt, quote=True)}" '
-            f'width="{size}" height="{size}" loading="lazy" decoding="async">')
+            f'width="{photo["width"]}" height="{photo["height"]}" loading="lazy" decoding="async">')

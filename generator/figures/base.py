@@ -29,6 +29,10 @@ COMMON_OPTIONS: dict[str, s.Option] = {
 }
 
 IMAGE_OPTION = s.Option(s.text, required=True, doc="sample:NAME or a path relative to the article")
+CROP_OPTION = s.Option(s.one_of("none", "center"), default="none",
+                       doc="how the model sees the photo: whole, shorter side at its input size "
+                           "(none), or the centre square (center)")
+PHOTO_OPTIONS: dict[str, s.Option] = {"image": IMAGE_OPTION, "crop": CROP_OPTION}
 
 MODEL_OPTIONS: dict[str, s.Option] = {
     "model": s.Option(s.optional(s.text), doc="overrides the article's `model:`"),

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .. import schema as s
 from ..errors import UserError
+from ..interpret import RESULTS_VERSION
 from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.runtime import Runtime
 from .base import FigureContext, KINDS, Plan, check_input_file, figure_html, figure_label, figure_stem
@@ -46,7 +47,8 @@ class BokehFigure:
         path = check_input_file(match["file"], ctx, "source")
         return Plan([Job(
             "generator.figures.bokeh:run_chart", self.version,
-            params={"file": match["file"], "function": match["function"]},
+            # the chart's own code may call the engine: its results follow the engine's
+            params={"file": match["file"], "function": match["function"], "engine": RESULTS_VERSION},
             inputs={"source": sha256_file(path)},
             files={"source": str(path)},
             label=f"{figure_label(spec, ctx)}: {spec['source']}",

@@ -35,7 +35,10 @@ def setup(spec: dict, ctx: FigureContext, size: str = "model.input_size") -> str
     """Lines that load the figure's model and, when it has one, its image."""
     lines = [f"model = vi.load_model({ctx.model!r})"]
     if spec.get("image"):
-        lines.append(f"image = vi.load_image({image_source(spec, ctx)}, {size})   # (3, S, S) in [0, 1]")
+        crop = spec.get("crop", "none")
+        view = ("   # (3, S, S): the centre square" if crop == "center" else
+                "   # (3, H, W): the whole photo, shorter side S")
+        lines.append(f"image = vi.load_image({image_source(spec, ctx)}, {size}, crop={crop!r}){view}, in [0, 1]")
     return "\n".join(lines)
 
 

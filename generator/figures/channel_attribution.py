@@ -34,12 +34,12 @@ from .attribution_common import (
     NEGATIVE,
     POSITIVE,
     encode,
-    image_size,
+    photo_params,
     load_input,
     model_and_image,
 )
 from . import cells
-from .base import FigureContext, IMAGE_OPTION, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
+from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
 from .bokeh import embed_chart, stable_ids
 from .icons import icon_jobs, icon_sprite
 from .model_cards import label
@@ -54,7 +54,7 @@ class ChannelAttribution:
     version = 1
     options = {
         **MODEL_OPTIONS,
-        "image": IMAGE_OPTION,
+        **PHOTO_OPTIONS,
         "layer": s.Option(s.text, required=True, doc="the layer whose channels are scored"),
         "classes": s.Option(CLASSES_OPTION.check, required=True, doc=CLASSES_OPTION.doc),
         "top": s.Option(s.integer(1, 32), default=8, doc="channels shown on each side"),
@@ -65,7 +65,7 @@ class ChannelAttribution:
     def plan(self, spec: dict, ctx: FigureContext) -> Plan:
         model, path, inputs, files = model_and_image(spec, ctx)
         info = model.channel_map(spec["layer"])
-        params = {"model": model.job_model, "size": image_size(spec, model), "layer": spec["layer"],
+        params = {"model": model.job_model, **photo_params(spec, model), "layer": spec["layer"],
                   "classes": model.check_classes(spec["classes"]), "steps": spec.get("steps")}
         job = Job("generator.figures.channel_attribution:run_channel_attribution", self.version,
                   params=params, inputs=inputs, files=files,

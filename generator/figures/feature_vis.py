@@ -35,7 +35,7 @@ from ..pipeline.jobs import Job
 from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite, unpack_sprite
 from . import cells
-from .base import FigureContext, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
+from .base import CROP_OPTION, FigureContext, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
 from .icons import icon_jobs, icon_lookup, icon_settings
 from .inputs import resolve_image_source
 from .model_cards import job_model
@@ -86,7 +86,7 @@ def run_top_channels(params: dict, runtime: Runtime) -> dict[str, bytes]:
     from .. import interpret as vi
 
     model = job_model(params)
-    image = vi.load_image(params["files"]["image"], params["size"])            # (3, S, S)
+    image = vi.load_image(params["files"]["image"], params["size"], params["crop"])  # (3, H, W)
     layer = params["layer"]
     mean = vi.activations(model, image, [layer])[layer].mean((1, 2))           # (C,)
     units = [int(c) for c in mean.topk(min(params["k"], mean.numel())).indices]
@@ -118,6 +118,7 @@ class FeatureVisFigure:
                               doc="channel, neuron, direction, or an expression like channel(5) - channel(9)"),
         "diversity": s.Option(s.optional(s.integer(2, 8)), doc="extra images per unit, made to differ"),
         "image": s.Option(s.optional(s.text), doc="sample:NAME or a path; needed by units: {top: k}"),
+        "crop": CROP_OPTION,
         "columns": s.Option(s.optional(s.integer(1, 32)), doc="tiles per row (default: fit the width)"),
     }
 
@@ -135,7 +136,8 @@ class FeatureVisFigure:
             if not spec.get("image"):
                 raise SpecError("units: {top: k} ranks channels on an image", "add `image:`", field="units")
             job = Job("generator.figures.feature_vis:run_top_channels", VERSION,
-                      params={"model": model.job_model, "layer": info.name, "k": units["top"], "size": model.input_size},
+                      params={"model": model.job_model, "layer": info.name, "k": units["top"], "size": model.input_size,
+                              "crop": spec["crop"]},
                       **model.job_io(resolve_image_source(spec["image"], ctx, "image")),
                       label=f"{figure_label(spec, ctx)}: top channels {info.name}")
             return Plan([job], more=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import math
 import operator
 import os
 import re
@@ -30,6 +31,7 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import SpecError, did_you_mean
+from ..interpret.fitting import fitted_shape
 from ..interpret.layer_info import LayerInfo
 from ..interpret.registry import weights_identity
 from ..pipeline.fsutil import atomic_write
@@ -73,6 +75,21 @@ class ModelCard:
             if path is not None:
                 inputs[name], files[name] = sha256_file(path), str(path)
         return {"inputs": inputs, "files": files}
+
+    def view(self, image: Path, crop: str) -> tuple[int, int]:
+        """(height, width) of `image` as the model sees it: shorter side at the input size,
+        whole (`crop: none`) or its centre square (`crop: center`). Reads the header only."""
+        from PIL import Image
+
+        with Image.open(image) as picture:
+            width, height = picture.size
+        return fitted_shape(height, width, self.input_size, crop)
+
+    def grid(self, layer: LayerInfo, view: tuple[int, int]) -> tuple[int, int]:
+        """(rows, cols) of `layer` on an input of `view` pixels, from the layer's stride at the
+        input size (exact for "same" padding, as EfficientNet's; the job's result is the truth)."""
+        stride_y, stride_x = self.input_size / layer.height, self.input_size / layer.width
+        return math.ceil(view[0] / stride_y - 1e-6), math.ceil(view[1] / stride_x - 1e-6)
 
     @property
     def classes(self) -> int:

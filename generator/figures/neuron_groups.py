@@ -37,14 +37,15 @@ from .attribution_common import (
     emit_data,
     encode,
     fallback_img,
-    image_size,
+    photo_params,
+    photo_shape,
     jpeg,
     load_input,
     model_and_image,
     to_uint8,
 )
 from . import cells
-from .base import FigureContext, IMAGE_OPTION, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label
+from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label
 from .model_cards import job_model, label
 
 SCHEMA_ID = "https://vellum.example.org/schemas/neuron-groups/1.json"
@@ -59,7 +60,7 @@ class NeuronGroupsFigure:
     version = 1
     options = {
         **MODEL_OPTIONS,
-        "image": IMAGE_OPTION,
+        **PHOTO_OPTIONS,
         "layer": s.Option(s.optional(s.text), doc="the layer to factor"),
         "layers": s.Option(s.optional(s.list_of(s.text)), doc="two layers, earlier first: groups of each"),
         "groups": s.Option(s.integer(1, len(GROUP_COLOURS)), default=6, doc="number of groups per layer"),
@@ -86,7 +87,7 @@ class NeuronGroupsFigure:
             model.check_order(layers)
         classes = (model.check_classes(spec["classes"], most=8) if spec.get("classes") is not None else None)
         profile = PROFILES[ctx.quality]
-        params = {"model": model.job_model, "size": image_size(spec, model), "layers": layers, "groups": spec["groups"],
+        params = {"model": model.job_model, **photo_params(spec, model), "layers": layers, "groups": spec["groups"],
                   "classes": classes, "icons": {"quality": ctx.quality, "profile": repr(profile.render),
                                                 "size": profile.group_icon_size,
                                                 "steps": spec.get("steps") or profile.render.steps,
@@ -121,7 +122,7 @@ class NeuronGroupsFigure:
         alt = spec.get("alt") or f"{data['groups']} groups of neurons of {names}, coloured over the input image."
         inner = (f'<vellum-neuron-groups role="group" class="neuron-groups" data-src="{html.escape(url)}" '
                  f'data-key="{html.escape(key)}" aria-label="{html.escape(alt, quote=True)}">\n'
-                 f'{fallback_img(fallback_url, alt, data["size"])}\n</vellum-neuron-groups>')
+                 f'{fallback_img(fallback_url, alt, data["photo"])}\n</vellum-neuron-groups>')
         return figure_html(spec, ctx, inner, extra_class="figure-neuron-groups")
 
 
@@ -151,7 +152,7 @@ def run_neuron_groups(params: dict, runtime: Runtime) -> dict[str, bytes]:
                            steps=icon["steps"], seed=icon["seed"],
                            quality=vi.QUALITY[icon["quality"]], threads=runtime.threads)  # (L*n, S, S, 3)
     sprite, index = pack_sprite(tiles)
-    data = {"$schema": SCHEMA_ID, "model": params["model"], "size": params["size"], "groups": n,
+    data = {"$schema": SCHEMA_ID, "model": params["model"], "size": params["size"], "photo": photo_shape(image), "groups": n,
             "colours": GROUP_COLOURS[:n], "layers": layers, "icons": index,
             "classes": [{"index": c, "label": label(model, c)} for c in classes],
             "between": (encode(found[0].attribution_to_groups(found[1]).numpy(), "float16")

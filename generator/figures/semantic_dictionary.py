@@ -33,7 +33,7 @@ from ..pipeline.jobs import Job
 from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite
 from . import cells
-from .base import FigureContext, IMAGE_OPTION, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
+from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
 from .icons import icon_jobs, icon_sprite
 from .model_cards import job_model
 from .inputs import resolve_image_source
@@ -42,11 +42,11 @@ ICON_SIDE = 72   # display side of the most active channel's icon, pixels (as th
 DICTIONARY_VERSION = 1
 
 
-def dictionary_job(card, image_path: Path, layer: str, k: int, label: str) -> Job:
+def dictionary_job(card, image_path: Path, crop: str, layer: str, k: int, label: str) -> Job:
     """The job that computes the semantic dictionary of every position of `layer` on the
-    image (one forward pass); read its result with `dictionary_of`."""
+    image seen with `crop` (one forward pass); read its result with `dictionary_of`."""
     return Job("generator.figures.semantic_dictionary:run_dictionary", DICTIONARY_VERSION,
-               params={"model": card.job_model, "layer": layer, "k": k, "size": card.input_size},
+               params={"model": card.job_model, "layer": layer, "k": k, "size": card.input_size, "crop": crop},
                **card.job_io(image_path), label=f"{label}: dictionary {layer}")
 
 
@@ -57,7 +57,7 @@ def run_dictionary(params: dict, runtime: Runtime) -> dict[str, bytes]:
     from .. import interpret as vi
 
     model = job_model(params)
-    image = vi.load_image(params["files"]["image"], params["size"])             # (3, S, S)
+    image = vi.load_image(params["files"]["image"], params["size"], params["crop"])  # (3, H, W)
     k = params["k"]
     d = vi.semantic_dictionary(model, image, params["layer"], k)
     rows, cols = d.magnitude.shape
@@ -85,14 +85,15 @@ def used_channels(data: dict) -> list[int]:
     return sorted({c for cell in data["channels"] for c in cell})
 
 
-def photo(size: int, image_path: Path) -> tuple[bytes, str]:
-    """The picture the model sees (its input `size`, centre crop) as (file bytes, extension)."""
+def photo(size: int, image_path: Path, crop: str) -> tuple[bytes, str, dict]:
+    """The picture the model sees (shorter side `size`, seen with `crop`) as (file bytes,
+    extension, {"width", "height"})."""
     from .. import interpret as vi
 
-    image = vi.load_image(image_path, size)                        # (3, S, S)
-    pixels = (image.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()  # (S, S, 3)
+    image = vi.load_image(image_path, size, crop)                  # (3, H, W)
+    pixels = (image.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()  # (H, W, 3)
     data, index = pack_sprite(pixels[None])
-    return data, index["format"]
+    return data, index["format"], {"width": pixels.shape[1], "height": pixels.shape[0]}
 
 
 def dictionary_html(data: dict, cell: int, icons: dict, icon_src: str) -> str:
@@ -124,7 +125,7 @@ class SemanticDictionaryFigure:
     version = 1
     options = {
         **MODEL_OPTIONS,
-        "image": IMAGE_OPTION,
+        **PHOTO_OPTIONS,
         "layer": s.Option(s.text, required=True, doc="the layer (module path), e.g. blocks.10"),
         "at": s.Option(s.optional(s.list_of(s.integer(0))), doc="a position [x, y] of the layer's grid"),
         "top": s.Option(s.integer(1, 16), default=4, doc="how many channels to show"),
@@ -137,18 +138,19 @@ class SemanticDictionaryFigure:
         if spec["top"] > info.channels:
             raise SpecError(f"top {spec['top']} is more than the {info.channels} channels of '{info.name}'",
                             f"use at most {info.channels}", field="top")
-        cell = _cell(spec["at"], info) if spec.get("at") is not None else None
-        job = dictionary_job(card, path, info.name, spec["top"], figure_label(spec, ctx))
-        return Plan([job], {"cell": cell, "path": str(path)}, more=True)
+        if spec.get("at") is not None:      # checked against the grid the photo will give
+            _cell(spec["at"], *card.grid(info, card.view(path, spec["crop"])))
+        job = dictionary_job(card, path, spec["crop"], info.name, spec["top"], figure_label(spec, ctx))
+        return Plan([job], {"path": str(path)}, more=True)
 
     def plan_more(self, spec: dict, ctx: FigureContext, plan: Plan, results: list) -> Plan:
         """The icon jobs of the channels the dictionary shows (at `at`, or anywhere)."""
         data = dictionary_of(results[0])
-        cell = plan.data["cell"]
+        cell = _cell(spec["at"], data["rows"], data["cols"]) if spec.get("at") is not None else None
         channels = sorted(data["channels"][cell]) if cell is not None else used_channels(data)
         icons = icon_jobs(ctx.card(), spec["layer"], channels, ctx.quality, size=spec.get("size"),
                           steps=spec.get("steps"))
-        return Plan(plan.jobs + icons, {**plan.data, "channels": channels})
+        return Plan(plan.jobs + icons, {**plan.data, "cell": cell, "channels": channels})
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""
@@ -167,11 +169,12 @@ class SemanticDictionaryFigure:
         sprite, icons = icon_sprite(results[1:], plan.data["channels"])
         icon_src = ctx.emit.data(f"{stem}-icons", icons["format"], sprite)
         alt = html.escape(spec.get("alt") or "", quote=True)
-        photo_bytes, ext = photo(ctx.card().input_size, Path(plan.data["path"]))
+        photo_bytes, ext, shape = photo(ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
         photo_src = ctx.emit.data(f"{stem}-photo", ext, photo_bytes)
+        size = f'width="{shape["width"]}" height="{shape["height"]}"'
         if cell is not None:
             inner = (f'<div class="vellum-dictionary-static" role="group" aria-label="{alt}">'
-                     f'{_marked_photo(photo_src, data, cell)}{dictionary_html(data, cell, icons, icon_src)}</div>')
+                     f'{_marked_photo(photo_src, size, data, cell)}{dictionary_html(data, cell, icons, icon_src)}</div>')
             ctx.emit.style("css/semantic-dictionary.css")
             return figure_html(spec, ctx, inner, extra_class="figure-semantic-dictionary")
         payload = {**data, "layer": spec["layer"], "icons": {**icons, "src": icon_src}, "photo": photo_src}
@@ -183,7 +186,7 @@ class SemanticDictionaryFigure:
         inner = (f'<vellum-dictionary data-src="{html.escape(src)}" data-key="{html.escape(stem)}" '
                  f'role="group" aria-label="{alt}">\n'
                  f'<div class="sd-frame">'
-                 f'<img class="sd-photo" src="{html.escape(photo_src)}" alt="{alt}">'
+                 f'<img class="sd-photo" src="{html.escape(photo_src)}" alt="{alt}" {size}>'
                  f'<span class="sd-fallback sd-box" style="{_box(data, strongest)}"></span></div>\n'
                  f'<div class="sd-fallback">{dictionary_html(data, strongest, icons, icon_src)}</div>\n'
                  f"</vellum-dictionary>")
@@ -197,18 +200,20 @@ def _box(data: dict, cell: int) -> str:
             f"width:{100 / cols:.3f}%;height:{100 / rows:.3f}%")
 
 
-def _marked_photo(src: str, data: dict, cell: int) -> str:
-    """The photo with the position of `cell` outlined (static HTML)."""
-    return (f'<div class="sd-photo-static"><img src="{html.escape(src)}" alt="">'
+def _marked_photo(src: str, size: str, data: dict, cell: int) -> str:
+    """The photo (its `width` and `height` attributes in `size`) with the position of `cell`
+    outlined (static HTML)."""
+    return (f'<div class="sd-photo-static"><img src="{html.escape(src)}" alt="" {size}>'
             f'<span class="sd-box" style="{_box(data, cell)}"></span></div>')
 
 
-def _cell(at: list[int], info) -> int:
-    """The row-major cell index of `at: [x, y]`, checked against the layer's grid (`info`)."""
+def _cell(at: list[int], rows: int, cols: int) -> int:
+    """The row-major cell index of `at: [x, y]`, checked against the layer's grid of
+    `cols` x `rows` positions on the photo."""
     if len(at) != 2:
         raise SpecError(f"expected [x, y], got {len(at)} numbers", "write at: [x, y]", field="at")
     x, y = at
-    if x >= info.width or y >= info.height:
-        raise SpecError(f"position ({x}, {y}) is outside the layer's {info.width}x{info.height} grid",
-                        f"use x from 0 to {info.width - 1} and y from 0 to {info.height - 1}", field="at")
-    return y * info.width + x
+    if x >= cols or y >= rows:
+        raise SpecError(f"position ({x}, {y}) is outside the layer's {cols}x{rows} grid on this photo",
+                        f"use x from 0 to {cols - 1} and y from 0 to {rows - 1}", field="at")
+    return y * cols + x

@@ -36,14 +36,15 @@ from .attribution_common import (
     emit_data,
     encode,
     fallback_img,
-    image_size,
+    photo_params,
+    photo_shape,
     jpeg,
     load_input,
     model_and_image,
     overlay_png,
 )
 from . import cells
-from .base import FigureContext, IMAGE_OPTION, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label
+from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label
 from .model_cards import label
 
 SCHEMA_ID = "https://vellum.example.org/schemas/spatial-attribution/1.json"
@@ -55,7 +56,7 @@ class SpatialAttribution:
     version = 1
     options = {
         **{k: v for k, v in MODEL_OPTIONS.items() if k != "steps"},
-        "image": IMAGE_OPTION,
+        **PHOTO_OPTIONS,
         "layer": s.Option(s.optional(s.text), doc="the layer whose positions are attributed to `classes`"),
         "layers": s.Option(s.optional(s.list_of(s.text)), doc="two layers, earlier first: layer to layer"),
         "classes": CLASSES_OPTION,
@@ -66,7 +67,7 @@ class SpatialAttribution:
 
     def plan(self, spec: dict, ctx: FigureContext) -> Plan:
         model, path, inputs, files = model_and_image(spec, ctx)
-        params = {"model": model.job_model, "size": image_size(spec, model)}
+        params = {"model": model.job_model, **photo_params(spec, model)}
         if spec.get("layers") is not None:
             if spec.get("layer") or spec.get("classes"):
                 raise SpecError("give either `layers:` or `layer:` with `classes:`, not both",
@@ -116,7 +117,7 @@ class SpatialAttribution:
         alt = spec.get("alt") or _describe(data)
         inner = (f'<vellum-attribution role="group" class="attribution-explorer" data-src="{html.escape(url)}" '
                  f'data-key="{html.escape(key)}" aria-label="{html.escape(alt, quote=True)}">\n'
-                 f'{fallback_img(fallback_url, alt, data["size"])}\n</vellum-attribution>')
+                 f'{fallback_img(fallback_url, alt, data["photo"])}\n</vellum-attribution>')
         return figure_html(spec, ctx, inner, extra_class="figure-spatial-attribution")
 
 
@@ -181,6 +182,6 @@ def run_spatial_attribution(params: dict, runtime: Runtime) -> dict[str, bytes]:
         if steps is not None:
             data["steps"] = steps
         summary = maps[-1].numpy()                                            # (H, W)
-    data.update({"$schema": SCHEMA_ID, "model": params["model"], "size": params["size"]})
+    data.update({"$schema": SCHEMA_ID, "model": params["model"], "size": params["size"], "photo": photo_shape(image)})
     return {"attribution.json": json.dumps(data, sort_keys=True, separators=(",", ":")).encode(),
             "image.jpg": jpeg(image), "fallback.png": overlay_png(image, summary)}

@@ -17,6 +17,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+RESULTS_VERSION = 2
+"""Bumped when the same call to the engine gives different results (2: photos are seen
+whole by default). Results computed by code outside the engine's knowledge, such as an
+article's own charts, are keyed by it, so they are recomputed when it changes."""
+
 # The public names, by the module of this package that defines each: the one list of them.
 _MODULES: dict[str, tuple[str, ...]] = {
     "errors": ("ChannelOutOfRange", "ClassOutOfRange", "ImageError", "InterpretError",
@@ -24,6 +29,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
                "WeightsMismatch",),
     "hooks": ("get_layer", "run_to_layers",),
     "images": ("MIN_SIDE", "fit_image", "load_image",),
+    "fitting": ("CROPS", "fitted_shape",),
     "samples": ("SAMPLES", "sample_path",),
     "imagenet": ("imagenet_labels",),
     "layer_info": ("LayerInfo",),

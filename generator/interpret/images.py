@@ -4,7 +4,9 @@
 scikit-learn or matplotlib), a PIL image, a numpy array (H, W), (H, W, 1), (H, W, 3) or
 (H, W, 4), or a tensor (H, W), (1|3|4, H, W). Grayscale becomes RGB; transparency is
 composited on white. With `size`, the shorter side is resized to `size` (antialiased) and the
-centre cropped to a square, the usual ImageNet evaluation view.
+whole photo kept (`crop="none"`, what a fully convolutional model can see: a 451x300 photo
+becomes 337x224), or the centre cropped to a square (`crop="center"`, the usual ImageNet
+evaluation view).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
 from .errors import ImageError
+from .fitting import CROPS, fitted_shape
 from .samples import SAMPLES, sample_path  # noqa: F401  (part of this module's API)
 
 ImageSource = Union[str, Path, Image.Image, np.ndarray, torch.Tensor]
@@ -26,14 +29,14 @@ MIN_SIDE = 32
 """The smallest image side the engine accepts, in pixels. Smaller images carry too little
 to resize into a model's input without becoming mush; the error says so instead."""
 
-def load_image(src: ImageSource, size: int | None = None) -> torch.Tensor:
-    """Read `src` as a float tensor (3, H, W) of RGB in [0, 1], optionally resized to a
-    `size` x `size` centre crop. See the module docstring for what `src` may be. Resizing an
-    image smaller than `MIN_SIDE` is refused (`ImageError`)."""
+def load_image(src: ImageSource, size: int | None = None, crop: str = "none") -> torch.Tensor:
+    """Read `src` as a float tensor (3, H, W) of RGB in [0, 1], optionally resized so its
+    shorter side is `size` (see `fit_image` for `crop`). See the module docstring for what
+    `src` may be. Resizing an image smaller than `MIN_SIDE` is refused (`ImageError`)."""
     image = _to_tensor(src)                                   # (3, H, W)
     if size is not None:
         check_size(image, f"image {_describe(src)}")
-        image = fit_image(image, size)
+        image = fit_image(image, size, crop)
     return image.contiguous()
 
 
@@ -47,22 +50,23 @@ def check_size(image: torch.Tensor, what: str, minimum: int = MIN_SIDE) -> None:
         )
 
 
-def fit_image(image: torch.Tensor, size: int) -> torch.Tensor:
-    """Resize (3, H, W) or (N, 3, H, W) so the shorter side is `size` (antialiased bicubic),
-    then crop the centre `size` x `size`."""
+def fit_image(image: torch.Tensor, size: int, crop: str = "none") -> torch.Tensor:
+    """Resize (3, H, W) or (N, 3, H, W) so the shorter side is `size` (antialiased bicubic).
+    `crop="none"` keeps the whole photo (the aspect ratio too); `crop="center"` then crops
+    the centre `size` x `size`."""
     if size < 1:
         raise ImageError(f"image size must be a positive number of pixels, got {size}")
+    if crop not in CROPS:
+        raise ImageError(f"unknown crop {crop!r}", f"use one of {', '.join(CROPS)}")
     h, w = image.shape[-2:]
-    if (h, w) == (size, size):
-        return image
-    scale = size / min(h, w)
-    new_h, new_w = max(size, round(h * scale)), max(size, round(w * scale))
+    new_h, new_w = fitted_shape(h, w, size)
     batch = image if image.dim() == 4 else image[None]        # (N, 3, H, W)
     if (new_h, new_w) != (h, w):
         batch = F.interpolate(batch, size=(new_h, new_w), mode="bicubic",
                               antialias=True, align_corners=False).clamp_(0.0, 1.0)
-    top, left = (new_h - size) // 2, (new_w - size) // 2
-    batch = batch[..., top:top + size, left:left + size]      # (N, 3, size, size)
+    if crop == "center":
+        top, left = (new_h - size) // 2, (new_w - size) // 2
+        batch = batch[..., top:top + size, left:left + size]  # (N, 3, size, size)
     return batch if image.dim() == 4 else batch[0]
 
 

@@ -316,19 +316,27 @@ def check_channel(model: nn.Module, layer: str, index: int) -> None:
 # --- running -------------------------------------------------------------------------------
 
 
-def _batch(model: nn.Module, images) -> tuple[torch.Tensor, bool]:
-    """(N, 3, S, S) at the model's input size, and whether one image (not a batch) was given."""
+def _batch(model: nn.Module, images, crop: str) -> tuple[torch.Tensor, bool]:
+    """(N, 3, H, W) with the shorter side at the model's input size (see `fit_image` for
+    `crop`), and whether one image (not a batch) was given."""
     size, minimum = model.input_size, getattr(model, "min_size", MIN_SIDE)
     if isinstance(images, (list, tuple)):
-        return torch.stack([load_image(image, size) for image in images]), False
+        loaded = [load_image(image, size, crop) for image in images]
+        shapes = sorted({tuple(image.shape[-2:]) for image in loaded})
+        if len(shapes) > 1:
+            raise ModelError(
+                f"the images have different shapes once fitted ({', '.join(f'{w}x{h}' for h, w in shapes)}), "
+                "so they cannot run as one batch", "pass crop=\"center\" to see each as a square, "
+                "or run them one at a time")
+        return torch.stack(loaded), False
     if isinstance(images, torch.Tensor) and images.dim() == 4:
         if images.shape[1] != 3:
             raise ModelError(f"a batch must be (N, 3, H, W) RGB, got shape {tuple(images.shape)}")
         check_size(images, f"batch of shape {tuple(images.shape)}", minimum)
-        return fit_image(images.float(), size), False
+        return fit_image(images.float(), size, crop), False
     image = load_image(images)                                      # (3, H, W)
     check_size(image, "image", minimum)
-    return fit_image(image, size)[None], True
+    return fit_image(image, size, crop)[None], True
 
 
 def activations(
@@ -337,34 +345,39 @@ def activations(
     layers: Sequence[str] | str,
     *,
     batch_size: int = 32,
+    crop: str = "none",
 ) -> dict[str, torch.Tensor]:
     """{layer: activation} for one image ((C, H, W) each) or a batch ((N, C, H, W) each).
 
-    Images are resized to the model's input size (shorter side, then centre crop) when they
-    differ. No gradients; batches run `batch_size` images at a time; the forward pass stops
-    after the last requested layer. Results are on the model's device."""
+    Images are resized so their shorter side is the model's input size, whole
+    (`crop="none"`: a 451x300 photo gives EfficientNet's blocks.10 a 22x14 grid) or as their
+    centre square (`crop="center"`). No gradients; batches run `batch_size` images at a
+    time; the forward pass stops after the last requested layer. Results are on the model's
+    device."""
     check_model(model)
     names = [layers] if isinstance(layers, str) else list(layers)
     for name in names:
         if name:
             resolve_layer(model, name)
-    batch, single = _batch(model, image_or_batch)
+    batch, single = _batch(model, image_or_batch, crop)
     device = _device(model)
     chunks: dict[str, list[torch.Tensor]] = {name: [] for name in names}
     with torch.no_grad():
         for start in range(0, batch.shape[0], batch_size):
-            x = batch[start:start + batch_size].to(device)          # (n, 3, S, S)
+            x = batch[start:start + batch_size].to(device)          # (n, 3, H, W)
             for name, value in run_to_layers(model, x, names).items():
                 chunks[name].append(value)
     out = {name: torch.cat(parts) for name, parts in chunks.items()}
     return {name: value[0] for name, value in out.items()} if single else out
 
 
-def predict(model: nn.Module, image: ImageSource, top: int = 5) -> list[tuple[int, str, float]]:
+def predict(model: nn.Module, image: ImageSource, top: int = 5,
+            crop: str = "none") -> list[tuple[int, str, float]]:
     """The `top` classes of one image: [(class index, label, probability)], most likely first.
-    Labels come from `model.labels` (the index as text when the model has none)."""
+    Labels come from `model.labels` (the index as text when the model has none); `crop` as
+    in `activations`."""
     check_model(model)
-    batch, _ = _batch(model, image)
+    batch, _ = _batch(model, image, crop)
     with torch.no_grad():
         probs = model(batch.to(_device(model))).softmax(dim=-1)[0]  # (classes,)
     values, indices = probs.topk(min(top, probs.shape[0]))

@@ -41,6 +41,8 @@
       var img = document.createElement("img");
       img.src = data.photo;
       img.alt = "";
+      img.width = data.photo_size.width;
+      img.height = data.photo_size.height;
       photo.appendChild(img);
       this.mark = document.createElement("div");
       this.mark.className = "ag-mark";

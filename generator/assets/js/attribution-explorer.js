@@ -20,7 +20,7 @@
   }
   function fmt(v) { return (v >= 0 ? "+" : "−") + Math.abs(v).toPrecision(3); }
 
-  function Panel(title, grid, image, label) {
+  function Panel(title, grid, image, photo, label) {
     this.grid = grid;
     this.el = document.createElement("div");
     this.el.className = "va-panel";
@@ -29,7 +29,10 @@
     this.el.setAttribute("aria-label", label);
     this.el.innerHTML = '<p class="va-title"></p><div class="va-stage"><img alt=""><canvas></canvas><div class="va-cell" hidden></div></div>';
     this.el.querySelector(".va-title").textContent = title;
-    this.el.querySelector("img").src = image;
+    var img = this.el.querySelector("img");
+    img.src = image;
+    img.width = photo.width;      // the stage takes the photo's shape before it loads
+    img.height = photo.height;
     this.canvas = this.el.querySelector("canvas");
     this.canvas.width = grid.width;
     this.canvas.height = grid.height;
@@ -107,8 +110,8 @@
     var values = decode(data.attribution);            // [P2 rows, P1 cols]
     var cols = a.width * a.height;
     var panels = [
-      new Panel(a.name + " (earlier)", a, data.image, a.name + " positions: arrow keys move the cell"),
-      new Panel(b.name + " (later)", b, data.image, b.name + " positions: arrow keys move the cell")
+      new Panel(a.name + " (earlier)", a, data.image, data.photo, a.name + " positions: arrow keys move the cell"),
+      new Panel(b.name + " (later)", b, data.image, data.photo, b.name + " positions: arrow keys move the cell")
     ];
     function centre(g) { return Math.floor(g.height / 2) * g.width + Math.floor(g.width / 2); }
     var state = { panel: 1, cell: [centre(a), centre(b)] };
@@ -136,7 +139,7 @@
     var g = data.layer, n = g.width * g.height;
     var maps = decode(data.maps);                     // [T, H*W]
     var panels = data.targets.map(function (name) {
-      return new Panel(name, g, data.image, "Attribution of " + g.name + " to " + name + ": arrow keys move the cell");
+      return new Panel(name, g, data.image, data.photo, "Attribution of " + g.name + " to " + name + ": arrow keys move the cell");
     });
     var peaks = data.targets.map(function (_, t) { return peak(maps.subarray(t * n, (t + 1) * n)); });
     var state = { cell: Math.floor(g.height / 2) * g.width + Math.floor(g.width / 2) };

@@ -49,6 +49,8 @@
     var img = el("img");
     img.src = data.image;
     img.alt = "";
+    img.width = data.photo.width;
+    img.height = data.photo.height;
     var canvas = el("canvas");
     stage.appendChild(img);
     stage.appendChild(canvas);
