@@ -58,7 +58,7 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, interrupt)
 
 
-JOURNAL_COMMANDS = ("build", "serve", "check", "new", "freeze", "verify", "reproduce")   # need a site.yml
+JOURNAL_COMMANDS = ("build", "serve", "check", "new", "freeze", "verify", "reproduce", "datasets")   # need a site.yml
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     classes.add_argument("query", nargs="*", metavar="QUERY", help="words of a label, or an id")
     classes.add_argument("--model", default="efficientnet_lite0", help="the model (default: efficientnet_lite0)")
     classes.set_defaults(run=_classes)
+
+    datasets = sub.add_parser("datasets", help="list the datasets site.yml declares; `fetch` gets the example photos")
+    datasets.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
+    datasets.set_defaults(run=_datasets)
 
     layers = sub.add_parser("layers", help="list a model's layers with channels and sizes")
     layers.add_argument("model")
@@ -223,8 +227,13 @@ def _report(checks) -> bool:
 
 
 def _verify(args) -> int:
-    from .reproduce import verify_article
+    from .reproduce import dataset_differences, verify_article
 
+    notes, missing = dataset_differences(_options(args), args.slug)
+    for note in notes:
+        print(note)
+    if missing:
+        return 1
     checks, stale = verify_article(_options(args), args.slug)
     ok = _report(checks)
     for label in stale:
@@ -240,6 +249,37 @@ def _reproduce(args) -> int:
     ok = _report(checks)
     print(f"recomputed artifacts written to {folder}")
     return 0 if ok else 1
+
+
+def _datasets(args) -> int:
+    from . import example_photos
+    from .datasets import frozen_datasets, read_datasets
+    from .errors import Problems
+    from .site.config import read_site
+
+    root = Path.cwd()
+    if args.action == "fetch":
+        dest = root / example_photos.FOLDER
+        result = example_photos.fetch(dest)
+        for why in result.skipped:
+            print(f"skipped {why}", file=sys.stderr)
+        print(f"{len(result.written)} example photos in {example_photos.FOLDER}/ "
+              f"({result.downloaded_bytes / 1e6:.0f} MB downloaded); where each comes from: "
+              f"{example_photos.FOLDER}-SOURCES.csv")
+        return 0 if result.written else 1
+    problems = Problems()
+    site = read_site(root, problems)
+    found = read_datasets(root, site["datasets"] or {}, problems, hashes=root / ".cache" / "datasets",
+                          frozen=frozen_datasets(root))
+    for problem in problems.errors + problems.warnings:
+        print(problem, file=sys.stderr)
+    for name, dataset in sorted(found.items()):
+        where = "not on disk: its manifest comes from a freeze" if dataset.frozen else str(dataset.folder.relative_to(root))
+        labelled = sum(image.label is not None for image in dataset.images)
+        print(f"{name}: {len(dataset.images)} images ({labelled} labelled), {where}, manifest {dataset.manifest_sha256[:12]}")
+    if not found:
+        print("site.yml declares no dataset (add `datasets: {NAME: {path: FOLDER}}`)")
+    return 1 if problems.errors else 0
 
 
 def _classes(args) -> int:

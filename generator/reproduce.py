@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import platform
 from pathlib import Path
 
@@ -46,6 +47,10 @@ def freeze_article(options: BuildOptions, slug: str) -> tuple[Path, int, str]:
         "note": ("final quality computed on a GPU" if quality == "final" and any("cuda" in d for d in devices)
                  else f"{quality} quality computed on {', '.join(devices) or 'this machine'}"),
     }
+    used = {f.spec["dataset"]: f.ctx.datasets[f.spec["dataset"]] for f in page.figures
+            if f.ctx is not None and f.spec.get("dataset") in f.ctx.datasets}
+    if used:   # the manifests, so the article builds from its freeze without the photos
+        provenance["datasets"] = {name: json.loads(d.to_json()) for name, d in sorted(used.items())}
     cache = Cache(options.root / ".cache")
     for job in jobs:  # what the build used (an older freeze first) is frozen again as it is
         if cache.get(job.key) != report.results[job.key]:
@@ -71,6 +76,42 @@ class Verification:
     @property
     def passed(self) -> bool:
         return all(d.passed for d in self.differences)
+
+
+def dataset_differences(options: BuildOptions, slug: str) -> tuple[list[str], bool]:
+    """How the datasets on disk differ from those the article was frozen with: (one line per
+    difference, whether a dataset is missing altogether, so nothing that needs it can be
+    recomputed)."""
+    from .datasets import read_datasets
+    from .site.config import read_site
+
+    index = FreezeStore(options.root / "articles" / slug / "_freeze").index
+    frozen = index.get("provenance", {}).get("datasets", {})
+    if not frozen:
+        return [], False
+    problems = Problems()
+    declared = read_site(options.root, problems)["datasets"] or {}
+    current = read_datasets(options.root, declared, Problems(), hashes=options.cache_dir / "datasets")
+    lines, missing = [], False
+    for name, manifest in sorted(frozen.items()):
+        then = {path: sha for path, sha, _ in manifest["images"]}
+        if name not in current:
+            missing = True
+            where = declared.get(name, {}).get("path", "?")
+            fix = " (`python -m generator datasets fetch` gets it)" if name == "example-photos" else ""
+            lines.append(f"dataset '{name}' is not on disk ({where}): the article was frozen with "
+                         f"{len(then)} images; put them back to verify what needs them{fix}")
+            continue
+        now = {image.path: image.sha256 for image in current[name].images}
+        if now == then:
+            continue
+        added, removed = sorted(set(now) - set(then)), sorted(set(then) - set(now))
+        changed = sorted(p for p in set(now) & set(then) if now[p] != then[p])
+        parts = [f"{len(x)} {word} (e.g. {x[0]})" for x, word in ((added, "added"), (removed, "removed"),
+                                                               (changed, "changed")) if x]
+        lines.append(f"dataset '{name}' on disk is not the one the article was frozen with: "
+                     + ", ".join(parts) + "; its figures' frozen results will not be used")
+    return lines, missing
 
 
 def verify_article(options: BuildOptions, slug: str) -> tuple[list[Verification], list[str]]:

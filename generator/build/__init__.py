@@ -25,6 +25,7 @@ from ..errors import Problems
 from ..figures.model_cards import ModelCards
 from ..pipeline.cache import Cache, ReadOnlyCache
 from ..pipeline.jobs import sha256_bytes
+from ..datasets import frozen_datasets, read_datasets
 from ..site.config import read_site
 from ..site.writer import SiteWriter
 from .discover import discover
@@ -80,12 +81,14 @@ def _build(options: BuildOptions) -> BuildReport:
         kept = ReadOnlyCache(cache)
 
     site = read_site(options.root, problems)
+    datasets = read_datasets(options.root, site["datasets"] or {}, problems, hashes=options.cache_dir / "datasets",
+                             frozen=frozen_datasets(options.root))
     articles = discover(options, problems, kept)
     pages = [parse_article(a, site, options, problems, kept) for a in articles]
     problems.raise_if_any()
 
     cards = ModelCards(options.cache_dir / "models", save=not options.check)
-    jobs = plan_figures(pages, options, cards, kept, problems)
+    jobs = plan_figures(pages, options, cards, kept, problems, datasets)
     problems.raise_if_any()
     if options.check:                                 # specs, files, citations: all checked
         return BuildReport(pages=[p.article.slug for p in pages], warnings=problems.warnings,

@@ -50,9 +50,9 @@ class FigurePlan:
 
 
 def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCards, cache: Cache | None,
-                 problems: Problems) -> list:
+                 problems: Problems, datasets: dict | None = None) -> list:
     """Every figure's plan, on its page; returns all their jobs. `cache` (None: plan every
-    figure) keeps plans from one build to the next."""
+    figure) keeps plans from one build to the next; `datasets` are those site.yml declares."""
     jobs = []
     for page in pages:
         meta = page.article.meta
@@ -74,7 +74,7 @@ def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCa
                 article_dir=page.article.directory, source=page.source, line=directive.line,
                 number=directive.number, caption_html=directive.caption_html,
                 model=article_model or meta["model"], quality=quality,
-                status=meta["status"], emit=None, cards=cards,
+                status=meta["status"], emit=None, cards=cards, datasets=datasets or {},
             )
             try:
                 if spec.get("model"):

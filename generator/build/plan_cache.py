@@ -8,7 +8,8 @@ seconds that a build whose figures did not change should not pay. So the plan (t
 under a key that hashes: the engine version, the source of the figure kinds, the pipeline and
 the engine, the kind, the spec but its caption, alt text and layout (so editing them replans
 nothing), the model with the sha256 of its weights, the quality and the
-status, the bytes of the image the spec names and of every file in the article's folder
+status, the bytes of the image the spec names (the manifest of the dataset it names) and
+of every file in the article's folder
 (photos, `figures.py`) except `index.md`, `_freeze/` and `reviews/`. A model known only by
 loading it (a `package.module:factory` spec) has no fingerprint, so its figures always plan.
 
@@ -83,6 +84,11 @@ def plan_key(kind, spec: dict, ctx) -> str | None:
                 inputs[name] = sha256_file(resolve_image_source(clean[name], ctx, name))
             except Exception:  # a bad path: planning reports it
                 return None
+    if isinstance(clean.get("dataset"), str):   # a dataset is named by its manifest
+        dataset = ctx.datasets.get(clean["dataset"])
+        if dataset is None:
+            return None
+        inputs["dataset"] = dataset.manifest_sha256
     identity = {
         "engine": __version__, "code": _code(), "kind": kind.name, "version": kind.version,
         "spec": clean, "model": ctx.model, "weights": weights, "quality": ctx.quality,

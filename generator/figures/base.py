@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .. import schema as s
 from ..article import article_file
+from ..errors import SpecError, did_you_mean
 
 if TYPE_CHECKING:
     from .model_cards import ModelCard, ModelCards
@@ -55,10 +56,20 @@ class FigureContext:
     status: str                # the article's editorial status
     emit: "Emitter"            # where output files go
     cards: "ModelCards"        # the build's model facts
+    datasets: dict = field(default_factory=dict)   # name -> generator.datasets.Dataset (site.yml)
 
     def card(self) -> "ModelCard":
         """The card of the figure's model: its layers, labels, input size and weights."""
         return self.cards.get(self.model)
+
+    def dataset(self, name: str, field: str = "dataset"):
+        """The dataset `site.yml` declares as `name`, or a SpecError naming those it declares."""
+        if name not in self.datasets:
+            declared = ", ".join(sorted(self.datasets)) or "none"
+            hint = f"{did_you_mean(name, self.datasets)} " if self.datasets else ""
+            raise SpecError(f"no dataset '{name}' (site.yml declares: {declared})",
+                            f"{hint}datasets are declared under `datasets:` in site.yml", field=field)
+        return self.datasets[name]
 
 
 class Emitter(Protocol):

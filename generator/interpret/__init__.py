@@ -34,7 +34,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "imagenet": ("imagenet_labels",),
     "layer_info": ("LayerInfo",),
     "models": ("ModelInfo", "activations", "check_channel", "check_model", "layers", "load_model",
-               "predict", "resolve_layer",),
+               "predict", "receptive_field", "resolve_layer",),
     "weights": ("cache_dir",),
     "digest": ("sha256_file",),
     "expression": ("ObjectiveSyntaxError", "parse_objective",),
@@ -49,6 +49,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "attribution": ("channel_attribution", "class_attribution_maps", "layer_attribution",
                     "spatial_attribution",),
     "factor": ("NeuronGroups", "SemanticDictionary", "neuron_groups", "semantic_dictionary",),
+    "unit_stats": ("HISTOGRAM_EDGES", "UnitStats",),
 }
 _EXPORTS: dict[str, str] = {name: module for module, names in _MODULES.items() for name in names}
 

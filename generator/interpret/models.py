@@ -285,6 +285,25 @@ def layers(model: nn.Module) -> list[LayerInfo]:
     return list(found)
 
 
+def receptive_field(model: nn.Module, layer: str) -> int:
+    """The side in pixels of the square of input that can move the middle position of
+    `layer` (its theoretical receptive field, found by the gradient on a random image of the
+    model's input size; at most that size). Dataset examples are cropped to it."""
+    check_model(model)
+    resolve_layer(model, layer)
+    size = int(getattr(model, "input_size", DEFAULT_INPUT_SIZE))
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(1, 3, size, size, generator=generator).to(_device(model)).requires_grad_(True)
+    out = run_to_layers(model, x, [layer])[layer]                   # (1, C, H, W)
+    h, w = out.shape[-2:]
+    (grad,) = torch.autograd.grad(out[0, :, h // 2, w // 2].sum(), x)
+    touched = grad[0].abs().sum(0) > 0                              # (S, S)
+    rows, cols = touched.any(1).nonzero(), touched.any(0).nonzero()
+    if not len(rows):
+        return size
+    return int(max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1))
+
+
 def _stage(model: nn.Module, name: str) -> int | None:
     """The `stage` attribute of the module `name` or of its nearest ancestor."""
     parts = name.split(".")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .. import schema as s
 from ..article import LICENSES
+from ..datasets import declarations
 from ..errors import Problems
 from ..yamlload import YamlProblem, load_yaml
 
@@ -17,6 +18,8 @@ SITE = s.Schema("site.yml", {
     "license": s.Option(s.one_of(*LICENSES), default="CC-BY-4.0", doc="default license of articles"),
     "citations": s.Option(s.one_of("numbered", "author-year"), default="numbered",
                           doc="citation style: numbered [1] or author-year (Olah et al., 2017)"),
+    "datasets": s.Option(s.optional(declarations), default=None,
+                         doc="folders of photos by name: `photos: {path: data/photos, labels: labels.csv}`"),
 })
 
 
