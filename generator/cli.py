@@ -274,6 +274,9 @@ def _datasets(args) -> int:
     for problem in problems.errors + problems.warnings:
         print(problem, file=sys.stderr)
     for name, dataset in sorted(found.items()):
+        if not hasattr(dataset, "images"):
+            print(f"{name}: {dataset.problem[0]} — {dataset.problem[1]}")
+            continue
         where = "not on disk: its manifest comes from a freeze" if dataset.frozen else str(dataset.folder.relative_to(root))
         labelled = sum(image.label is not None for image in dataset.images)
         print(f"{name}: {len(dataset.images)} images ({labelled} labelled), {where}, manifest {dataset.manifest_sha256[:12]}")

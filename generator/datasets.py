@@ -105,6 +105,22 @@ class Dataset:
         return cls(data["name"], folder, images, line, data.get("description") or "", frozen=True)
 
 
+@dataclass(frozen=True)
+class Missing:
+    """A dataset site.yml declares whose folder is not there (and that no freeze keeps):
+    using it is an error that names its site.yml line."""
+
+    name: str
+    path: str
+    line: int | None
+
+    @property
+    def problem(self) -> tuple[str, str]:
+        """(message, fix) for a figure that uses it."""
+        return (f"dataset '{self.name}': folder '{self.path}' (site.yml line {self.line}) not found",
+                f"create it, or fix its `path:` in site.yml{_fetch_hint(self.name)}")
+
+
 def frozen_datasets(root: Path) -> dict[str, str]:
     """The dataset manifests the articles' freezes keep: {name: JSON}, for building from a
     freeze when a dataset's folder is not on disk."""
@@ -123,21 +139,18 @@ def read_datasets(root: Path, declared: dict, problems: Problems, *, hashes: Pat
                   frozen: dict[str, str] | None = None) -> dict[str, Dataset]:
     """The datasets `site.yml` declares (`declared`: its checked `datasets` mapping, with the
     line of each entry), read from disk. A dataset whose folder is missing is taken from a
-    freeze's manifest (`frozen`: name -> JSON) when one has it, else it is an error."""
+    freeze's manifest (`frozen`: name -> JSON) when one has it, else it is `Missing`: an
+    error for the figures that use it, none for a site that declares it and does not."""
     out = {}
     lines = getattr(declared, "lines", {})
     for name, entry in (declared or {}).items():
         line = lines.get(name)
         folder = root / entry["path"]
         if not folder.is_dir():
-            if frozen and name in frozen:
+            if frozen and name in frozen:      # the figures that use it come from their freeze
                 out[name] = Dataset.from_json(frozen[name], folder, line)
-                problems.warn("site.yml", line, f"dataset '{name}': folder '{entry['path']}' not found; "
-                              "figures use the results frozen with it",
-                              f"to recompute them, put the photos back{_fetch_hint(name)}")
-                continue
-            problems.error("site.yml", line, f"dataset '{name}': folder '{entry['path']}' not found",
-                           f"create it, or fix `path:`{_fetch_hint(name)}")
+            else:                              # an error where a figure uses it
+                out[name] = Missing(name, entry["path"], line)
             continue
         dataset = _read_folder(root, name, entry, line, problems, hashes)
         if dataset is not None:

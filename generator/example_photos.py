@@ -8,7 +8,7 @@ the photo's own bytes. Fetching downloads each Debian package once from the mirr
 (`VELLUM_DEBIAN_MIRROR`, default `http://deb.debian.org/debian`), checks its sha256, reads the
 listed members out of its `data.tar.*` without installing anything, checks each photo's
 sha256 and writes it as `<package>/<file name>`; Python packages' photos are copied from the
-installed package. `SOURCES.csv` beside the folder says where each photo came from, its
+installed package. `<folder>-SOURCES.csv` beside the folder says where each photo came from, its
 subject and its license. Nothing is generated, and nothing is padded: a photo whose bytes do
 not match the list is left out with a warning, so the folder is the list or a clear subset.
 """
@@ -45,8 +45,10 @@ def photos(path: Path = LIST) -> list[dict]:
 
 
 def target_name(entry: dict) -> str:
-    """Where a photo goes in the folder: `<package>/<file name>`."""
-    return f"{entry['package']}/{Path(entry['member']).name}"
+    """Where a photo goes in the folder: the list's `file` (`<package>/<name>`, the name
+    made of as many of the member's last folders as keep it unique), else
+    `<package>/<file name>`."""
+    return entry.get("file") or f"{entry['package']}/{Path(entry['member']).name}"
 
 
 def fetch(dest: Path, entries: list[dict] | None = None, *, mirror: str | None = None,

@@ -35,7 +35,7 @@ def freeze_article(options: BuildOptions, slug: str) -> tuple[Path, int, str]:
     folder, the number of entries and the quality frozen."""
     report = _plan(options, slug)
     page = report.articles[0]
-    jobs = [job for figure in page.figures for job in figure.jobs]
+    jobs = [job for figure in page.figures for job in figure.jobs] + page.unit_jobs
     quality = options.quality or page.article.meta["quality"]
     devices = sorted({_device(report.results.get(j.key, {})) for j in jobs} - {None})
     provenance = {
@@ -95,7 +95,7 @@ def dataset_differences(options: BuildOptions, slug: str) -> tuple[list[str], bo
     lines, missing = [], False
     for name, manifest in sorted(frozen.items()):
         then = {path: sha for path, sha, _ in manifest["images"]}
-        if name not in current:
+        if not hasattr(current.get(name), "images"):
             missing = True
             where = declared.get(name, {}).get("path", "?")
             fix = " (`python -m generator datasets fetch` gets it)" if name == "example-photos" else ""
@@ -123,7 +123,8 @@ def verify_article(options: BuildOptions, slug: str) -> tuple[list[Verification]
         raise BuildError([Problem(f"articles/{slug}/_freeze", None, "nothing is frozen for this article",
                                   f"run `python -m generator freeze {slug}` first")])
     report = _plan(options, slug)
-    planned = {job.key: job for figure in report.articles[0].figures for job in figure.jobs}
+    page = report.articles[0]
+    planned = {job.key: job for job in [*(j for f in page.figures for j in f.jobs), *page.unit_jobs]}
     checks, stale = [], []
     for key in store.keys():
         job = planned.get(key)

@@ -44,10 +44,12 @@ def photo_folder(folder: Path, n: int = len(PHOTOS)) -> list[Path]:
     return paths
 
 
+SITE = "title: Datasets\nbase_url: https://example.org/\ndatasets:\n"    # the entry is on line 4
+
+
 def project(root: Path, *figures: str, declare: str = "  photos: {path: data/photos}\n") -> Path:
     make_project(root, *figures)
-    with open(root / "site.yml", "a", encoding="utf-8") as site:
-        site.write("datasets:\n" + declare)
+    (root / "site.yml").write_text(SITE + declare, encoding="utf-8")
     return root
 
 
@@ -84,14 +86,15 @@ def test_a_dataset_is_named_by_its_manifest(tmp_path):
 
 @pytest.mark.parametrize("declare, setup, expected", [
     ("  photos: {path: data/nothing}\n", None,
-     "site.yml:8: dataset 'photos': folder 'data/nothing' not found — create it, or fix `path:`"),
+     "index.md:15: figure fig-dx 'dataset': dataset 'photos': folder 'data/nothing' (site.yml line 4) not found "
+     "— create it, or fix its `path:` in site.yml"),
     ("  photos: {path: data/photos}\n", "empty",
-     "site.yml:8: dataset 'photos': no images in 'data/photos'"),
+     "site.yml:4: dataset 'photos': no images in 'data/photos'"),
     ("  photos: {path: data/photos, labels: data/labels.csv}\n", "bad-label",
      "data/labels.csv:2: dataset 'photos' has no image 'kitten.jpg' — fix the path"),
     ("  photos: {path: data/photos, labels: data/labels.csv}\n", "bad-row",
      "data/labels.csv:1: expected `file,class`, got 'chelsea.jpg'"),
-    ("  Photos!: {path: data/photos}\n", None, "site.yml:8: site.yml 'datasets.Photos!'"),
+    ("  Photos!: {path: data/photos}\n", None, "site.yml:4: site.yml 'datasets.Photos!'"),
 ])
 def test_dataset_mistakes_name_the_line_and_the_fix(tmp_path, declare, setup, expected):
     root = project(tmp_path, FIGURE, declare=declare)
@@ -107,6 +110,10 @@ def test_dataset_mistakes_name_the_line_and_the_fix(tmp_path, declare, setup, ex
         build_tiny(root)
     assert expected in str(err.value)
     assert (root / "build" / "kept.html").read_text() == "the previous site"
+    if setup is None and "nothing" in declare:          # declared and unused: no error
+        (root / "articles" / "a" / "index.md").write_text((root / "articles" / "a" / "index.md").read_text()
+                                                         .split("```{dataset-examples}")[0])
+        build_tiny(root)
 
 
 def test_unknown_dataset_in_a_figure_lists_the_declared_ones(tmp_path):
@@ -156,6 +163,24 @@ def test_any_chunking_reduces_to_the_same_bytes(site, monkeypatch):
     assert reduced(3) == reduced(64) == reduced(1)
 
 
+def test_a_pass_on_dask_reduces_to_the_same_bytes(site, monkeypatch, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    from generator.pipeline import DaskExecutor
+    from generator.pipeline.cache import Cache
+    from generator.pipeline.executors import run_jobs
+
+    dataset = datasets_of(site)[0]["photos"]
+    card = ModelCards(None).get("tiny")
+    here = dataset_pass.reduce_pass([execute(j) for j in dataset_pass.pass_jobs(card, dataset, ["blocks.1"], "t")],
+                                    "blocks.1").to_bytes()
+    monkeypatch.setattr(dataset_pass, "CHUNK", 3)
+    jobs = dataset_pass.pass_jobs(card, dataset, ["blocks.1"], "t")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        results = run_jobs(jobs, Cache(tmp_path), executor=DaskExecutor(client=client))
+    assert dataset_pass.reduce_pass([results[j.key] for j in jobs], "blocks.1").to_bytes() == here
+
+
 def test_a_killed_pass_resumes_where_it_stopped(tmp_path, monkeypatch):
     root = project(tmp_path, FIGURE)
     photo_folder(root / "data" / "photos")
@@ -171,9 +196,15 @@ def test_a_killed_pass_resumes_where_it_stopped(tmp_path, monkeypatch):
     options = BuildOptions(root=root, quality="tiny", progress=False, executor=InProcessExecutor())
     with pytest.raises(KeyboardInterrupt):
         build(options)
-    monkeypatch.setattr(dataset_pass, "run_chunk", real)
-    report = build(options)
-    assert report.computed == 2 + 2     # the last two of four chunks, then the icons and the crops
+    resumed = []
+
+    def records(params, runtime):
+        resumed.append(params["start"])
+        return real(params, runtime)
+
+    monkeypatch.setattr(dataset_pass, "run_chunk", records)
+    build(options)
+    assert resumed == [4, 6]            # the two chunks done before the kill are not redone
 
 
 # --- freeze, verify ----------------------------------------------------------------------------
@@ -201,9 +232,7 @@ def test_an_article_builds_from_its_freeze_without_the_photos(tmp_path):
     shutil.rmtree(root / "data")
     shutil.rmtree(root / ".cache")
     report = build(options)
-    assert report.computed == 0 and page_html(root) == before
-    assert [w.message for w in report.warnings] == [
-        "dataset 'photos': folder 'data/photos' not found; figures use the results frozen with it"]
+    assert report.computed == 0 and page_html(root) == before and not report.warnings
     notes, missing = dataset_differences(options, "a")
     assert missing and "dataset 'photos' is not on disk (data/photos)" in notes[0]
 
@@ -265,3 +294,16 @@ def test_fetch_reads_photos_out_of_debian_packages_and_checks_every_byte(tmp_pat
     again = example_photos.fetch(dest, entries[:1], mirror="http://127.0.0.1:9", say=lambda line: None)
     assert again.written == ["x/cat.png"] and again.downloaded_bytes == 0      # already there: no download
 
+
+
+def test_the_example_photo_list_is_well_formed():
+    from generator import example_photos
+
+    entries = example_photos.photos()
+    assert len(entries) >= 150
+    names = [example_photos.target_name(e) for e in entries]
+    assert len(set(names)) == len(names) and len({e["sha256"] for e in entries}) == len(entries)
+    for entry in entries:
+        assert entry["source"] in ("debian", "pypi") and len(entry["sha256"]) == 64 and entry["subject"]
+        if entry["source"] == "debian":
+            assert entry["deb_path"].startswith("pool/main/") and len(entry["deb_sha256"]) == 64

@@ -21,6 +21,9 @@ def guide_site(tmp_path_factory) -> Path:
     cache: every computed figure comes from the articles' committed freeze."""
     root = make_project(tmp_path_factory.mktemp("site"))
     shutil.copytree(ROOT / "articles", root / "articles", ignore=shutil.ignore_patterns("__pycache__"))
+    datasets = (ROOT / "site.yml").read_text(encoding="utf-8").split("\ndatasets:", 1)[1]
+    with open(root / "site.yml", "a", encoding="utf-8") as site:      # the photos are not copied
+        site.write("\ndatasets:" + datasets)
     report = build(BuildOptions(root=root, progress=False))
     assert report.computed == 0, "the committed freeze is stale: run `python -m generator freeze SLUG`"
     return root

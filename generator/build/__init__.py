@@ -27,6 +27,8 @@ from ..pipeline.cache import Cache, ReadOnlyCache
 from ..pipeline.jobs import sha256_bytes
 from ..datasets import frozen_datasets, read_datasets
 from ..site.config import read_site
+from ..site.unit_pages import write_unit_pages
+from .units import plan_units, plan_units_more
 from ..site.writer import SiteWriter
 from .discover import discover
 from .options import BuildOptions, BuildReport
@@ -90,6 +92,11 @@ def _build(options: BuildOptions) -> BuildReport:
     cards = ModelCards(options.cache_dir / "models", save=not options.check)
     jobs = plan_figures(pages, options, cards, kept, problems, datasets)
     problems.raise_if_any()
+    units = plan_units(pages, site, datasets, cards, problems, kept)
+    for unit_layer in units:
+        if unit_layer.owner is not None:
+            unit_layer.owner.unit_jobs += unit_layer.jobs
+    jobs += [job for unit_layer in units for job in unit_layer.jobs]
     if options.check:                                 # specs, files, citations: all checked
         return BuildReport(pages=[p.article.slug for p in pages], warnings=problems.warnings,
                            jobs=len({j.key for j in jobs}), seconds=time.perf_counter() - started,
@@ -103,16 +110,29 @@ def _build(options: BuildOptions) -> BuildReport:
         jobs += more
         results.update(found)
         computed += counted
+    more = plan_units_more(units, results)            # the crops of each unit's photos
+    if more:
+        for unit_layer in units:
+            if unit_layer.owner is not None and unit_layer.examples is not None:
+                unit_layer.owner.unit_jobs.append(unit_layer.examples)
+        found, counted = precompute(more, pages, options, cache, results)
+        jobs += more
+        results.update(found)
+        computed += counted
 
     others = built_elsewhere(options)                 # with --article: the articles kept as they are
     writer = SiteWriter(options.root, site, today=_build_date([p.article for p in pages] + others))
     for page in pages:
-        render_figures(page, results, writer, problems, kept)
+        linked = {u.layer: u for u in units if u.model == page.article.meta["model"]   # with --article: those
+                  and (not options.article or (options.output / u.folder / "index.html").is_file())}  # published
+        render_figures(page, results, writer, problems, kept, linked)
     problems.raise_if_any()
     for page in pages:
         writer.article(page, results)
     for article in others:
         writer.list_built(article, options.output / article.slug / "index.html")
+    if not options.article:                           # with --article, the unit pages stay as they are
+        write_unit_pages(writer, units, results)
     writer.journal(pages)
 
     if options.write:

@@ -31,6 +31,7 @@ class ArticlePage:
     scripts: list[str] = field(default_factory=list)    # URLs of the figures' components
     styles: list[str] = field(default_factory=list)     # URLs of their stylesheets
     first_picture: str | None = None   # the first image a figure published (a default thumbnail)
+    unit_jobs: list = field(default_factory=list)       # unit pages' jobs this article's freeze keeps
 
 
 def parse_article(article: Article, site: dict, options: BuildOptions, problems: Problems,

@@ -86,7 +86,7 @@ def plan_key(kind, spec: dict, ctx) -> str | None:
                 return None
     if isinstance(clean.get("dataset"), str):   # a dataset is named by its manifest
         dataset = ctx.datasets.get(clean["dataset"])
-        if dataset is None:
+        if not hasattr(dataset, "manifest_sha256"):      # unknown or missing: planning says so
             return None
         inputs["dataset"] = dataset.manifest_sha256
     identity = {

@@ -28,7 +28,8 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cac
         for page in pages:
             # A job another article already ran in this build is not run again, even when
             # `fresh` ignores what the cache held before the build.
-            page_jobs = [j for f in page.figures for j in f.jobs if j.key in wanted and j.key not in results]
+            page_jobs = [j for j in [*(j for f in page.figures for j in f.jobs), *page.unit_jobs]
+                         if j.key in wanted and j.key not in results]
             if not page_jobs:
                 continue
             freeze = FreezeStore(page.article.directory / "_freeze")

@@ -8,6 +8,7 @@ from ..errors import Problems, SpecError
 from ..interpret.errors import InterpretError
 from ..pipeline.cache import Cache
 from ..site.notebooks import reproduce_disclosure
+from ..site.unit_pages import link_unit_references
 from ..site.writer import SiteWriter
 from . import render_cache
 from .parse import ArticlePage
@@ -15,9 +16,12 @@ from .plan import figure_error
 
 
 def render_figures(page: ArticlePage, results: dict, writer: SiteWriter, problems: Problems,
-                   cache: Cache | None = None) -> None:
-    """Put each figure's HTML where its directive stood (from `cache` when it holds it)."""
-    body = page.markdown.html
+                   cache: Cache | None = None, unit_layers: dict | None = None) -> None:
+    """Put each figure's HTML where its directive stood (from `cache` when it holds it), and
+    link the text's unit references (`blocks.10:9`) to the unit pages of `unit_layers`
+    (layer name -> UnitLayer, of the article's model)."""
+    body = link_unit_references(page.markdown.html, unit_layers or {}, page.article.slug,
+                                page.article.meta["title"])
     emitter = writer.emitter(page)
     for figure in page.figures:
         figure.ctx.emit = emitter

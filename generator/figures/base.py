@@ -69,7 +69,11 @@ class FigureContext:
             hint = f"{did_you_mean(name, self.datasets)} " if self.datasets else ""
             raise SpecError(f"no dataset '{name}' (site.yml declares: {declared})",
                             f"{hint}datasets are declared under `datasets:` in site.yml", field=field)
-        return self.datasets[name]
+        found = self.datasets[name]
+        if not hasattr(found, "images"):                   # declared, but its folder is not there
+            message, fix = found.problem
+            raise SpecError(message, fix, field=field)
+        return found
 
 
 class Emitter(Protocol):

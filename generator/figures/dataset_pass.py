@@ -4,7 +4,8 @@ figure and unit page of those layers shares.
 One job per chunk of `CHUNK` images (so a pass caches, freezes, resumes after a kill and
 spreads over the local workers or a Dask cluster like any other job) runs the model on each
 image, whole and at its input size, one image at a time (so an image's activations never
-depend on which others share its chunk), and keeps `vi.UnitStats` for each layer: top
+depend on which others share its chunk) with the runtime's threads (one: the same numbers on
+every worker), and keeps `vi.UnitStats` for each layer: top
 examples, a histogram, a sample for quantile examples, class means and a sample of
 activation vectors. `reduce_pass` merges the chunks in manifest order; the merge is exact, so
 any chunking gives the same bytes. Images are numbered by their index in the manifest.
@@ -18,6 +19,7 @@ quiet), every crop `EXAMPLE_SIDE` pixels, packed in one sprite.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -27,7 +29,7 @@ from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite
 from .model_cards import job_model
 
-VERSION = 1
+VERSION = 3
 CHUNK = 64            # images per job
 TOP = 16              # top examples kept per channel
 SAMPLE = 64           # images sampled per channel (quantile examples)
@@ -75,6 +77,7 @@ def pass_jobs(card, dataset, layers: list[str], label: str) -> list[Job]:
 def run_chunk(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: `vi.UnitStats` of each layer over the chunk's images, one artifact per layer."""
     from .. import interpret as vi
+    from ..interpret.render import torch_threads
     import torch
 
     model = job_model(params, runtime.device)
@@ -84,9 +87,13 @@ def run_chunk(params: dict, runtime: Runtime) -> dict[str, bytes]:
                                        vectors=params["vectors"]) for layer in layers}
     acts: dict[str, list] = {layer: [] for layer in layers}
     numbers = []
-    with torch.no_grad():
+    with torch.no_grad(), torch_threads(runtime.threads):   # the same numbers on every worker
         for i, label in enumerate(params["labels"]):
-            image = vi.load_image(params["files"][f"image{start + i}"], params["size"], params["crop"])
+            path = params["files"][f"image{start + i}"]
+            if not Path(path).is_file():
+                raise FileNotFoundError(f"photo '{path}' of the dataset is not on disk: put the dataset's "
+                                        "photos back (`python -m generator datasets fetch` gets the example photos)")
+            image = vi.load_image(path, params["size"], params["crop"])
             out = vi.run_to_layers(model, image[None].to(runtime.device), layers)
             for layer in layers:
                 acts[layer].append(out[layer][0].float().cpu())
@@ -108,7 +115,8 @@ def reduce_pass(results: list[dict[str, bytes]], layer: str):
     return total
 
 
-def example_job(card, dataset, layer: str, examples: dict[int, list[tuple]], label: str) -> Job:
+def example_job(card, dataset, layer: str, examples: dict[int, list[tuple]], label: str,
+                side: int = EXAMPLE_SIDE, webp_quality: int | None = None) -> Job:
     """The job that crops `examples` ({channel: [(image, y, x, rows, cols), ...]}) from their
     photos; read its sprite with the index it returns (tile i: the i-th example, channels
     in ascending order, each channel's examples in the given order)."""
@@ -117,7 +125,7 @@ def example_job(card, dataset, layer: str, examples: dict[int, list[tuple]], lab
     return Job(
         "generator.figures.dataset_pass:run_examples", EXAMPLE_VERSION,
         params={"model": card.job_model, "layer": layer, "size": card.input_size, "crop": "none",
-                "side": EXAMPLE_SIDE,
+                "side": side, **({"webp": webp_quality} if webp_quality else {}),
                 "examples": [[c, [list(w) for w in examples[c]]] for c in sorted(examples)]},
         inputs={**io["inputs"], **{f"image{n}": dataset.images[n].sha256 for n in used}},
         files={**io["files"], **{f"image{n}": str(dataset.file(dataset.images[n])) for n in used}},
@@ -128,9 +136,15 @@ def example_job(card, dataset, layer: str, examples: dict[int, list[tuple]], lab
 def run_examples(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: the crops, a sprite (`examples`) and its index (`index.json`)."""
     from .. import interpret as vi
+    from ..interpret.render import torch_threads
     import torch
     import torch.nn.functional as F
 
+    with torch_threads(runtime.threads):
+        return _examples(params, runtime, vi, torch, F)
+
+
+def _examples(params: dict, runtime: Runtime, vi, torch, F) -> dict[str, bytes]:
     model = job_model(params, runtime.device)
     layer, side = params["layer"], params["side"]
     field = vi.receptive_field(model, layer)
@@ -145,7 +159,8 @@ def run_examples(params: dict, runtime: Runtime) -> dict[str, bytes]:
                 photos[image_number] = (image, act)
             image, act = photos[image_number]
             tiles.append(_crop(image, act[channel], y, x, field, side, F))
-    data, index = pack_sprite(np.stack(tiles) if tiles else np.zeros((0, side, side, 3), np.uint8))
+    data, index = pack_sprite(np.stack(tiles) if tiles else np.zeros((0, side, side, 3), np.uint8),
+                              webp_quality=params.get("webp", 90))
     return {"examples": data, "index.json": json.dumps(index, sort_keys=True).encode()}
 
 

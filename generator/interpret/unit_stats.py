@@ -20,17 +20,19 @@ For each channel it keeps, in bounded memory whatever the number of images:
 "Random" is a hash of the image's number, its position and the channel, not a generator:
 `merge` of the statistics of any split of the images, in any order, gives the same bytes as
 adding them one by one (`to_bytes`). Sums are exact (fixed point in int64). Images are
-numbered by the caller (their index in a dataset's manifest).
+numbered by the caller (their index in a dataset's manifest). Activations may be tensors or
+numpy arrays; the module itself needs only numpy, so a build that reads a pass from its
+cache does not import torch.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import zlib
 from dataclasses import dataclass, fields
 
 import numpy as np
-import torch
 
 HISTOGRAM_EDGES = np.sinh(np.linspace(-7.0, 7.0, 113)).astype(np.float64)
 """Bin edges of every channel's histogram: arcsinh-spaced from about -548 to 548, fine near
@@ -97,7 +99,7 @@ class UnitStats:
 
     # --- adding ---------------------------------------------------------------------------------
 
-    def add(self, image: int, activation: torch.Tensor | np.ndarray, label: int | None = None) -> None:
+    def add(self, image: int, activation, label: int | None = None) -> None:
         """Add image number `image` (>= 0) by its activation (C, H, W) at this layer, with its
         class `label` when it has one."""
         self.add_many([image], [activation], [label])
@@ -146,27 +148,34 @@ class UnitStats:
     # --- bytes ----------------------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
-        """A self-describing byte string (a JSON header line, then the raw arrays): the same
-        statistics give the same bytes."""
+        """A self-describing byte string (a JSON header line, then the raw arrays, deflated):
+        the same statistics give the same bytes."""
         arrays = {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
-        header = {"layer": self.layer, "k": self.k, "images": self.images,
+        filled = int((self.vector_where[:, 0] >= 0).sum())        # the sample's empty slots are not stored
+        for name in ("vector_priority", "vectors", "vector_where"):
+            arrays[name] = arrays[name][:filled]
+        header = {"layer": self.layer, "k": self.k, "images": self.images, "vector_slots": len(self.vector_priority),
                   "arrays": {n: [str(a.dtype), list(a.shape)] for n, a in arrays.items()}}
-        out = io.BytesIO()
-        out.write(json.dumps(header, sort_keys=True).encode() + b"\n")
+        body = io.BytesIO()
         for name in sorted(arrays):
-            out.write(np.ascontiguousarray(arrays[name]).tobytes())
-        return out.getvalue()
+            body.write(np.ascontiguousarray(arrays[name]).tobytes())
+        return json.dumps(header, sort_keys=True).encode() + b"\n" + zlib.compress(body.getvalue(), 6)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "UnitStats":
-        head, _, body = data.partition(b"\n")
+        head, _, packed = data.partition(b"\n")
         header = json.loads(head)
+        body = zlib.decompress(packed)
         values, at = {}, 0
         for name in sorted(header["arrays"]):
             dtype, shape = header["arrays"][name]
             size = int(np.prod(shape)) * np.dtype(dtype).itemsize
             values[name] = np.frombuffer(body[at:at + size], dtype=dtype).reshape(shape).copy()
             at += size
+        slots, filled = header["vector_slots"], len(values["vector_priority"])
+        empty = UnitStats.empty("", values["vectors"].shape[1], vectors=slots - filled)
+        for name in ("vector_priority", "vectors", "vector_where"):
+            values[name] = np.concatenate([values[name], getattr(empty, name)])
         return cls(layer=header["layer"], k=header["k"], images=header["images"], **values)
 
 
@@ -179,7 +188,7 @@ def _of_images(base: UnitStats, images: list[int], activations: list, labels: li
     sums, ids = [], []
     vectors, vector_where = np.zeros((n, c), np.float32), np.zeros((n, WHERE), np.int64)
     for i, (image, activation, label) in enumerate(zip(images, activations, labels)):
-        act = (activation.detach().float().cpu().numpy() if isinstance(activation, torch.Tensor)
+        act = (activation.detach().float().cpu().numpy() if hasattr(activation, "detach")   # a tensor
                else np.asarray(activation, np.float32))
         if act.ndim != 3 or act.shape[0] != c:
             raise ValueError(f"layer '{base.layer}' has {c} channels: expected an activation (C, H, W) "

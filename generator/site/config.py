@@ -10,6 +10,11 @@ from ..datasets import declarations
 from ..errors import Problems
 from ..yamlload import YamlProblem, load_yaml
 
+UNITS = s.Schema("units entry", {
+    "model": s.Option(s.text, required=True, doc="a model, e.g. efficientnet_lite0"),
+    "layers": s.Option(s.list_of(s.text, single_ok=True), required=True, doc="its layers, e.g. [blocks.10]"),
+})
+
 SITE = s.Schema("site.yml", {
     "title": s.Option(s.text, required=True, doc="the journal's name"),
     "description": s.Option(s.text, default="", doc="one sentence about the journal"),
@@ -18,6 +23,8 @@ SITE = s.Schema("site.yml", {
     "license": s.Option(s.one_of(*LICENSES), default="CC-BY-4.0", doc="default license of articles"),
     "citations": s.Option(s.one_of("numbered", "author-year"), default="numbered",
                           doc="citation style: numbered [1] or author-year (Olah et al., 2017)"),
+    "units": s.Option(s.optional(s.list_of(s.record(UNITS))), default=None,
+                      doc="unit pages beyond the layers articles use: `- {model: efficientnet_lite0, layers: [blocks.6]}`"),
     "datasets": s.Option(s.optional(declarations), default=None,
                          doc="folders of photos by name: `photos: {path: data/photos, labels: labels.csv}`"),
 })

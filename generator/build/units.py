@@ -1,0 +1,155 @@
+"""Unit pages, planned: a page for every unit of every layer an article's figures use (and of
+the layers `site.yml`'s `units:` asks for), under `units/<model>/<layer>/<n>/`.
+
+A layer's pages need its channels' icons (the shared icon jobs every figure of the layer
+uses), the dataset pass over the site's first dataset (shared with dataset-example figures)
+and, once the pass says which they are, the crops of each unit's strongest and typical
+photos. The jobs of a layer belong to the first article that uses it: they are precomputed
+with its figures and kept in its freeze, so the site builds its unit pages from the freeze
+like everything else. Rendering is `site/unit_pages.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Problems, SpecError
+from ..figures.dataset_pass import example_job, pass_jobs, reduce_pass
+from ..figures.icons import icon_jobs
+from ..interpret.errors import InterpretError
+from .. import __version__
+from ..pipeline.jobs import Job, key_of
+from .keys import code_digest, remembered
+
+TOP = 8                     # strongest photos shown per unit
+CROP = 64                   # pixels of a photo crop on a unit page
+QUANTILES = (0.5, 0.9, 0.99)
+
+
+@dataclass
+class UnitLayer:
+    """One layer's unit pages: what they show and the jobs that compute it."""
+
+    model: str                   # the model as figures name it (ctx.model)
+    model_slug: str              # its folder under units/
+    card: object                 # its ModelCard
+    layer: str
+    channels: int
+    quality: str
+    owner: object | None         # the ArticlePage whose freeze keeps the jobs
+    dataset: object | None       # the site's dataset, or None (no examples)
+    icons: list = field(default_factory=list)
+    passes: list = field(default_factory=list)
+    examples: Job | None = None
+    shown: dict = field(default_factory=dict)      # unit -> [(kind, value, where)]
+    mentions: dict = field(default_factory=dict)   # unit or None (the layer) -> [(slug, title, anchor, label)]
+    images: int = 0
+    histograms: object = None                      # (C, bins) counts, from the pass
+
+    @property
+    def jobs(self) -> list:
+        return self.icons + self.passes + ([self.examples] if self.examples else [])
+
+    @property
+    def folder(self) -> str:
+        return f"units/{self.model_slug}/{self.layer}"
+
+
+def model_slug(model: str) -> str:
+    """The folder of a model's unit pages: its name, or for a model from a file the file's
+    stem (`lite1` for `./lite1.py:make`)."""
+    file, _, factory = model.rpartition(":")
+    name = Path(file).stem if file.endswith(".py") else model
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+
+
+def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problems, cache=None) -> list[UnitLayer]:
+    """The unit layers of the site, in the order articles first use them, with their first
+    jobs. A layer's jobs are kept in `cache` by what names them (naming icon jobs reads the
+    engine's render settings, which imports torch: a rebuild that changed nothing should not)."""
+    found: dict[tuple[str, str], UnitLayer] = {}
+    dataset = next((d for d in datasets.values() if hasattr(d, "images")), None)
+    for page in pages:
+        for figure in page.figures:
+            if figure.ctx is None or "model" not in figure.kind.options:
+                continue
+            spec = figure.spec
+            names = spec.get("layers") or ([spec["layer"]] if isinstance(spec.get("layer"), str) else [])
+            for name in names:
+                unit_layer = _layer(found, figure.ctx.model, name, cards, figure.ctx.quality, page, dataset)
+                if unit_layer is None:
+                    continue
+                label = figure.directive.id or f"figure {figure.directive.number}"
+                mention = (page.article.slug, page.article.meta["title"], figure.directive.id or "", label)
+                units = spec.get("units")
+                listed = units.get("list") if isinstance(units, dict) else None
+                for unit in (listed or [None]):
+                    where = unit_layer.mentions.setdefault(unit, [])
+                    if mention not in where:
+                        where.append(mention)
+    for entry in site.get("units") or []:        # kept in the first article's freeze
+        for name in entry["layers"]:
+            if pages:
+                _layer(found, entry["model"], name, cards, "draft", pages[0], dataset)
+    layers = list(found.values())
+    for unit_layer in layers:
+        unit_layer.icons, unit_layer.passes = remembered(cache, _jobs_key(unit_layer), lambda: _jobs(unit_layer))
+    return layers
+
+
+def _jobs(unit_layer: UnitLayer) -> tuple[list, list]:
+    label = f"units {unit_layer.model_slug}/{unit_layer.layer}"
+    icons = icon_jobs(unit_layer.card, unit_layer.layer, range(unit_layer.channels), unit_layer.quality)
+    passes = (pass_jobs(unit_layer.card, unit_layer.dataset, [unit_layer.layer], label)
+              if unit_layer.dataset is not None else [])
+    return icons, passes
+
+
+def _jobs_key(unit_layer: UnitLayer) -> str:
+    """What names a layer's jobs: the code that makes them, the model and its weights, the
+    layer, the quality and the dataset's manifest."""
+    dataset = unit_layer.dataset
+    return key_of({"unit-jobs": 1, "engine": __version__, "code": code_digest("build", "figures", "pipeline", "interpret"),
+                   "model": unit_layer.model, "weights": unit_layer.card.weights_sha256, "layer": unit_layer.layer,
+                   "quality": unit_layer.quality,
+                   "dataset": [dataset.name, dataset.manifest_sha256, str(dataset.folder)] if dataset else None})
+
+
+def _layer(found: dict, model: str, name: str, cards, quality: str, page, dataset) -> UnitLayer | None:
+    key = (model, name)
+    if key in found:
+        return found[key]
+    try:
+        card = cards.get(model)
+        info = card.layer(name)
+    except (SpecError, InterpretError):
+        return None                              # the figure reports it
+    if info.channels < 2 or info is card.layers[-1]:
+        return None                              # logits and single numbers have no unit pages
+    found[key] = UnitLayer(model, model_slug(model), card, info.name, info.channels, quality, page, dataset)
+    return found[key]
+
+
+def plan_units_more(layers: list[UnitLayer], results: dict) -> list[Job]:
+    """Each layer's example crops, now that its pass ran: every unit's strongest photos and
+    its typical ones (at the quantiles of a sample)."""
+    jobs = []
+    for unit_layer in layers:
+        if not unit_layer.passes:
+            continue
+        stats = reduce_pass([results[job.key] for job in unit_layer.passes], unit_layer.layer)
+        unit_layer.images = stats.images
+        crops = {}
+        for unit in range(unit_layer.channels):
+            top = [("top", value, where) for value, where in stats.top(unit)[:TOP]]
+            typical = [(f"q{q}", value, where) for q, value, where in stats.quantile_examples(unit, QUANTILES)]
+            unit_layer.shown[unit] = top + typical
+            crops[unit] = [where for _, _, where in unit_layer.shown[unit]]
+        unit_layer.histograms = stats.histogram
+        unit_layer.examples = example_job(unit_layer.card, unit_layer.dataset, unit_layer.layer, crops,
+                                          f"units {unit_layer.model_slug}/{unit_layer.layer}", side=CROP,
+                                          webp_quality=75)
+        jobs.append(unit_layer.examples)
+    return jobs

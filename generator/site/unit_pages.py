@@ -1,0 +1,178 @@
+"""Unit pages, written: for each layer `build/units.py` planned, a page per unit
+(`units/<model>/<layer>/<n>/index.html`) and a page of the layer (`.../<layer>/index.html`),
+static and relative like every page of the site.
+
+A unit page shows the unit's feature visualization large, its strongest photos of the site's
+dataset and its typical ones (the median, 90th and 99th percentile of a sample), each cropped
+around its position and titled with its file and activation, the histogram of all its
+activations over the dataset, and the figures and articles that show it. The layer page is a
+grid of every unit's icon, each a link. A layer's icons and crops are two shared sprites.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+
+from ..figures.icons import icon_sprite
+from ..interpret.unit_stats import HISTOGRAM_EDGES
+
+QUANTILE_NAMES = {"q0.5": "median", "q0.9": "90th percentile", "q0.99": "99th percentile"}
+
+
+def write_unit_pages(writer, layers: list, results: dict) -> None:
+    """Add every planned layer's pages to the writer's tree."""
+    index = []
+    for unit_layer in layers:
+        icons_data, icons = icon_sprite([results[j.key] for j in unit_layer.icons], range(unit_layer.channels))
+        icons_path = writer.tree.add_hashed(unit_layer.folder, "icons", icons["format"], icons_data)
+        crops = None
+        if unit_layer.examples is not None:
+            found = results[unit_layer.examples.key]
+            meta = json.loads(found["index.json"])
+            crops = (writer.tree.add_hashed(unit_layer.folder, "examples", meta["format"], found["examples"]), meta)
+        first = _first_crops(unit_layer)
+        for unit in range(unit_layer.channels):
+            _unit_page(writer, unit_layer, unit, (icons_path, icons), crops, first.get(unit, 0))
+        _layer_page(writer, unit_layer, (icons_path, icons))
+        index.append(unit_layer)
+    if index:
+        common = writer.page_context(1, "units/")
+        writer.tree.add("units/index.html", writer._render("units.html", common, layers=[
+            {"url": f"{u.model_slug}/{u.layer}/index.html", "model": u.model_slug, "layer": u.layer,
+             "channels": u.channels} for u in index]))
+
+
+def _first_crops(unit_layer) -> dict[int, int]:
+    """The sprite index of each unit's first crop (the crops come unit by unit, ascending)."""
+    first, at = {}, 0
+    for unit in sorted(unit_layer.shown):
+        first[unit], at = at, at + len(unit_layer.shown[unit])
+    return first
+
+
+def _tile(path: str, index: dict, i: int, depth: int, scale: float = 1.0) -> dict:
+    """Where tile `i` of a sprite lies, for the templates: src, size, offsets, sheet size."""
+    side, columns = index["tile"][0], index["columns"]
+    return {"src": "../" * depth + path, "side": round(side * scale),
+            "x": round((i % columns) * side * scale), "y": round((i // columns) * side * scale),
+            "width": round(index["width"] * scale), "height": round(index["height"] * scale)}
+
+
+def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int) -> None:
+    depth = 4
+    folder = f"{unit_layer.folder}/{unit}"
+    examples = []
+    for i, (kind, value, where) in enumerate(unit_layer.shown.get(unit, [])):
+        image = unit_layer.dataset.images[where[0]]
+        examples.append({"kind": kind, "name": QUANTILE_NAMES.get(kind, ""), "value": f"{value:.2f}",
+                         "file": image.path, "where": f"({where[2]}, {where[1]})",
+                         "tile": _tile(crops[0], crops[1], first + i, depth) if crops else None})
+    def links(found: list) -> list[dict]:
+        return [{"url": f"../../../../{slug}/index.html" + (f"#{anchor}" if anchor else ""), "title": title,
+                 "label": label} for slug, title, anchor, label in _unique(found)]
+
+    context = {
+        "model": unit_layer.model_slug, "layer": unit_layer.layer, "unit": unit, "channels": unit_layer.channels,
+        "icon": _tile(icons[0], icons[1], unit, depth, scale=2.0),
+        "strongest": [e for e in examples if e["kind"] == "top"],
+        "typical": [e for e in examples if e["kind"] != "top"],
+        "dataset": unit_layer.dataset.name if unit_layer.dataset is not None else None,
+        "images": unit_layer.images,
+        "histogram": _histogram_svg(unit_layer.histograms[unit]) if unit_layer.histograms is not None else None,
+        "mentions": links(unit_layer.mentions.get(unit, [])),          # figures that show this unit
+        "layer_mentions": links(unit_layer.mentions.get(None, [])),    # figures of its whole layer
+        "previous": unit - 1 if unit > 0 else None,
+        "next": unit + 1 if unit + 1 < unit_layer.channels else None,
+    }
+    common = writer.page_context(depth, f"{folder}/")
+    writer.tree.add(f"{folder}/index.html", writer._render("unit.html", common, **context))
+
+
+def _layer_page(writer, unit_layer, icons) -> None:
+    depth = 3
+    units = [{"n": n, "tile": _tile(icons[0], icons[1], n, depth, scale=0.5)} for n in range(unit_layer.channels)]
+    common = writer.page_context(depth, f"{unit_layer.folder}/")
+    writer.tree.add(f"{unit_layer.folder}/index.html", writer._render(
+        "unit-layer.html", common, model=unit_layer.model_slug, layer=unit_layer.layer, units=units,
+        channels=unit_layer.channels, dataset=unit_layer.dataset.name if unit_layer.dataset is not None else None))
+
+
+def _unique(items: list) -> list:
+    seen, out = set(), []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def _histogram_svg(counts: np.ndarray, width: int = 360, height: int = 90) -> dict:
+    """The histogram of a unit's activations as bars (log counts), on the bins that hold any,
+    for an inline SVG: {"bars": [(x, y, w, h, label)], "low", "high", "width", "height"}."""
+    used = np.nonzero(counts)[0]
+    if not len(used):
+        return {"bars": [], "low": "0", "high": "0", "width": width, "height": height}
+    lo, hi = int(used[0]), int(used[-1]) + 1
+    shown = counts[lo:hi]
+    top = math.log1p(float(shown.max()))
+    step = width / len(shown)
+    bars = []
+    for i, count in enumerate(shown):
+        if count:
+            h = max(1.0, height * math.log1p(float(count)) / top)
+            edge_lo, edge_hi = HISTOGRAM_EDGES[lo + i], HISTOGRAM_EDGES[lo + i + 1]
+            bars.append((round(i * step, 2), round(height - h, 2), round(max(step - 0.5, 0.5), 2), round(h, 2),
+                         f"{edge_lo:.2f} to {edge_hi:.2f}: {int(count):,} positions"))
+    return {"bars": bars, "low": f"{HISTOGRAM_EDGES[lo]:.2f}", "high": f"{HISTOGRAM_EDGES[hi]:.2f}",
+            "width": width, "height": height}
+
+
+_TAG = re.compile(r"(<[^>]+>)")
+_REF = re.compile(r"(?<![\w./-])([A-Za-z_]\w*(?:\.\w+)+):(\d+)\b")
+_SKIP = ("a", "pre", "script", "style", "h1", "h2", "h3", "h4", "svg")
+
+
+def link_unit_references(html: str, layers: dict, page_slug: str, title: str) -> str:
+    """`html` (an article's Markdown, before its figures) with every unit reference
+    (`blocks.10:9`, in the text or as inline code) linked to its unit page. `layers` maps a
+    layer name to its `UnitLayer` (those of the article's model); a reference to a unit the
+    layer does not have stays text. Each reference counts as a mention on the unit's page."""
+    if not layers:
+        return html
+    out, skipping = [], []
+    for part in _TAG.split(html):
+        if part.startswith("<"):
+            name = re.match(r"</?\s*([A-Za-z0-9]+)", part)
+            tag = name.group(1).lower() if name else ""
+            if part.startswith("</"):
+                if skipping and skipping[-1] == tag:
+                    skipping.pop()
+            elif tag in _SKIP and not part.endswith("/>"):
+                skipping.append(tag)
+            out.append(part)
+            continue
+        out.append(part if skipping else _REF.sub(lambda m: _link(m, layers, page_slug, title), part))
+    return _wrap_code("".join(out))
+
+
+def _link(match, layers: dict, page_slug: str, title: str) -> str:
+    layer, unit = match.group(1), int(match.group(2))
+    found = layers.get(layer)
+    if found is None or unit >= found.channels:
+        return match.group(0)
+    mention = (page_slug, title, "", "in the text")
+    where = found.mentions.setdefault(unit, [])
+    if mention not in where:
+        where.append(mention)
+    url = f"../{found.folder}/{unit}/index.html"
+    return f'<a class="unit-ref" href="{url}">{match.group(0)}</a>'
+
+
+def _wrap_code(html: str) -> str:
+    """`<code><a class="unit-ref" ...>x</a></code>` reads better as a link around the code."""
+    return re.sub(r'<code><a class="unit-ref" href="([^"]+)">([^<]+)</a></code>',
+                  r'<a class="unit-ref" href="\1"><code>\2</code></a>', html)

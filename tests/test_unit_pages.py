@@ -1,0 +1,96 @@
+"""Unit pages: a page for every unit of every layer the articles use, built with the site,
+linked from the prose, readable offline."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from figure_projects import build_tiny, figure, make_project, page_html
+from generator import interpret as vi
+from test_datasets import SITE, photo_folder
+
+FIGURES = figure("feature-vis", """
+id: fig-units
+layer: blocks.1
+units: [2, 5]
+alt: Two units.
+""") + "\nChannel blocks.1:5 is named in the text, blocks.1:99 is no unit, and `blocks.0:1` is code.\n"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    root = make_project(tmp_path_factory.mktemp("units"), FIGURES)
+    (root / "site.yml").write_text(SITE + "  photos: {path: data/photos}\nunits:\n  - {model: tiny, layers: [blocks.0]}\n")
+    photo_folder(root / "data" / "photos")
+    build_tiny(root)
+    return root
+
+
+def unit_page(site: Path, layer: str, unit: int) -> str:
+    return (site / "build" / "units" / "tiny" / layer / str(unit) / "index.html").read_text(encoding="utf-8")
+
+
+def test_every_unit_of_a_used_layer_has_a_page(site):
+    model = vi.load_model("tiny")
+    channels = {info.name: info.channels for info in vi.layers(model)}
+    for layer in ("blocks.1", "blocks.0"):                 # a figure's layer, and one site.yml asks for
+        folder = site / "build" / "units" / "tiny" / layer
+        assert sorted(int(p.name) for p in folder.iterdir() if p.is_dir()) == list(range(channels[layer]))
+        grid = (folder / "index.html").read_text(encoding="utf-8")
+        assert len(re.findall(r'<a href="\d+/index.html"', grid)) == channels[layer]
+    index = (site / "build" / "units" / "index.html").read_text(encoding="utf-8")
+    assert 'href="tiny/blocks.1/index.html"' in index and 'href="tiny/blocks.0/index.html"' in index
+
+
+def test_a_unit_page_shows_its_strongest_photos_in_order(site):
+    from test_datasets import datasets_of
+
+    dataset = datasets_of(site)[0]["photos"]
+    model = vi.load_model("tiny")
+    strongest = {image.path: float(vi.activations(model, dataset.file(image), ["blocks.1"])["blocks.1"][5].max())
+                 for image in dataset.images}
+    html = unit_page(site, "blocks.1", 5)
+    section = html.split("The photos that excite it most", 1)[1].split("</section>", 1)[0]
+    shown = re.findall(r'<li title="([^:"]+): ([\d.-]+) at', section)
+    assert [name for name, _ in shown] == sorted(strongest, key=lambda p: (-strongest[p], p))[:len(shown)]
+    assert len(shown) == min(8, len(dataset.images))
+    assert "median:" in html and "99th percentile:" in html
+    assert re.search(r'<svg viewBox="0 0 360 90"[^>]*aria-label="Histogram of its activations over 8 photos', html)
+
+
+def test_prose_references_link_to_unit_pages_and_count_as_mentions(site):
+    article = page_html(site)
+    assert '<a class="unit-ref" href="../units/tiny/blocks.1/5/index.html">blocks.1:5</a>' in article
+    assert '<a class="unit-ref" href="../units/tiny/blocks.0/1/index.html"><code>blocks.0:1</code></a>' in article
+    assert "blocks.1:99 is no unit" in article and "blocks.1/99" not in article
+    five, two = unit_page(site, "blocks.1", 5), unit_page(site, "blocks.1", 2)
+    assert "in the text" in five and "in the text" not in two
+    assert re.search(r'<a href="\.\./\.\./\.\./\.\./a/index.html#fig-units">Figures</a>, fig-units', two)
+
+
+def test_building_one_article_keeps_the_unit_pages(site):
+    from generator.build import BuildOptions, build
+
+    before = unit_page(site, "blocks.1", 5)
+    build(BuildOptions(root=site, quality="tiny", progress=False, article="a"))
+    assert unit_page(site, "blocks.1", 5) == before
+
+
+@pytest.mark.browser
+def test_a_unit_page_opens_from_the_text_and_its_links_work(site, browser_page):
+    browser_page.open(site / "build" / "a" / "index.html")
+    page = browser_page.page
+    page.locator("a.unit-ref", has_text="blocks.1:5").click()
+    page.wait_for_url(re.compile(r".*/units/tiny/blocks\.1/5/index\.html$"))
+    assert page.locator("h1").inner_text() == "blocks.1:5"
+    assert page.locator(".unit-examples img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+    page.locator("a[rel=next]").click()
+    assert page.locator("h1").inner_text() == "blocks.1:6"
+    page.locator(".unit-neighbours a", has_text="all").click()
+    assert page.locator(".unit-grid a").count() >= 7
+    page.locator(".unit-trail a", has_text="Units").click()
+    assert page.locator(".unit-layers a").count() == 2
+    browser_page.assert_clean()
