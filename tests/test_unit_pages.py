@@ -94,3 +94,41 @@ def test_a_unit_page_opens_from_the_text_and_its_links_work(site, browser_page):
     page.locator(".unit-trail a", has_text="Units").click()
     assert page.locator(".unit-layers a").count() == 2
     browser_page.assert_clean()
+
+
+def test_effects_are_the_derivative_of_what_follows(tmp_path):
+    """A unit's effect on a logit is d logit / d (the unit raised everywhere), by finite
+    difference; checked against autograd on the tiny model."""
+    import json
+
+    import torch
+
+    from generator.figures.unit_effects import run_effects
+    from generator.pipeline.runtime import CPU
+
+    path = vi.sample_path("chelsea")
+    params = {"model": "tiny", "layer": "blocks.0", "following": "blocks.1", "size": 64, "crop": "none",
+              "step": 0.01, "top": 3, "photos": ["image0"], "files": {"image0": str(path)}}
+    found = json.loads(run_effects(params, CPU)["effects.json"])
+    model = vi.load_model("tiny")
+    image = vi.load_image(path, 64)[None]
+    kept = {}
+    handle = vi.get_layer(model, "blocks.0").register_forward_hook(
+        lambda _m, _i, out: kept.setdefault("a", out.detach().requires_grad_(True)))
+    try:
+        logits = model(image)[0]
+    finally:
+        handle.remove()
+    for unit in (0, 3):
+        for cls, effect in found["classes"][unit]:
+            (grad,) = torch.autograd.grad(logits[cls], kept["a"], retain_graph=True)
+            assert abs(effect - float(grad[0, unit].sum())) <= 0.05 * abs(effect) + 1e-3
+    matrix = found["following_matrix"]
+    assert [u for u, _ in found["following"][2]] == sorted(range(len(matrix[2])), key=lambda j: -matrix[2][j])[:3]
+
+
+def test_unit_pages_list_downstream_effects_both_ways(site):
+    zero, one = unit_page(site, "blocks.0", 2), unit_page(site, "blocks.1", 4)
+    assert "Classes it supports most" in zero and "Units of blocks.1 it excites most" in zero
+    assert "Units of blocks.0 that excite it most" in one
+    assert re.search(r'<a href="\.\./\.\./blocks\.1/\d+/index.html">blocks\.1:\d+</a>', zero)

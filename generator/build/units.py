@@ -17,7 +17,9 @@ from pathlib import Path
 
 from ..errors import Problems, SpecError
 from ..figures.dataset_pass import example_job, pass_jobs, reduce_pass
+from ..figures.base import model_slug
 from ..figures.icons import icon_jobs
+from ..figures.unit_effects import effects_job
 from ..interpret.errors import InterpretError
 from .. import __version__
 from ..pipeline.jobs import Job, key_of
@@ -43,6 +45,9 @@ class UnitLayer:
     icons: list = field(default_factory=list)
     passes: list = field(default_factory=list)
     examples: Job | None = None
+    effects: Job | None = None                     # on the logits and on the next unit layer
+    following: "UnitLayer | None" = None           # the next layer of the model with unit pages
+    previous: "UnitLayer | None" = None
     shown: dict = field(default_factory=dict)      # unit -> [(kind, value, where)]
     mentions: dict = field(default_factory=dict)   # unit or None (the layer) -> [(slug, title, anchor, label)]
     images: int = 0
@@ -50,19 +55,11 @@ class UnitLayer:
 
     @property
     def jobs(self) -> list:
-        return self.icons + self.passes + ([self.examples] if self.examples else [])
+        return self.icons + self.passes + [job for job in (self.effects, self.examples) if job is not None]
 
     @property
     def folder(self) -> str:
         return f"units/{self.model_slug}/{self.layer}"
-
-
-def model_slug(model: str) -> str:
-    """The folder of a model's unit pages: its name, or for a model from a file the file's
-    stem (`lite1` for `./lite1.py:make`)."""
-    file, _, factory = model.rpartition(":")
-    name = Path(file).stem if file.endswith(".py") else model
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
 
 
 def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problems, cache=None) -> list[UnitLayer]:
@@ -94,17 +91,34 @@ def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problem
             if pages:
                 _layer(found, entry["model"], name, cards, "draft", pages[0], dataset)
     layers = list(found.values())
+    _chain(layers)
     for unit_layer in layers:
-        unit_layer.icons, unit_layer.passes = remembered(cache, _jobs_key(unit_layer), lambda: _jobs(unit_layer))
+        unit_layer.icons, unit_layer.passes, unit_layer.effects = remembered(
+            cache, _jobs_key(unit_layer), lambda: _jobs(unit_layer))
     return layers
 
 
-def _jobs(unit_layer: UnitLayer) -> tuple[list, list]:
+def _chain(layers: list[UnitLayer]) -> None:
+    """Link each layer to the next and previous layers of its model that have unit pages, in
+    the model's order."""
+    by_model: dict[str, list[UnitLayer]] = {}
+    for unit_layer in layers:
+        by_model.setdefault(unit_layer.model, []).append(unit_layer)
+    for group in by_model.values():
+        order = [info.name for info in group[0].card.layers]
+        group.sort(key=lambda u: order.index(u.layer))
+        for earlier, later in zip(group, group[1:]):
+            earlier.following, later.previous = later, earlier
+
+
+def _jobs(unit_layer: UnitLayer) -> tuple[list, list, Job | None]:
     label = f"units {unit_layer.model_slug}/{unit_layer.layer}"
     icons = icon_jobs(unit_layer.card, unit_layer.layer, range(unit_layer.channels), unit_layer.quality)
-    passes = (pass_jobs(unit_layer.card, unit_layer.dataset, [unit_layer.layer], label)
-              if unit_layer.dataset is not None else [])
-    return icons, passes
+    if unit_layer.dataset is None:
+        return icons, [], None
+    passes = pass_jobs(unit_layer.card, unit_layer.dataset, [unit_layer.layer], label)
+    following = unit_layer.following.layer if unit_layer.following else None
+    return icons, passes, effects_job(unit_layer.card, unit_layer.dataset, unit_layer.layer, following, label)
 
 
 def _jobs_key(unit_layer: UnitLayer) -> str:
@@ -114,6 +128,7 @@ def _jobs_key(unit_layer: UnitLayer) -> str:
     return key_of({"unit-jobs": 1, "engine": __version__, "code": code_digest("build", "figures", "pipeline", "interpret"),
                    "model": unit_layer.model, "weights": unit_layer.card.weights_sha256, "layer": unit_layer.layer,
                    "quality": unit_layer.quality,
+                   "following": unit_layer.following.layer if unit_layer.following else None,
                    "dataset": [dataset.name, dataset.manifest_sha256, str(dataset.folder)] if dataset else None})
 
 

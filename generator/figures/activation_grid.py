@@ -38,7 +38,7 @@ from ..pipeline.sprites import pack_sprite
 from ..quality import PROFILES
 from . import cells
 from ..pipeline.runtime import Runtime
-from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
+from .base import FigureContext, KINDS, MODEL_OPTIONS, PHOTO_OPTIONS, Plan, figure_html, figure_label, figure_stem, units_url
 from .icons import icon_jobs, icon_sprite
 from .model_cards import job_model
 from .inputs import resolve_image_source
@@ -138,7 +138,7 @@ class ActivationGridFigure:
                 fallback = (ctx.emit.data(f"{stem}-{slug}-grid", meta["composite"]["format"],
                                           grid["composite"]), meta["composite"])
             payload["layers"].append({
-                **data, "layer": layer,
+                **data, "layer": layer, "units": units_url(ctx.model, layer),
                 "cells": {**meta["cells"], "src": cells},
                 "icons": {**icons, "src": icon_src},
             })

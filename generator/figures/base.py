@@ -8,6 +8,7 @@ in this package and registers itself in `generator.figures.KINDS`.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Callable, Protocol
@@ -40,6 +41,20 @@ MODEL_OPTIONS: dict[str, s.Option] = {
     "size": s.Option(s.optional(s.integer(16, 1024)), doc="image size in pixels"),
     "steps": s.Option(s.optional(s.integer(1, 20000)), doc="optimization steps"),
 }
+
+
+def model_slug(model: str) -> str:
+    """The folder of a model's unit pages: its name, or for a model from a file the file's
+    stem (`lite1` for `./lite1.py:make`)."""
+    file, _, _ = model.rpartition(":")
+    name = PurePath(file).stem if file.endswith(".py") else model
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+
+
+def units_url(model: str, layer: str) -> str:
+    """The URL, from an article page, of the folder of `layer`'s unit pages (a unit's page is
+    `<that>N/index.html`; the build writes one for every layer a figure uses)."""
+    return f"../units/{model_slug(model)}/{layer}/"
 
 
 @dataclass

@@ -33,7 +33,7 @@ from ..pipeline.jobs import Job
 from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite
 from . import cells
-from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
+from .base import FigureContext, KINDS, MODEL_OPTIONS, PHOTO_OPTIONS, Plan, figure_html, figure_label, figure_stem, units_url
 from .icons import icon_jobs, icon_sprite
 from .model_cards import job_model
 from .inputs import resolve_image_source
@@ -96,9 +96,10 @@ def photo(size: int, image_path: Path, crop: str) -> tuple[bytes, str, dict]:
     return data, index["format"], {"width": pixels.shape[1], "height": pixels.shape[0]}
 
 
-def dictionary_html(data: dict, cell: int, icons: dict, icon_src: str) -> str:
-    """Static HTML of one position's dictionary: its icons, sized by activation, with values.
-    `icons` is the sprite index with `channels`; the biggest value gets ICON_SIDE pixels."""
+def dictionary_html(data: dict, cell: int, icons: dict, icon_src: str, units: str) -> str:
+    """Static HTML of one position's dictionary: its icons, sized by activation, with values,
+    each channel a link to its unit page (under `units`, see `units_url`). `icons` is the
+    sprite index with `channels`; the biggest value gets ICON_SIDE pixels."""
     tile, cols = icons["tile"][0], icons["columns"]
     slot = {c: i for i, c in enumerate(icons["channels"])}
     top = max(max(data["values"][cell]), 1e-6)
@@ -113,7 +114,8 @@ def dictionary_html(data: dict, cell: int, icons: dict, icon_src: str) -> str:
             f'<img src="{html.escape(icon_src)}" alt="" width="{round(icons["width"] * scale)}" '
             f'height="{round(icons["height"] * scale)}" style="margin:-{y}px 0 0 -{x}px" '
             f'loading="lazy"></span>'
-            f'<span class="sd-label">channel {channel}</span> <span class="sd-value">{value:.2f}</span></li>')
+            f'<a class="sd-label" href="{html.escape(units)}{channel}/index.html">channel {channel}</a> '
+            f'<span class="sd-value">{value:.2f}</span></li>')
     x, y = cell % data["cols"], cell // data["cols"]
     return (f'<div class="sd-panel sd-static"><p class="sd-where">position ({x}, {y})</p>'
             f'<ol class="sd-list">{"".join(items)}</ol></div>')
@@ -172,12 +174,14 @@ class SemanticDictionaryFigure:
         photo_bytes, ext, shape = photo(ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
         photo_src = ctx.emit.data(f"{stem}-photo", ext, photo_bytes)
         size = f'width="{shape["width"]}" height="{shape["height"]}"'
+        units = units_url(ctx.model, spec["layer"])
         if cell is not None:
             inner = (f'<div class="vellum-dictionary-static" role="group" aria-label="{alt}">'
-                     f'{_marked_photo(photo_src, size, data, cell)}{dictionary_html(data, cell, icons, icon_src)}</div>')
+                     f'{_marked_photo(photo_src, size, data, cell)}{dictionary_html(data, cell, icons, icon_src, units)}</div>')
             ctx.emit.style("css/semantic-dictionary.css")
             return figure_html(spec, ctx, inner, extra_class="figure-semantic-dictionary")
-        payload = {**data, "layer": spec["layer"], "icons": {**icons, "src": icon_src}, "photo": photo_src}
+        payload = {**data, "layer": spec["layer"], "icons": {**icons, "src": icon_src}, "photo": photo_src,
+                   "units": units}
         src = ctx.emit.data(stem, "js", data_script(stem, payload))
         strongest = int(np.argmax(data["magnitude"]))
         ctx.emit.style("css/semantic-dictionary.css")
@@ -188,7 +192,7 @@ class SemanticDictionaryFigure:
                  f'<div class="sd-frame">'
                  f'<img class="sd-photo" src="{html.escape(photo_src)}" alt="{alt}" {size}>'
                  f'<span class="sd-fallback sd-box" style="{_box(data, strongest)}"></span></div>\n'
-                 f'<div class="sd-fallback">{dictionary_html(data, strongest, icons, icon_src)}</div>\n'
+                 f'<div class="sd-fallback">{dictionary_html(data, strongest, icons, icon_src, units)}</div>\n'
                  f"</vellum-dictionary>")
         return figure_html(spec, ctx, inner, extra_class="figure-semantic-dictionary")
 

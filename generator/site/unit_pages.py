@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from ..figures.icons import icon_sprite
+from ..figures.unit_effects import PHOTOS
 from ..interpret.unit_stats import HISTOGRAM_EDGES
 
 QUANTILE_NAMES = {"q0.5": "median", "q0.9": "90th percentile", "q0.99": "99th percentile"}
@@ -36,7 +37,7 @@ def write_unit_pages(writer, layers: list, results: dict) -> None:
             crops = (writer.tree.add_hashed(unit_layer.folder, "examples", meta["format"], found["examples"]), meta)
         first = _first_crops(unit_layer)
         for unit in range(unit_layer.channels):
-            _unit_page(writer, unit_layer, unit, (icons_path, icons), crops, first.get(unit, 0))
+            _unit_page(writer, unit_layer, unit, (icons_path, icons), crops, first.get(unit, 0), results)
         _layer_page(writer, unit_layer, (icons_path, icons))
         index.append(unit_layer)
     if index:
@@ -62,7 +63,40 @@ def _tile(path: str, index: dict, i: int, depth: int, scale: float = 1.0) -> dic
             "width": round(index["width"] * scale), "height": round(index["height"] * scale)}
 
 
-def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int) -> None:
+def _effects(unit_layer, unit: int, results: dict, depth: int) -> dict:
+    """The classes the unit supports most, the next layer's units it excites most and the
+    previous layer's units that excite it most, for the template."""
+    def effects_of(layer):
+        job = layer.effects if layer is not None else None
+        return json.loads(results[job.key]["effects.json"]) if job is not None and job.key in results else None
+
+    mine, before = effects_of(unit_layer), effects_of(unit_layer.previous)
+    card = unit_layer.card
+    out = {"classes": [], "excites": [], "excited_by": [], "next_layer": None, "previous_layer": None,
+           "effect_photos": PHOTOS}
+    if mine is not None:
+        out["classes"] = [{"name": card.class_name(c), "effect": _signed(v)} for c, v in mine["classes"][unit] if v > 0]
+        if mine["following"] is not None:
+            nxt = unit_layer.following
+            out["next_layer"] = nxt.layer
+            out["excites"] = [{"unit": u, "effect": _signed(v), "url": f"../../{nxt.layer}/{u}/index.html"}
+                              for u, v in mine["following"][unit] if v > 0]
+    if before is not None and before["following_matrix"] is not None:
+        prev = unit_layer.previous
+        column = np.array(before["following_matrix"])[:, unit]                       # (C_previous,)
+        order = np.argsort(-column, kind="stable")[:5]
+        out["previous_layer"] = prev.layer
+        out["excited_by"] = [{"unit": int(u), "effect": _signed(column[u]), "url": f"../../{prev.layer}/{int(u)}/index.html"}
+                             for u in order if column[u] > 0]
+    return out
+
+
+def _signed(value: float) -> str:
+    """A number as the page writes it: three significant digits, a true minus sign."""
+    return f"{value:+.3g}".replace("-", "\u2212")
+
+
+def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, results: dict) -> None:
     depth = 4
     folder = f"{unit_layer.folder}/{unit}"
     examples = []
@@ -75,7 +109,9 @@ def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int) -> None:
         return [{"url": f"../../../../{slug}/index.html" + (f"#{anchor}" if anchor else ""), "title": title,
                  "label": label} for slug, title, anchor, label in _unique(found)]
 
+    effects = _effects(unit_layer, unit, results, depth)
     context = {
+        **effects,
         "model": unit_layer.model_slug, "layer": unit_layer.layer, "unit": unit, "channels": unit_layer.channels,
         "icon": _tile(icons[0], icons[1], unit, depth, scale=2.0),
         "strongest": [e for e in examples if e["kind"] == "top"],

@@ -36,7 +36,9 @@
       icon.style.backgroundSize = (icons.width * k) + "px " + (icons.height * k) + "px";
       icon.style.backgroundPosition = (-(i % icons.columns) * side) + "px " + (-Math.floor(i / icons.columns) * side) + "px";
       item.appendChild(icon);
-      item.appendChild(text("span", "sd-label", "channel " + channel));
+      var label = text(data.units ? "a" : "span", "sd-label", "channel " + channel);
+      if (data.units) label.href = data.units + channel + "/index.html";   // the unit's page
+      item.appendChild(label);
       item.appendChild(text("span", "sd-value", values[j].toFixed(2)));
       list.appendChild(item);
     });
