@@ -29,7 +29,7 @@ from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite
 from .model_cards import job_model
 
-VERSION = 3
+VERSION = 4
 CHUNK = 64            # images per job
 TOP = 16              # top examples kept per channel
 SAMPLE = 64           # images sampled per channel (quantile examples)
@@ -93,7 +93,7 @@ def run_chunk(params: dict, runtime: Runtime) -> dict[str, bytes]:
             if not Path(path).is_file():
                 raise FileNotFoundError(f"photo '{path}' of the dataset is not on disk: put the dataset's "
                                         "photos back (`python -m generator datasets fetch` gets the example photos)")
-            image = vi.load_image(path, params["size"], params["crop"])
+            image = _photo(vi, path, params["size"], params["crop"])
             out = vi.run_to_layers(model, image[None].to(runtime.device), layers)
             for layer in layers:
                 acts[layer].append(out[layer][0].float().cpu())
@@ -101,6 +101,21 @@ def run_chunk(params: dict, runtime: Runtime) -> dict[str, bytes]:
     for layer in layers:
         stats[layer].add_many(numbers, acts[layer], params["labels"])
     return {f"stats-{layer}": stats[layer].to_bytes() for layer in layers}
+
+
+def _photo(vi, path: str, size: int, crop: str):
+    """A dataset photo as the model sees it. A large photo is first decoded small (a JPEG at a
+    fraction of its size, then any photo halved by whole factors while it stays over twice
+    the input size): a 2560x1600 wallpaper is decoded in a tenth of the time, and the
+    antialiased resize to `size` sees the same detail."""
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        scale = size / min(picture.size)
+        picture.draft("RGB", (round(picture.size[0] * scale * 2), round(picture.size[1] * scale * 2)))
+        factor = min(picture.size) // (2 * size)
+        picture = picture.reduce(factor) if factor >= 2 else picture.copy()
+    return vi.load_image(picture, size, crop)
 
 
 def reduce_pass(results: list[dict[str, bytes]], layer: str):
