@@ -58,6 +58,10 @@ def test_a_unit_page_shows_its_strongest_photos_in_order(site):
     assert [name for name, _ in shown] == sorted(strongest, key=lambda p: (-strongest[p], p))[:len(shown)]
     assert len(shown) == min(8, len(dataset.images))
     assert "median:" in html and "99th percentile:" in html
+    row = html.split('<div class="unit-diversity-row">', 1)[1].split("</div>", 1)[0]
+    assert row.count('class="unit-crop"') == 4                      # four diversity images
+    sprite = re.search(r'src="((?:\.\./)+units/tiny/blocks\.1/diversity-0\.[0-9a-f]+\.(?:webp|png))"', row)
+    assert sprite and (site / "build" / "units" / "tiny" / "blocks.1" / "5" / sprite[1]).resolve().is_file()
     assert re.search(r'<svg viewBox="0 0 360 90"[^>]*aria-label="Histogram of its activations over 8 photos', html)
 
 

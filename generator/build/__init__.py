@@ -28,6 +28,7 @@ from ..pipeline.jobs import sha256_bytes
 from ..datasets import frozen_datasets, read_datasets
 from ..site.config import read_site
 from ..site.unit_pages import write_unit_pages
+from .keys import remembered
 from .units import plan_units, plan_units_more
 from ..site.writer import SiteWriter
 from .discover import discover
@@ -132,7 +133,7 @@ def _build(options: BuildOptions) -> BuildReport:
     for article in others:
         writer.list_built(article, options.output / article.slug / "index.html")
     if not options.article:                           # with --article, the unit pages stay as they are
-        write_unit_pages(writer, units, results)
+        write_unit_pages(writer, units, results, lambda key, make: remembered(kept, key, make))
     writer.journal(pages)
 
     if options.write:

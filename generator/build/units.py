@@ -18,7 +18,8 @@ from pathlib import Path
 from ..errors import Problems, SpecError
 from ..figures.dataset_pass import example_job, pass_jobs, reduce_pass
 from ..figures.base import model_slug
-from ..figures.icons import icon_jobs
+from ..figures.feature_vis import DIVERSITY_WEIGHT, VERSION as FEATURE_VIS_VERSION
+from ..figures.icons import CHUNK, icon_jobs, icon_settings
 from ..figures.unit_effects import effects_job
 from ..interpret.errors import InterpretError
 from .. import __version__
@@ -27,6 +28,8 @@ from .keys import code_digest, remembered
 
 TOP = 8                     # strongest photos shown per unit
 CROP = 64                   # pixels of a photo crop on a unit page
+DIVERSITY = 4               # diversity images per unit, made to differ from each other
+DIVERSITY_SIZE = 64         # their side in pixels
 QUANTILES = (0.5, 0.9, 0.99)
 
 
@@ -45,6 +48,7 @@ class UnitLayer:
     icons: list = field(default_factory=list)
     passes: list = field(default_factory=list)
     examples: Job | None = None
+    diversity: list = field(default_factory=list)  # DIVERSITY images per unit, a job per 16 units
     effects: Job | None = None                     # on the logits and on the next unit layer
     following: "UnitLayer | None" = None           # the next layer of the model with unit pages
     previous: "UnitLayer | None" = None
@@ -55,7 +59,8 @@ class UnitLayer:
 
     @property
     def jobs(self) -> list:
-        return self.icons + self.passes + [job for job in (self.effects, self.examples) if job is not None]
+        return (self.icons + self.diversity + self.passes
+                + [job for job in (self.effects, self.examples) if job is not None])
 
     @property
     def folder(self) -> str:
@@ -93,7 +98,7 @@ def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problem
     layers = list(found.values())
     _chain(layers)
     for unit_layer in layers:
-        unit_layer.icons, unit_layer.passes, unit_layer.effects = remembered(
+        unit_layer.icons, unit_layer.diversity, unit_layer.passes, unit_layer.effects = remembered(
             cache, _jobs_key(unit_layer), lambda: _jobs(unit_layer))
     return layers
 
@@ -111,21 +116,29 @@ def _chain(layers: list[UnitLayer]) -> None:
             earlier.following, later.previous = later, earlier
 
 
-def _jobs(unit_layer: UnitLayer) -> tuple[list, list, Job | None]:
+def _jobs(unit_layer: UnitLayer) -> tuple[list, list, list, Job | None]:
     label = f"units {unit_layer.model_slug}/{unit_layer.layer}"
-    icons = icon_jobs(unit_layer.card, unit_layer.layer, range(unit_layer.channels), unit_layer.quality)
+    card, layer = unit_layer.card, unit_layer.layer
+    icons = icon_jobs(card, layer, range(unit_layer.channels), unit_layer.quality)
+    diversity = [Job("generator.figures.feature_vis:render_diverse", FEATURE_VIS_VERSION,
+                     params={"model": card.job_model, "layer": layer, "objective": "channel",
+                             "units": list(range(start, min(start + CHUNK, unit_layer.channels))),
+                             **icon_settings(unit_layer.quality, DIVERSITY_SIZE),
+                             "n": DIVERSITY, "weight": DIVERSITY_WEIGHT, "webp": 80},
+                     **card.job_io(), label=f"{label}: diversity {start}-{min(start + CHUNK, unit_layer.channels) - 1}")
+                 for start in range(0, unit_layer.channels, CHUNK)]
     if unit_layer.dataset is None:
-        return icons, [], None
-    passes = pass_jobs(unit_layer.card, unit_layer.dataset, [unit_layer.layer], label)
+        return icons, diversity, [], None
+    passes = pass_jobs(card, unit_layer.dataset, [layer], label)
     following = unit_layer.following.layer if unit_layer.following else None
-    return icons, passes, effects_job(unit_layer.card, unit_layer.dataset, unit_layer.layer, following, label)
+    return icons, diversity, passes, effects_job(card, unit_layer.dataset, layer, following, label)
 
 
 def _jobs_key(unit_layer: UnitLayer) -> str:
     """What names a layer's jobs: the code that makes them, the model and its weights, the
     layer, the quality and the dataset's manifest."""
     dataset = unit_layer.dataset
-    return key_of({"unit-jobs": 1, "engine": __version__, "code": code_digest("build", "figures", "pipeline", "interpret"),
+    return key_of({"unit-jobs": 2, "engine": __version__, "code": code_digest("build", "figures", "pipeline", "interpret"),
                    "model": unit_layer.model, "weights": unit_layer.card.weights_sha256, "layer": unit_layer.layer,
                    "quality": unit_layer.quality,
                    "following": unit_layer.following.layer if unit_layer.following else None,

@@ -280,8 +280,9 @@ def _objectives(params: dict) -> list:
     return [vi.parse_objective(params["objective"], layer=params["layer"])]
 
 
-def _encode(images: np.ndarray) -> dict[str, bytes]:
-    data, index = pack_sprite(images, webp_quality=None)   # lossless: re-packed at render
+def _encode(images: np.ndarray, webp_quality: int | None = None) -> dict[str, bytes]:
+    """A job's images as a sprite: lossless (re-packed at render) unless a quality is given."""
+    data, index = pack_sprite(images, webp_quality=webp_quality)
     return {"images": data, "index.json": json.dumps(index, sort_keys=True).encode()}
 
 
@@ -311,4 +312,4 @@ def render_diverse(params: dict, runtime: Runtime) -> dict[str, bytes]:
     images = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
                             steps=params["steps"], seed=params["seed"] + 1, quality=quality,
                             diversity=params["weight"], batch_size=batch, threads=runtime.threads)  # (N*n, S, S, 3)
-    return _encode(images)
+    return _encode(images, params.get("webp"))
