@@ -307,3 +307,10 @@ def test_the_example_photo_list_is_well_formed():
         assert entry["source"] in ("debian", "pypi") and len(entry["sha256"]) == 64 and entry["subject"]
         if entry["source"] == "debian":
             assert entry["deb_path"].startswith("pool/main/") and len(entry["deb_sha256"]) == 64
+
+
+def test_check_reads_a_dataset_and_writes_nothing(tmp_path):
+    root = project(tmp_path, FIGURE)
+    photo_folder(root / "data" / "photos", 3)
+    report = build(BuildOptions(root=root, quality="tiny", progress=False, check=True))
+    assert report.jobs > 0 and not (root / ".cache" / "datasets").exists() and not (root / "build").exists()

@@ -84,7 +84,8 @@ def _build(options: BuildOptions) -> BuildReport:
         kept = ReadOnlyCache(cache)
 
     site = read_site(options.root, problems)
-    datasets = read_datasets(options.root, site["datasets"] or {}, problems, hashes=options.cache_dir / "datasets",
+    hashes = None if options.check else options.cache_dir / "datasets"    # check writes nothing
+    datasets = read_datasets(options.root, site["datasets"] or {}, problems, hashes=hashes,
                              frozen=frozen_datasets(options.root))
     articles = discover(options, problems, kept)
     pages = [parse_article(a, site, options, problems, kept) for a in articles]
