@@ -136,3 +136,23 @@ def test_unit_pages_list_downstream_effects_both_ways(site):
     assert "Classes it supports most" in zero and "Units of blocks.1 it excites most" in zero
     assert "Units of blocks.0 that excite it most" in one
     assert re.search(r'<a href="\.\./\.\./blocks\.1/\d+/index.html">blocks\.1:\d+</a>', zero)
+
+
+def test_a_labelled_dataset_gives_each_unit_its_classes_by_mean_activation(tmp_path):
+    from test_datasets import datasets_of
+
+    root = make_project(tmp_path, FIGURES)
+    (root / "site.yml").write_text(SITE + "  photos: {path: data/photos, labels: data/labels.csv}\n")
+    paths = photo_folder(root / "data" / "photos", 4)
+    rel = [p.relative_to(root / "data" / "photos").as_posix() for p in paths]
+    (root / "data" / "labels.csv").write_text("file,class\n" + "".join(f"{r},{i % 2 + 3}\n" for i, r in enumerate(rel)))
+    build_tiny(root)
+    html = unit_page(root, "blocks.1", 5)
+    listed = re.findall(r"<li>class (\d) \(\d\) <span class=\"unit-value\">([+\u2212][\d.]+) \((\d) photos\)", html)
+    model = vi.load_model("tiny")
+    means = {}
+    for i, path in enumerate(paths):
+        value = float(vi.activations(model, path, ["blocks.1"])["blocks.1"][5].mean())
+        means.setdefault(i % 2 + 3, []).append(value)
+    expected = sorted(means, key=lambda c: -sum(means[c]) / 2)
+    assert [int(c) for c, _, _ in listed] == expected and [n for _, _, n in listed] == ["2", "2"]

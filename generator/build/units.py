@@ -56,6 +56,7 @@ class UnitLayer:
     mentions: dict = field(default_factory=dict)   # unit or None (the layer) -> [(slug, title, anchor, label)]
     images: int = 0
     histograms: object = None                      # (C, bins) counts, from the pass
+    class_means: dict = field(default_factory=dict)  # unit -> [(class, mean, photos)], labelled datasets
 
     @property
     def jobs(self) -> list:
@@ -176,6 +177,11 @@ def plan_units_more(layers: list[UnitLayer], results: dict) -> list[Job]:
             unit_layer.shown[unit] = top + typical
             crops[unit] = [where for _, _, where in unit_layer.shown[unit]]
         unit_layer.histograms = stats.histogram
+        means = stats.class_means()                 # {class: (C,)}, for the photos with a label
+        counts = dict(zip(stats.class_ids.tolist(), stats.class_counts.tolist()))
+        for unit in range(unit_layer.channels) if means else ():
+            ranked = sorted(means, key=lambda c: (-float(means[c][unit]), c))[:5]
+            unit_layer.class_means[unit] = [(c, float(means[c][unit]), counts[c]) for c in ranked]
         unit_layer.examples = example_job(unit_layer.card, unit_layer.dataset, unit_layer.layer, crops,
                                           f"units {unit_layer.model_slug}/{unit_layer.layer}", side=CROP,
                                           webp_quality=75)

@@ -148,6 +148,8 @@ def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, results:
         "typical": [e for e in examples if e["kind"] != "top"],
         "dataset": unit_layer.dataset.name if unit_layer.dataset is not None else None,
         "images": unit_layer.images,
+        "class_means": [{"name": unit_layer.card.class_name(c), "mean": _signed(m), "photos": n}
+                        for c, m, n in unit_layer.class_means.get(unit, [])],
         "histogram": _histogram_svg(unit_layer.histograms[unit]) if unit_layer.histograms is not None else None,
         "mentions": links(unit_layer.mentions.get(unit, [])),          # figures that show this unit
         "layer_mentions": links(unit_layer.mentions.get(None, [])),    # figures of its whole layer
