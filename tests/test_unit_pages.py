@@ -156,3 +156,8 @@ def test_a_labelled_dataset_gives_each_unit_its_classes_by_mean_activation(tmp_p
         means.setdefault(i % 2 + 3, []).append(value)
     expected = sorted(means, key=lambda c: -sum(means[c]) / 2)
     assert [int(c) for c, _, _ in listed] == expected and [n for _, _, n in listed] == ["2", "2"]
+
+
+def test_the_journal_index_links_the_unit_pages(site):
+    index = (site / "build" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="units/index.html">Units</a>' in index

@@ -135,7 +135,8 @@ def _build(options: BuildOptions) -> BuildReport:
         writer.list_built(article, options.output / article.slug / "index.html")
     if not options.article:                           # with --article, the unit pages stay as they are
         write_unit_pages(writer, units, results, lambda key, make: remembered(kept, key, make))
-    writer.journal(pages)
+    writer.journal(pages, units=bool(units) if not options.article
+                   else (options.output / "units" / "index.html").is_file())
 
     if options.write:
         if options.article:

@@ -112,13 +112,14 @@ class SiteWriter:
                 listing["thumbnail"] = match.group(1)[len(base):]
         self.listed.append(listing)
 
-    def journal(self, pages) -> None:
-        """The index page, the Atom feed, the sitemap and the 404 page."""
+    def journal(self, pages, units: bool = False) -> None:
+        """The index page (linking the unit pages when the site has them), the Atom feed, the
+        sitemap and the 404 page."""
         articles = sorted(self.listed, key=lambda a: (a["published"], a["slug"]), reverse=True)
         index = [dict(a, url=f"{a['slug']}/index.html") for a in articles]
         public = [a for a in index if a["status"] != "draft"]
         common = self.page_context(0, "")
-        self.tree.add("index.html", self._render("index.html", common, articles=index))
+        self.tree.add("index.html", self._render("index.html", common, articles=index, units=units))
         self.tree.add("feed.xml", self._render("feed.xml", common, articles=public))
         self.tree.add("sitemap.xml", self._render("sitemap.xml", common, articles=public))
         self.tree.add("404.html", self._render("404.html", self._not_found_context()))
