@@ -11,9 +11,7 @@ like everything else. Rendering is `site/unit_pages.py`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..errors import Problems, SpecError
 from ..figures.dataset_pass import example_job, pass_jobs, reduce_pass

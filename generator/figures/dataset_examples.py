@@ -23,7 +23,6 @@ import json
 
 from .. import schema as s
 from ..errors import SpecError
-from ..pipeline.sprites import unpack_sprite  # noqa: F401  (tests read the sprite back)
 from . import cells
 from .base import FigureContext, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
 from .dataset_pass import TOP, example_job, pass_jobs, reduce_pass

@@ -31,6 +31,7 @@ def write_unit_pages(writer, layers: list, results: dict, keep=None) -> None:
     192 icons takes a third of a second."""
     keep = keep or (lambda _key, make: make())
     index = []
+    parsed = {id(u): _effects_of(u, results) for u in layers}    # once per layer, not per unit
     for unit_layer in layers:
         key = key_of({"unit-icon-sprite": 1, "jobs": [j.key for j in unit_layer.icons], "channels": unit_layer.channels})
         icons_data, icons = keep(key, lambda: icon_sprite([results[j.key] for j in unit_layer.icons],
@@ -51,7 +52,7 @@ def write_unit_pages(writer, layers: list, results: dict, keep=None) -> None:
             for i, unit in enumerate(job.params["units"]):
                 diverse[unit] = (path, meta, i * job.params["n"], job.params["n"])
         for unit in range(unit_layer.channels):
-            _unit_page(writer, unit_layer, unit, (icons_path, icons), crops, first.get(unit, 0), results,
+            _unit_page(writer, unit_layer, unit, (icons_path, icons), crops, first.get(unit, 0), parsed,
                        diverse.get(unit))
         _layer_page(writer, unit_layer, (icons_path, icons))
         index.append(unit_layer)
@@ -78,27 +79,23 @@ def _tile(path: str, index: dict, i: int, depth: int, scale: float = 1.0) -> dic
             "width": round(index["width"] * scale), "height": round(index["height"] * scale)}
 
 
-_parsed: dict[str, dict] = {}
-
-
 def _effects_of(unit_layer, results: dict) -> dict | None:
-    """A layer's effects job result, parsed once per build (its matrix as an array)."""
-    job = unit_layer.effects if unit_layer is not None else None
+    """A layer's effects job result, parsed (its matrix as an array), or None."""
+    job = unit_layer.effects
     if job is None or job.key not in results:
         return None
-    if job.key not in _parsed:
-        found = json.loads(results[job.key]["effects.json"])
-        if found["following_matrix"] is not None:
-            found["following_matrix"] = np.array(found["following_matrix"])
-        _parsed.clear() if len(_parsed) > 64 else None
-        _parsed[job.key] = found
-    return _parsed[job.key]
+    found = json.loads(results[job.key]["effects.json"])
+    if found["following_matrix"] is not None:
+        found["following_matrix"] = np.array(found["following_matrix"])
+    return found
 
 
-def _effects(unit_layer, unit: int, results: dict, depth: int) -> dict:
+def _effects(unit_layer, unit: int, parsed: dict) -> dict:
     """The classes the unit supports most, the next layer's units it excites most and the
-    previous layer's units that excite it most, for the template."""
-    mine, before = _effects_of(unit_layer, results), _effects_of(unit_layer.previous, results)
+    previous layer's units that excite it most, for the template. `parsed`: each layer's
+    effects (`_effects_of`), by id."""
+    mine = parsed.get(id(unit_layer))
+    before = parsed.get(id(unit_layer.previous)) if unit_layer.previous is not None else None
     card = unit_layer.card
     out = {"classes": [], "excites": [], "excited_by": [], "next_layer": None, "previous_layer": None,
            "effect_photos": PHOTOS}
@@ -124,7 +121,7 @@ def _signed(value: float) -> str:
     return f"{value:+.3g}".replace("-", "\u2212")
 
 
-def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, results: dict, diverse=None) -> None:
+def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, parsed: dict, diverse=None) -> None:
     depth = 4
     folder = f"{unit_layer.folder}/{unit}"
     examples = []
@@ -137,7 +134,7 @@ def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, results:
         return [{"url": f"../../../../{slug}/index.html" + (f"#{anchor}" if anchor else ""), "title": title,
                  "label": label} for slug, title, anchor, label in _unique(found)]
 
-    effects = _effects(unit_layer, unit, results, depth)
+    effects = _effects(unit_layer, unit, parsed)
     context = {
         **effects,
         "model": unit_layer.model_slug, "layer": unit_layer.layer, "unit": unit, "channels": unit_layer.channels,
