@@ -23,7 +23,7 @@ alt: Two units.
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     root = make_project(tmp_path_factory.mktemp("units"), FIGURES)
-    (root / "site.yml").write_text(SITE + "  photos: {path: data/photos}\nunits:\n  - {model: tiny, layers: [blocks.0]}\n")
+    (root / "site.yml").write_text(SITE + "  photos: {path: data/photos}\nunits:\n  - {model: tiny, layers: all}\n")
     photo_folder(root / "data" / "photos")
     build_tiny(root)
     return root
@@ -36,7 +36,7 @@ def unit_page(site: Path, layer: str, unit: int) -> str:
 def test_every_unit_of_a_used_layer_has_a_page(site):
     model = vi.load_model("tiny")
     channels = {info.name: info.channels for info in vi.layers(model)}
-    for layer in ("blocks.1", "blocks.0"):                 # a figure's layer, and one site.yml asks for
+    for layer in ("blocks.1", "blocks.0"):                 # a figure's layer, and one `layers: all` adds
         folder = site / "build" / "units" / "tiny" / layer
         assert sorted(int(p.name) for p in folder.iterdir() if p.is_dir()) == list(range(channels[layer]))
         grid = (folder / "index.html").read_text(encoding="utf-8")
@@ -161,3 +161,27 @@ def test_a_labelled_dataset_gives_each_unit_its_classes_by_mean_activation(tmp_p
 def test_the_journal_index_links_the_unit_pages(site):
     index = (site / "build" / "index.html").read_text(encoding="utf-8")
     assert '<a href="units/index.html">Units</a>' in index
+
+
+def test_a_whole_model_is_its_blocks():
+    from generator.figures.model_cards import ModelCards
+
+    assert [info.name for info in ModelCards(None).get("tiny").blocks()] == ["blocks.0", "blocks.1"]
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("{model: tiny, layers: [blocks.9]}", "site.yml:6: units: model 'tiny' has no layer 'blocks.9'"),
+    ("{model: tiny, layers: [classifier]}", "site.yml:6: units: layer 'classifier' is the model's output"),
+    ("{model: tinny, layers: all}", "site.yml:6: units: "),
+])
+def test_a_wrong_units_entry_names_its_site_yml_line(tmp_path, entry, message):
+    from generator.build import BuildOptions, build
+    from generator.errors import BuildError
+
+    root = make_project(tmp_path, FIGURES)
+    (root / "site.yml").write_text(SITE + "  photos: {path: data/photos}\nunits:\n  - " + entry + "\n")
+    photo_folder(root / "data" / "photos")
+    with pytest.raises(BuildError) as info:
+        build(BuildOptions(root=root, progress=False, check=True))
+    [line] = [str(p) for p in info.value.problems]
+    assert line.startswith(message) and " — " in line

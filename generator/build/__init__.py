@@ -95,6 +95,7 @@ def _build(options: BuildOptions) -> BuildReport:
     jobs = plan_figures(pages, options, cards, kept, problems, datasets)
     problems.raise_if_any()
     units = plan_units(pages, site, datasets, cards, problems, kept)
+    problems.raise_if_any()
     for unit_layer in units:
         if unit_layer.owner is not None:
             unit_layer.owner.unit_jobs += unit_layer.jobs

@@ -91,7 +91,7 @@ def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problem
                     if mention not in where:
                         where.append(mention)
     for entry in site.get("units") or []:        # kept in the first article's freeze
-        for name in entry["layers"]:
+        for name in _site_layers(entry, cards, problems):
             if pages:
                 _layer(found, entry["model"], name, cards, "draft", pages[0], dataset)
     layers = list(found.values())
@@ -100,6 +100,27 @@ def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problem
         unit_layer.icons, unit_layer.diversity, unit_layer.passes, unit_layer.effects = remembered(
             cache, _jobs_key(unit_layer), lambda: _jobs(unit_layer))
     return layers
+
+
+def _site_layers(entry: dict, cards, problems: Problems) -> list[str]:
+    """The layers a `site.yml` `units:` entry asks for (`all`: the model's blocks); an unknown
+    model or layer is an error naming the entry's line."""
+    try:
+        card = cards.get(entry["model"])
+        if entry["layers"] == ["all"] and not any(info.name == "all" for info in card.layers):
+            names = [info.name for info in card.blocks()]
+            if not names:
+                raise SpecError(f"model '{entry['model']}' has no numbered blocks for `layers: all` to page",
+                                "list its layers instead, e.g. `layers: [features.3, features.7]`")
+            return names
+        for name in entry["layers"]:
+            card.channel_map(name)
+        return entry["layers"]
+    except (SpecError, InterpretError) as err:
+        message = getattr(err, "message", None) or str(err)
+        fix = getattr(err, "fix", None) or "check the model's name (`python -m generator models`)"
+        problems.error("site.yml", entry.get("line"), f"units: {message}", fix)
+        return []
 
 
 def _chain(layers: list[UnitLayer]) -> None:

@@ -5,7 +5,8 @@ One job per chunk of `CHUNK` images (so a pass caches, freezes, resumes after a 
 spreads over the local workers or a Dask cluster like any other job) runs the model on each
 image, whole and at its input size, one image at a time (so an image's activations never
 depend on which others share its chunk) with the runtime's threads (one: the same numbers on
-every worker), and keeps `vi.UnitStats` for each layer: top
+every worker), its batch norms folded into the convolutions before them (`interpret.fold`; values
+agree with `vi.activations` to about 1e-5 of their range), and keeps `vi.UnitStats` for each layer: top
 examples, a histogram, a sample for quantile examples, class means and a sample of
 activation vectors. `reduce_pass` merges the chunks in manifest order; the merge is exact, so
 any chunking gives the same bytes. Images are numbered by their index in the manifest.
@@ -29,7 +30,7 @@ from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite
 from .model_cards import job_model
 
-VERSION = 4
+VERSION = 5
 CHUNK = 64            # images per job
 TOP = 16              # top examples kept per channel
 SAMPLE = 64           # images sampled per channel (quantile examples)
@@ -80,9 +81,12 @@ def run_chunk(params: dict, runtime: Runtime) -> dict[str, bytes]:
     from ..interpret.render import torch_threads
     import torch
 
+    from ..interpret.fold import folded
+
     model = job_model(params, runtime.device)
     layers, start = params["layers"], params["start"]
     channels = {info.name: info.channels for info in vi.layers(model)}
+    model = folded(model, keep=layers)   # batch norms folded, channels-last: 1.6x faster
     stats = {layer: vi.UnitStats.empty(layer, channels[layer], k=params["top"], sample=params["sample"],
                                        vectors=params["vectors"]) for layer in layers}
     acts: dict[str, list] = {layer: [] for layer in layers}

@@ -105,6 +105,16 @@ class ModelCard:
         raise SpecError(f"model '{self.model_id}' has no layer '{name}'", did_you_mean(name, names) + LAYERS_FIX,
                         field=field)
 
+    def blocks(self) -> list[LayerInfo]:
+        """The model's blocks, what `units: {layers: all}` pages: the numbered children of its
+        containers at the shallowest depth that has them (`blocks.0` to `blocks.15` of
+        EfficientNet-Lite0, `layer1.0` to `layer4.2` of a ResNet, `features.0`... of a VGG),
+        in forward order; empty when the model has none."""
+        numbered = [info for info in self.layers[:-1]
+                    if info.name.rpartition(".")[2].isdigit() and "." in info.name and info.channels >= 2]
+        depth = min((info.name.count(".") for info in numbered), default=0)
+        return [info for info in numbered if info.name.count(".") == depth]
+
     def channel_map(self, name: str, field: str = "layer") -> LayerInfo:
         """The layer `name`, which must have channels to show (not the model's output)."""
         info = self.layer(name, field)

@@ -12,8 +12,19 @@ from ..yamlload import YamlProblem, load_yaml
 
 UNITS = s.Schema("units entry", {
     "model": s.Option(s.text, required=True, doc="a model, e.g. efficientnet_lite0"),
-    "layers": s.Option(s.list_of(s.text, single_ok=True), required=True, doc="its layers, e.g. [blocks.10]"),
+    "layers": s.Option(s.list_of(s.text, single_ok=True), required=True,
+                       doc="its layers, e.g. [blocks.10], or `all`: every block of the model"),
 })
+
+
+def unit_entries(value) -> list[dict]:
+    """Validator of `site.yml`'s `units:`: a list of `{model, layers}`, each keeping its line
+    (`line`) for the messages of checks that need the model."""
+    entries = s.list_of(s.record(UNITS))(value)
+    for entry, item in zip(entries, value):
+        entry["line"] = getattr(item, "line", None) or getattr(value, "line", None)
+    return entries
+
 
 SITE = s.Schema("site.yml", {
     "title": s.Option(s.text, required=True, doc="the journal's name"),
@@ -23,8 +34,9 @@ SITE = s.Schema("site.yml", {
     "license": s.Option(s.one_of(*LICENSES), default="CC-BY-4.0", doc="default license of articles"),
     "citations": s.Option(s.one_of("numbered", "author-year"), default="numbered",
                           doc="citation style: numbered [1] or author-year (Olah et al., 2017)"),
-    "units": s.Option(s.optional(s.list_of(s.record(UNITS))), default=None,
-                      doc="unit pages beyond the layers articles use: `- {model: efficientnet_lite0, layers: [blocks.6]}`"),
+    "units": s.Option(s.optional(unit_entries), default=None,
+                      doc="unit pages beyond the layers articles use: `- {model: efficientnet_lite0, layers: [blocks.6]}`, "
+                          "or a whole model: `- {model: efficientnet_lite0, layers: all}`"),
     "datasets": s.Option(s.optional(declarations), default=None,
                          doc="folders of photos by name: `photos: {path: data/photos, labels: labels.csv}`"),
 })
