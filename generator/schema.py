@@ -101,6 +101,12 @@ def text(value: Any) -> str:
     raise SpecError(f"expected text, got {_show(value)}", "write a non-empty string")
 
 
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(f"expected true or false, got {_show(value)}", "write true or false")
+    return value
+
+
 def optional(check: Validator) -> Validator:
     def run(value: Any) -> Any:
         return None if value is None else check(value)

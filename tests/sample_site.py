@@ -181,7 +181,7 @@ def render_sample_site(out: Path, article: dict | None = None) -> dict:
              "published": dt.date(2026, 1, 5), "updated": [], "thumbnail": None, "status": "review"}
     page("article.html", f"{SLUG}/index.html", "../", article=article)
     page("index.html", "index.html", "", articles=[article, older])
-    page("404.html", "404.html", "", )
+    page("404.html", "404.html", "", base_path="/")
     page("feed.xml", "feed.xml", "", articles=[article, older])
     page("sitemap.xml", "sitemap.xml", "", articles=[article, older])
     return article

@@ -184,7 +184,7 @@ def test_path_integrated_class_maps_match_the_engine(tmp_path):
 
 def test_channel_scores_rank_the_shown_channels(site):
     html = (site / "build" / "a" / "index.html").read_text(encoding="utf-8")
-    item = re.search(r'<script type="application/json" class="bokeh-item" data-target="fig-channels-chart">(.*?)</script>',
+    item = re.search(r'<script type="application/json" class="bokeh-item" data-target="fig-channels-chart"[^>]*>(.*?)</script>',
                      html, re.S)
     assert item and '"fig-channels-chart-source"' in item.group(1)
     model = vi.load_model("tiny")

@@ -91,3 +91,20 @@ def test_the_picture_is_the_same_bytes_every_time():
 
     first = chart_png(chart())
     assert first == chart_png(chart()) and Image.open(io.BytesIO(first)).size == (200, 120)
+
+
+def test_charts_neither_pan_nor_zoom_nor_take_the_wheel_unless_asked():
+    from bokeh.plotting import figure
+
+    from generator.figures.bokeh import MOVING_TOOLS, calm_tools
+
+    plot = figure(tools="pan,wheel_zoom,box_zoom,hover,reset,save")          # Bokeh's usual tools
+    calm_tools(plot, interactive=False)
+    names = {type(tool).__name__ for tool in plot.tools}
+    assert not names & set(MOVING_TOOLS) and "HoverTool" in names
+    assert plot.toolbar.active_drag is None and plot.toolbar.active_scroll is None
+    asked = figure(tools="pan,wheel_zoom", toolbar_location=None)
+    calm_tools(asked, interactive=True)
+    names = {type(tool).__name__ for tool in asked.tools}
+    assert {"PanTool", "WheelZoomTool", "ResetTool"} <= names              # kept, with a reset
+    assert asked.toolbar_location == "right" and asked.toolbar.active_scroll is None

@@ -70,15 +70,27 @@ def test_memory_stays_bounded_and_samples_are_real_positions():
     stats = filled(acts, [None] * 60, k=3, sample=5, vectors=7)
     assert stats.top_values.shape == (5, 3) and stats.sample_values.shape == (5, 5)
     vectors, where = stats.sampled_vectors()
-    assert vectors.shape == (7, 5) and len(set(where[:, 0])) == 7      # one vector per image
+    assert vectors.shape == (7, 5) and len({tuple(w) for w in where}) == 7     # distinct positions
     for vector, (image, y, x, rows, cols) in zip(vectors, where):
-        assert np.array_equal(acts[image][:, y, x], vector)
+        assert np.array_equal(acts[image][:, y, x].astype(np.float16).astype(np.float32), vector)   # half precision
         assert 0 < y < rows - 1 and 0 < x < cols - 1                    # away from the edges
     quantiles = stats.quantile_examples(0)
     assert [q for q, _, _ in quantiles] == [0.5, 0.9, 0.99]
     assert quantiles[0][1] <= quantiles[1][1] <= quantiles[2][1]
     for _, value, (image, y, x, _, _) in quantiles:
         assert acts[image][0, y, x] == value == acts[image][0].max()
+
+
+def test_a_small_dataset_gives_several_vectors_per_image_a_large_one_about_one():
+    from generator.interpret.unit_stats import POSITIONS
+
+    rng = np.random.default_rng(4)
+    few = filled([rng.normal(0, 3, (5, 8, 9)).astype(np.float32) for _ in range(3)], [None] * 3, vectors=4096)
+    _, where = few.sampled_vectors()                                    # 42 inner positions an image
+    assert len(where) == 3 * POSITIONS and len({tuple(w) for w in where}) == 3 * POSITIONS
+    many = filled(activations(5, 200), [None] * 200, vectors=64)
+    _, where = many.sampled_vectors()
+    assert len(where) == 64 and len(set(where[:, 0].tolist())) >= 50       # spread over the images
 
 
 def test_a_wrong_activation_shape_is_refused():

@@ -95,6 +95,23 @@ def test_hover_cards_and_bokeh_from_file_url(guide_site, browser_page):
 
     page.locator("#fig-curve").scroll_into_view_if_needed()
     page.wait_for_selector("#fig-curve canvas", timeout=10000)
+    page.wait_for_timeout(300)
+    chart = page.locator("#fig-curve .bokeh-figure")
+    box = chart.bounding_box()
+    page.mouse.move(box["x"] + 5, box["y"] + box["height"] + 30)            # off the chart: no hover
+    before = chart.screenshot()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 3, box["y"] + box["height"] / 3, steps=5)
+    page.mouse.up()
+    page.mouse.move(box["x"] + 5, box["y"] + box["height"] + 30)
+    page.evaluate("getSelection().removeAllRanges(); document.activeElement.blur()")   # no focus ring
+    page.wait_for_timeout(600)
+    assert chart.screenshot() == before                                     # a drag moves no data
+    scrolled = page.evaluate("window.scrollY")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, 300)                                                # the wheel scrolls the page
+    page.wait_for_function(f"window.scrollY > {scrolled}")
     browser_page.assert_clean()
 
 
@@ -166,4 +183,42 @@ def test_flagship_hovers_update_the_linked_views(guide_site, browser_page):
     page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.8)
     page.wait_for_timeout(150)
     assert len({first, moved, readout.inner_text()}) >= 2, "hovering did not change the attribution readout"
+    browser_page.assert_clean()
+
+
+PRINTED = """() => Array.from(document.querySelectorAll('figure.vellum-figure')).filter(figure => {
+  const shown = el => { const r = el.getBoundingClientRect(); return r.width > 1 && r.height > 1
+    && getComputedStyle(el).visibility !== 'hidden'; };
+  const pictures = Array.from(figure.querySelectorAll('img, canvas, svg')).filter(shown);
+  return !pictures.some(el => el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0));
+}).map(figure => figure.id || figure.className)"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("slug", [GUIDE, FLAGSHIP])
+def test_every_figure_prints_a_picture_without_scrolling_first(guide_site, browser_page, slug):
+    page = browser_page.page
+    browser_page.open(guide_site / "build" / slug / "index.html")
+    page.emulate_media(media="print")
+    page.wait_for_function("Array.from(document.images).every(img => img.complete || !img.getAttribute('src'))")
+    assert page.evaluate(PRINTED) == []
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+def test_the_flagship_opens_with_under_a_megabyte_and_loads_bokehjs_only_near_a_chart(guide_site, browser_page):
+    from urllib.parse import unquote, urlsplit
+
+    page = browser_page.page
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
+    page.wait_for_timeout(1500)                                   # what lazy loading fetches at once
+    files = {Path(unquote(urlsplit(url).path)) for url in requested if url.startswith("file:")}
+    assert sum(path.stat().st_size for path in files) < 1_000_000
+    assert not any("/bokeh/" in url for url in requested)
+    page.locator("#fig-probabilities").scroll_into_view_if_needed()
+    page.wait_for_selector("#fig-probabilities canvas", timeout=10000)
+    assert sum("/bokeh/bokeh.min." in url for url in requested) == 1
+    assert not any("chart-print" in url or "-chart." in url for url in requested)   # the print picture waits
     browser_page.assert_clean()

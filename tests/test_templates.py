@@ -296,3 +296,52 @@ def test_print_hides_navigation_and_keeps_figures_whole(site, browser_page):
     assert page.evaluate(style, ".site-header")[0] == "none"
     assert page.evaluate(style, "#fig-grid")[1] == "avoid"
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+@pytest.mark.browser
+def test_the_404_page_works_from_disk_and_in_place_of_a_page_under_a_sub_path(site, browser_page, tmp_path):
+    import shutil
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    page = browser_page.page
+    browser_page.open(site / "404.html")                       # from disk: links beside it
+    assert page.eval_on_selector(".site-name", "a => a.href") == (site / "index.html").resolve().as_uri()
+    assert page.evaluate("getComputedStyle(document.querySelector('.site-header')).borderBottomStyle") == "solid"
+
+    root = tmp_path / "www"
+    shutil.copytree(site, root / "sub")
+    not_found = root / "sub" / "404.html"
+    not_found.write_text(not_found.read_text(encoding="utf-8").replace('b = "/";', 'b = "/sub/";'), encoding="utf-8")
+
+    class Host(SimpleHTTPRequestHandler):                    # a static host serving /sub/404.html for misses
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def send_error(self, code, message=None, explain=None):
+            if code != 404:
+                return super().send_error(code, message, explain)
+            body = not_found.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Host)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        host = f"http://127.0.0.1:{server.server_address[1]}"
+        page.goto(f"{host}/sub/some/deep/missing-page.html")
+        assert page.text_content("h1") == "Page not found"
+        assert page.eval_on_selector(".site-name", "a => a.href") == f"{host}/sub/index.html"
+        assert page.evaluate("getComputedStyle(document.querySelector('.site-header')).borderBottomStyle") == "solid"
+        page.click(".not-found a")
+        page.wait_for_url(f"{host}/sub/index.html")
+    finally:
+        server.shutdown()
+    browser_page.console_errors[:] = [m for m in browser_page.console_errors if "missing-page.html" not in m]
+    browser_page.assert_clean()                                # the page's own 404 status aside

@@ -75,6 +75,7 @@ def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCa
                 number=directive.number, caption_html=directive.caption_html,
                 model=article_model or meta["model"], quality=quality,
                 status=meta["status"], emit=None, cards=cards, datasets=datasets or {},
+                blobs=options.cache_dir / "blobs",
             )
             try:
                 if spec.get("model"):

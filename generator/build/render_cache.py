@@ -64,6 +64,10 @@ class Recorder:
         self.calls.append(["style", name])
         return self.emitter.style(name)
 
+    def asset(self, name: str) -> str:
+        self.calls.append(["asset", name])
+        return self.emitter.asset(name)
+
     def artifacts(self, html: str) -> dict[str, bytes]:
         out = {"figure.html": html.encode("utf-8"),
                "calls.json": json.dumps(self.calls).encode("utf-8")}
@@ -78,6 +82,8 @@ def replay(artifacts: dict[str, bytes], emitter) -> str:
             emitter.data(call[1], call[2], artifacts[f"file-{call[3]}"])
         elif call[0] == "style":
             emitter.style(call[1])
+        elif call[0] == "asset":
+            emitter.asset(call[1])
         else:
             emitter.script(call[1])
     return artifacts["figure.html"].decode("utf-8")

@@ -72,10 +72,22 @@ class FigureContext:
     emit: "Emitter"            # where output files go
     cards: "ModelCards"        # the build's model facts
     datasets: dict = field(default_factory=dict)   # name -> generator.datasets.Dataset (site.yml)
+    blobs: Path | None = None  # where jobs' computed input files go (`pipeline.blobs`; None: a temporary folder)
 
     def card(self) -> "ModelCard":
         """The card of the figure's model: its layers, labels, input size and weights."""
         return self.cards.get(self.model)
+
+    def blob(self, data: bytes) -> tuple[str, Path]:
+        """(sha256, path) of `data` kept as a file a job can read: name it in the job's
+        `inputs` and `files` (see `pipeline.blobs`)."""
+        import tempfile
+
+        from ..pipeline.blobs import stored
+
+        if self.blobs is None:
+            self.blobs = Path(tempfile.mkdtemp(prefix="vellum-blobs-"))
+        return stored(self.blobs, data)
 
     def dataset(self, name: str, field: str = "dataset"):
         """The dataset `site.yml` declares as `name`, or a SpecError naming those it declares."""
@@ -104,6 +116,11 @@ class Emitter(Protocol):
     def style(self, name: str) -> str:
         """Ask the page to link a stylesheet from the static assets (a component's CSS);
         returns its URL relative to the page."""
+        ...
+
+    def asset(self, name: str) -> str:
+        """The URL, relative to the page, of a static asset the page does not load itself (a
+        component loads it when it needs it, as BokehJS when a chart comes near)."""
         ...
 
 

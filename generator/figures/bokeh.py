@@ -35,11 +35,14 @@ class FigureFunctionError(UserError):
 @KINDS.register
 class BokehFigure:
     name = "bokeh"
-    version = 3
+    version = 4
     options = {
         "source": s.Option(s.pattern(_SOURCE.pattern, "figures.py:my_chart"), required=True,
                            doc="`file.py:function` beside index.md; the function returns a Bokeh model"),
         "height": s.Option(s.optional(s.integer(50, 2000)), doc="reserved height in pixels before it draws"),
+        "interactive": s.Option(s.boolean, default=False,
+                                doc="keep the chart's pan and zoom tools (with a reset); off, a drag or the wheel "
+                                    "over the chart scrolls the page and its data stays in view"),
     }
 
     def plan(self, spec: dict, ctx: FigureContext) -> Plan:
@@ -48,7 +51,8 @@ class BokehFigure:
         return Plan([Job(
             "generator.figures.bokeh:run_chart", self.version,
             # the chart's own code may call the engine: its results follow the engine's
-            params={"file": match["file"], "function": match["function"], "engine": RESULTS_VERSION},
+            params={"file": match["file"], "function": match["function"], "engine": RESULTS_VERSION,
+                    "interactive": spec["interactive"]},
             inputs={"source": sha256_file(path)},
             files={"source": str(path)},
             label=f"{figure_label(spec, ctx)}: {spec['source']}",
@@ -70,28 +74,33 @@ class BokehFigure:
         target = f"{stem}-chart"
         alt = spec.get("alt") or ""
         picture = results[0].get("fallback.png")
+        printed = ""
         if picture is not None:
-            src = ctx.emit.data(f"{stem}-chart", "png", picture)
-            fallback = f'<img class="figure-fallback" src="{html.escape(src)}" alt="{html.escape(alt, quote=True)}">'
+            src = html.escape(ctx.emit.data(f"{stem}-chart", "png", picture))
+            fallback = f'<img class="figure-fallback" src="{src}" alt="{html.escape(alt, quote=True)}">'
+            printed = f'<img class="chart-print" src="{src}" alt="" loading="lazy">'   # hidden: loaded to print
         else:
             fallback = f'<p class="figure-fallback">{html.escape(alt)}</p>'
-        inner = embed_chart(ctx, item, target, alt, spec.get("height") or 280, inside=f"<noscript>{fallback}</noscript>")
+        inner = embed_chart(ctx, item, target, alt, spec.get("height") or 280,
+                            inside=f"<noscript>{fallback}</noscript>{printed}")
         return figure_html(spec, ctx, inner, extra_class="figure-bokeh")
 
 
 def embed_chart(ctx: FigureContext, item: str, target: str, alt: str, height: int, css: str = "",
                 inside: str = "") -> str:
     """A Bokeh `json_item` as the page embeds it: the target element and the JSON inline
-    (drawn by `js/bokeh-figure.js` when it nears the viewport, no fetch). `inside` goes into
-    the target element: a `<noscript>` fallback there fills the space reserved for the chart."""
-    ctx.emit.script("bokeh/bokeh.min.js")
+    (drawn by `js/bokeh-figure.js` when it nears the viewport, no fetch). BokehJS itself
+    (`data-bokeh`) is loaded only then, so a page whose charts are further down does not
+    download it on opening. `inside` goes into the target element: a `<noscript>` fallback
+    there fills the space reserved for the chart."""
+    bokeh = ctx.emit.asset("bokeh/bokeh.min.js")
     ctx.emit.script("js/bokeh-figure.js")
     classes = "bokeh-figure" + (f" {css}" if css else "")
     payload = item.replace("</", "<\\/")   # no `</script>` inside the inline JSON
     return (f'<div class="{classes}" id="{html.escape(target)}" role="img" '
             f'aria-label="{html.escape(alt, quote=True)}" style="min-height:{height}px">{inside}</div>\n'
-            f'<script type="application/json" class="bokeh-item" data-target="{html.escape(target)}">'
-            f"{payload}</script>")
+            f'<script type="application/json" class="bokeh-item" data-target="{html.escape(target)}" '
+            f'data-bokeh="{html.escape(bokeh)}">{payload}</script>')
 
 
 def run_chart(params: dict, runtime: Runtime) -> dict[str, bytes]:
@@ -122,12 +131,36 @@ def run_chart(params: dict, runtime: Runtime) -> dict[str, bytes]:
                                   f"{type(model).__name__}, not a Bokeh model — return the figure or layout")
     from .chart_fallback import chart_png
 
+    calm_tools(model, params.get("interactive", False))
     item = json_item(model)
     out = {"item.json": stable_ids(json.dumps(item, separators=(",", ":"))).encode("utf-8")}
     picture = chart_png(model)
     if picture is not None:
         out["fallback.png"] = picture
     return out
+
+
+MOVING_TOOLS = ("PanTool", "WheelZoomTool", "WheelPanTool", "BoxZoomTool", "ZoomInTool", "ZoomOutTool",
+                "BoxSelectTool", "LassoSelectTool", "PolySelectTool", "RangeTool")
+
+
+def calm_tools(model, interactive: bool) -> None:
+    """Keep a chart from trapping the page: no tool owns the wheel (it scrolls the page); and
+    unless `interactive`, no tool pans, zooms or selects, so a drag or a swipe over the chart
+    scrolls the page and its data never leaves the view. An interactive chart keeps its tools
+    and gains a visible reset."""
+    from bokeh.models import Plot, ResetTool
+
+    for plot in model.select({"type": Plot}):
+        if interactive:
+            if not any(isinstance(tool, ResetTool) for tool in plot.tools):
+                plot.add_tools(ResetTool())
+            if plot.toolbar_location is None:
+                plot.toolbar_location = "right"
+        else:
+            plot.tools = [tool for tool in plot.tools if type(tool).__name__ not in MOVING_TOOLS]
+            plot.toolbar.active_drag = None
+        plot.toolbar.active_scroll = None
 
 
 def _where(exc: BaseException, path: Path) -> str:

@@ -40,7 +40,8 @@ from .attribution_common import (
 )
 from . import cells
 from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
-from .bokeh import embed_chart, stable_ids
+from .bokeh import calm_tools, embed_chart, stable_ids
+from .chart_fallback import chart_png
 from .icons import icon_jobs, icon_sprite
 from .model_cards import label
 
@@ -91,7 +92,12 @@ class ChannelAttribution:
         alt = spec.get("alt") or (f"Channels of {data['layer']} ranked by how much they push the model "
                                   f"toward {data['classes'][0]['label']}"
                                   + (f" rather than {data['classes'][1]['label']}." if len(data["classes"]) == 2 else "."))
-        chart = embed_chart(ctx, chart_item(data, rows, target), target, alt, chart_height(rows), css="ca-chart")
+        item, picture = chart_item(data, rows, target)
+        printed = ""
+        if picture is not None:                     # a static picture, loaded only to print
+            src = ctx.emit.data(f"{figure_stem(spec, ctx)}-chart", "png", picture)
+            printed = f'<img class="chart-print" src="{html.escape(src)}" alt="" loading="lazy">'
+        chart = embed_chart(ctx, item, target, alt, chart_height(rows), css="ca-chart", inside=printed)
         ctx.emit.style("css/channel-attribution.css")
         ctx.emit.script("js/channel-attribution.js")   # after BokehJS, which it listens to
         inner = (f'<vellum-channel-attribution class="channel-attribution" data-chart="{html.escape(target)}">\n'
@@ -145,10 +151,11 @@ def chart_height(rows: list[dict]) -> int:
     return 60 + 22 * len(rows)
 
 
-def chart_item(data: dict, rows: list[dict], target: str) -> str:
-    """The Bokeh bar chart as stable `json_item` text. Hovering a bar dispatches
-    `vellum:bar-hover` ({chart, index}) on the document; the source is named
-    `<target>-source` so the page can select a bar."""
+def chart_item(data: dict, rows: list[dict], target: str) -> tuple[str, bytes | None]:
+    """The Bokeh bar chart as stable `json_item` text, and its static picture (PNG, for
+    print). Hovering a bar dispatches `vellum:bar-hover` ({chart, index}) on the document; the
+    source is named `<target>-source` so the page can select a bar. The chart neither pans
+    nor zooms (`calm_tools`)."""
     from bokeh.embed import json_item
     from bokeh.models import ColumnDataSource, CustomJS, HoverTool
     from bokeh.plotting import figure
@@ -181,9 +188,10 @@ def chart_item(data: dict, rows: list[dict], target: str) -> str:
     plot.ygrid.grid_line_color = None
     plot.outline_line_color = None
     plot.toolbar.logo = None
+    calm_tools(plot, interactive=False)
     # Keys keep Bokeh's order: a model must be defined before it is referenced, which sorting
     # the keys would break. The order is deterministic for the same chart.
-    return stable_ids(json.dumps(json_item(plot), separators=(",", ":")))
+    return stable_ids(json.dumps(json_item(plot), separators=(",", ":"))), chart_png(plot)
 
 
 def icon_lists(data: dict, rows: list[dict], sprite_url: str, index: dict) -> str:

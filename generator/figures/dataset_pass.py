@@ -30,7 +30,7 @@ from ..pipeline.runtime import Runtime
 from ..pipeline.sprites import pack_sprite
 from .model_cards import job_model
 
-VERSION = 5
+VERSION = 6
 CHUNK = 64            # images per job
 TOP = 16              # top examples kept per channel
 SAMPLE = 64           # images sampled per channel (quantile examples)
@@ -135,16 +135,17 @@ def reduce_pass(results: list[dict[str, bytes]], layer: str):
 
 
 def example_job(card, dataset, layer: str, examples: dict[int, list[tuple]], label: str,
-                side: int = EXAMPLE_SIDE, webp_quality: int | None = None) -> Job:
+                side: int = EXAMPLE_SIDE, webp_quality: int | None = None, veil: bool = True) -> Job:
     """The job that crops `examples` ({channel: [(image, y, x, rows, cols), ...]}) from their
     photos; read its sprite with the index it returns (tile i: the i-th example, channels
-    in ascending order, each channel's examples in the given order)."""
+    in ascending order, each channel's examples in the given order). Without `veil` the
+    crops are the plain photo (the channel then only orders them)."""
     used = sorted({where[0] for wheres in examples.values() for where in wheres})
     io = card.job_io()
     return Job(
         "generator.figures.dataset_pass:run_examples", EXAMPLE_VERSION,
         params={"model": card.job_model, "layer": layer, "size": card.input_size, "crop": "none",
-                "side": side, **({"webp": webp_quality} if webp_quality else {}),
+                "side": side, **({"webp": webp_quality} if webp_quality else {}), **({} if veil else {"veil": False}),
                 "examples": [[c, [list(w) for w in examples[c]]] for c in sorted(examples)]},
         inputs={**io["inputs"], **{f"image{n}": dataset.images[n].sha256 for n in used}},
         files={**io["files"], **{f"image{n}": str(dataset.file(dataset.images[n])) for n in used}},
@@ -177,28 +178,33 @@ def _examples(params: dict, runtime: Runtime, vi, torch, F) -> dict[str, bytes]:
                     act = vi.run_to_layers(model, image[None].to(runtime.device), [layer])[layer][0].float().cpu()
                 photos[image_number] = (image, act)
             image, act = photos[image_number]
-            tiles.append(_crop(image, act[channel], y, x, field, side, F))
+            veiled = params.get("veil", True)
+            tiles.append(_crop(image, act[channel] if veiled else None, y, x, field, side, F, grid=(rows, cols)))
     data, index = pack_sprite(np.stack(tiles) if tiles else np.zeros((0, side, side, 3), np.uint8),
                               webp_quality=params.get("webp", 90))
     return {"examples": data, "index.json": json.dumps(index, sort_keys=True).encode()}
 
 
-def _crop(image, channel_map, y: int, x: int, field: int, side: int, F) -> np.ndarray:
-    """The square of `image` (3, H, W) centred on cell (x, y) of `channel_map` (rows, cols),
-    `field` pixels wide (clipped to the photo), veiled where the channel is quiet; uint8
-    (side, side, 3)."""
+def _crop(image, channel_map, y: int, x: int, field: int, side: int, F, grid=None) -> np.ndarray:
+    """The square of `image` (3, H, W) centred on cell (x, y) of the layer's grid (rows, cols:
+    `channel_map`'s shape, or `grid` without one), `field` pixels wide (clipped to the
+    photo), veiled where `channel_map` is quiet (not at all when it is None); uint8 (side,
+    side, 3)."""
+    grid = channel_map.shape if channel_map is not None else grid
     import torch
 
     _, h, w = image.shape
-    rows, cols = channel_map.shape
+    rows, cols = grid
     extent = min(field, h, w)
     cy, cx = (y + 0.5) * h / rows, (x + 0.5) * w / cols
     top = int(round(min(max(cy - extent / 2, 0), h - extent)))
     left = int(round(min(max(cx - extent / 2, 0), w - extent)))
-    peak = float(channel_map.max())
-    strength = (channel_map.clamp(min=0) / peak) if peak > 0 else torch.zeros_like(channel_map)
-    veil = F.interpolate(strength[None, None], size=(h, w), mode="bilinear", align_corners=False)[0]   # (1, H, W)
-    shown = image * (0.45 + 0.55 * veil) + (1 - (0.45 + 0.55 * veil)) * 1.0   # quiet parts fade to white
+    shown = image
+    if channel_map is not None:
+        peak = float(channel_map.max())
+        strength = (channel_map.clamp(min=0) / peak) if peak > 0 else torch.zeros_like(channel_map)
+        veil = F.interpolate(strength[None, None], size=(h, w), mode="bilinear", align_corners=False)[0]   # (1, H, W)
+        shown = image * (0.45 + 0.55 * veil) + (1 - (0.45 + 0.55 * veil)) * 1.0   # quiet parts fade to white
     crop = shown[:, top:top + extent, left:left + extent][None]
     crop = F.interpolate(crop, size=(side, side), mode="bicubic", antialias=True, align_corners=False)[0]
     return (crop.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)

@@ -50,6 +50,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
                     "spatial_attribution",),
     "factor": ("NeuronGroups", "SemanticDictionary", "neuron_groups", "semantic_dictionary",),
     "unit_stats": ("HISTOGRAM_EDGES", "UnitStats",),
+    "atlas": ("AtlasCell", "atlas_cells", "atlas_layout", "tiled_logits", "whitening",),
 }
 _EXPORTS: dict[str, str] = {name: module for module, names in _MODULES.items() for name in names}
 

@@ -14,8 +14,10 @@ For each channel it keeps, in bounded memory whatever the number of images:
 - a random sample of `sample` images with their strongest value and position, from which
   `quantile_examples` picks typical and middling images;
 - its mean activation per class, for images with a label;
-- and for the layer, a random sample of `vectors` whole activation vectors, one random
-  position per image away from the edges (the activation atlas's input).
+- and for the layer, a random sample of `vectors` whole activation vectors, taken at up to
+  `POSITIONS` random positions of each image away from its edges (the activation atlas's
+  input: a large dataset gives about one per image, as the paper takes them; a small one
+  several), kept at half precision.
 
 "Random" is a hash of the image's number, its position and the channel, not a generator:
 `merge` of the statistics of any split of the images, in any order, gives the same bytes as
@@ -33,6 +35,10 @@ import zlib
 from dataclasses import dataclass, fields
 
 import numpy as np
+
+POSITIONS = 16
+"""Activation vectors sampled per image (distinct positions away from the edges), before the
+layer's sample keeps `vectors` of all of them."""
 
 HISTOGRAM_EDGES = np.sinh(np.linspace(-7.0, 7.0, 113)).astype(np.float64)
 """Bin edges of every channel's histogram: arcsinh-spaced from about -548 to 548, fine near
@@ -154,6 +160,7 @@ class UnitStats:
         filled = int((self.vector_where[:, 0] >= 0).sum())        # the sample's empty slots are not stored
         for name in ("vector_priority", "vectors", "vector_where"):
             arrays[name] = arrays[name][:filled]
+        arrays["vectors"] = arrays["vectors"].astype(np.float16)      # they hold half-precision values
         header = {"layer": self.layer, "k": self.k, "images": self.images, "vector_slots": len(self.vector_priority),
                   "arrays": {n: [str(a.dtype), list(a.shape)] for n, a in arrays.items()}}
         body = io.BytesIO()
@@ -172,6 +179,7 @@ class UnitStats:
             size = int(np.prod(shape)) * np.dtype(dtype).itemsize
             values[name] = np.frombuffer(body[at:at + size], dtype=dtype).reshape(shape).copy()
             at += size
+        values["vectors"] = values["vectors"].astype(np.float32)
         slots, filled = header["vector_slots"], len(values["vector_priority"])
         empty = UnitStats.empty("", values["vectors"].shape[1], vectors=slots - filled)
         for name in ("vector_priority", "vectors", "vector_where"):
@@ -186,7 +194,7 @@ def _of_images(base: UnitStats, images: list[int], activations: list, labels: li
     value, where = np.zeros((c, n), np.float32), np.zeros((c, n, WHERE), np.int64)
     histogram = np.zeros((c, bins), np.int64)
     sums, ids = [], []
-    vectors, vector_where = np.zeros((n, c), np.float32), np.zeros((n, WHERE), np.int64)
+    vectors, vector_where, vector_priority = [], [], []
     for i, (image, activation, label) in enumerate(zip(images, activations, labels)):
         act = (activation.detach().float().cpu().numpy() if hasattr(activation, "detach")   # a tensor
                else np.asarray(activation, np.float32))
@@ -203,11 +211,16 @@ def _of_images(base: UnitStats, images: list[int], activations: list, labels: li
         if label is not None:
             ids.append(int(label))
             sums.append(np.round(flat.mean(1, dtype=np.float64) * FIXED_POINT).astype(np.int64))
-        key = int(image) << 20
-        pick = int(_mix(np.array([key + (1 << 19)], np.uint64))[0])
+        key = np.uint64(int(image) << 20)
         my, mx = (1 if h > 2 else 0), (1 if w > 2 else 0)                   # away from the edges
-        y, x = my + pick % (h - 2 * my), mx + (pick // 7919) % (w - 2 * mx)
-        vectors[i], vector_where[i] = act[:, y, x], (image, y, x, h, w)
+        ys, xs = np.meshgrid(np.arange(my, h - my), np.arange(mx, w - mx), indexing="ij")
+        inner = (ys * w + xs).ravel().astype(np.uint64)                     # interior positions
+        picked = inner[np.argsort(_mix(key + np.uint64(1 << 19) + inner), kind="stable")[:POSITIONS]]
+        for position in picked.tolist():
+            y, x = divmod(position, w)
+            vectors.append(act[:, y, x].astype(np.float16).astype(np.float32))
+            vector_where.append((image, y, x, h, w))
+        vector_priority.append(_mix(key + np.uint64(1 << 18) + picked))
     keys = np.array([int(i) << 20 for i in images], np.uint64)              # (n,)
     class_ids = np.array(sorted(set(ids)), np.int64)
     class_counts = np.array([ids.count(int(i)) for i in class_ids], np.int64)
@@ -219,7 +232,9 @@ def _of_images(base: UnitStats, images: list[int], activations: list, labels: li
         sample_priority=_mix(keys[None, :] + np.arange(c, dtype=np.uint64)[:, None]),
         sample_values=value.copy(), sample_where=where.copy(),
         class_ids=class_ids, class_counts=class_counts, class_sums=class_sums,
-        vector_priority=_mix(keys + np.uint64(1 << 18)), vectors=vectors, vector_where=vector_where,
+        vector_priority=np.concatenate(vector_priority) if vector_priority else np.zeros(0, np.uint64),
+        vectors=np.asarray(vectors, np.float32).reshape(-1, c),
+        vector_where=np.asarray(vector_where, np.int64).reshape(-1, WHERE),
     )
 
 

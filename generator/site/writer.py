@@ -125,11 +125,10 @@ class SiteWriter:
         self.tree.add("404.html", self._render("404.html", self._not_found_context()))
 
     def _not_found_context(self) -> dict:
-        """Hosts serve 404.html at any depth, so its links start from the site's base path."""
-        base = urlsplit(self.site["base_url"]).path or "/"
+        """Hosts serve 404.html at any depth: its links are relative to the root, and the page
+        sets its base to the site's base path when it is served elsewhere (see 404.html)."""
         common = self.page_context(0, "404.html")
-        common["root"] = base
-        common["asset"] = lambda name: base + self.asset_url(name, 0)
+        common["base_path"] = urlsplit(self.site["base_url"]).path or "/"
         return common
 
     def _render(self, template: str, common: dict, **extra) -> bytes:
@@ -161,6 +160,9 @@ class PageEmitter:
         if url not in self.page.styles:
             self.page.styles.append(url)
         return url
+
+    def asset(self, name: str) -> str:
+        return self.writer.asset_url(name, 1)
 
 
 def listing_context(article, writer: SiteWriter) -> dict:

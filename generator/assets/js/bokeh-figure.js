@@ -1,16 +1,32 @@
 // Draws `{bokeh}` figures: each `<script type="application/json" class="bokeh-item">` holds a
 // Bokeh json_item; it is embedded into its target when the figure comes near the viewport.
+// BokehJS (the item's `data-bokeh`) is loaded then, once, so a page does not download it
+// before a chart is about to be seen. A chart not drawn prints its static picture
+// (js/print-pictures.js); a drawn one gets the class `is-drawn` and prints itself.
 (function () {
   "use strict";
+  var waiting = null;
+  function withBokeh(src, done) {
+    if (window.Bokeh) { done(); return; }
+    if (waiting) { waiting.push(done); return; }
+    waiting = [done];
+    var script = document.createElement("script");
+    script.src = src;
+    script.onload = function () { var queue = waiting; waiting = null; queue.forEach(function (f) { f(); }); };
+    document.head.appendChild(script);
+  }
   function draw(script) {
     if (script.dataset.drawn) return;
     script.dataset.drawn = "1";
-    var item = JSON.parse(script.textContent);
-    window.Bokeh.embed.embed_item(item, script.dataset.target);
+    withBokeh(script.dataset.bokeh, function () {
+      var target = document.getElementById(script.dataset.target);
+      Promise.resolve(window.Bokeh.embed.embed_item(JSON.parse(script.textContent), script.dataset.target))
+        .then(function () { if (target) target.classList.add("is-drawn"); });
+    });
   }
   function start() {
     var scripts = Array.prototype.slice.call(document.querySelectorAll("script.bokeh-item"));
-    if (!window.Bokeh || !scripts.length) return;
+    if (!scripts.length) return;
     if (!("IntersectionObserver" in window)) { scripts.forEach(draw); return; }
     var observer = new IntersectionObserver(function (entries) {
       entries.forEach(function (entry) {
@@ -24,7 +40,6 @@
       var target = document.getElementById(script.dataset.target);
       if (target) observer.observe(target);
     });
-    window.addEventListener("beforeprint", function () { scripts.forEach(draw); });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
