@@ -315,7 +315,7 @@ def job_directions(params: dict) -> np.ndarray:
 
     every = np.frombuffer(Path(params["files"]["directions"]).read_bytes(), np.float32).reshape(-1, params["channels"])
     start, stop = params["rows"]
-    return every[start:stop]
+    return every[start:stop].copy()          # writable, as torch wants
 
 
 def render_atlas_icons(params: dict, runtime: Runtime) -> dict[str, bytes]:
