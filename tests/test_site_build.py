@@ -222,3 +222,54 @@ def test_the_flagship_opens_with_under_a_megabyte_and_loads_bokehjs_only_near_a_
     assert sum("/bokeh/bokeh.min." in url for url in requested) == 1
     assert not any("chart-print" in url or "-chart." in url for url in requested)   # the print picture waits
     browser_page.assert_clean()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_the_contents_link_to_the_last_section_lands_on_its_heading(guide_site, browser_page, width, height):
+    page = browser_page.page
+    page.set_viewport_size({"width": width, "height": height})
+    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
+    link = page.locator(".toc a").last
+    target = link.get_attribute("href")
+    link.click()                                    # figures on the way draw and change height
+    where = f"document.querySelector('{target}').getBoundingClientRect().top"
+    page.wait_for_function(f"Math.abs({where}) < 50", timeout=10000)
+    page.wait_for_timeout(1500)                     # and it stays there while the rest settles
+    assert abs(page.evaluate(where)) < 50
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_grid_takes_the_width_and_a_tap_selects_a_cell(guide_site, browser_page):
+    page = browser_page.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
+    page.locator("#fig-grid").scroll_into_view_if_needed()
+    page.wait_for_selector("#fig-grid .ag-cell")
+    grid = page.locator("#fig-grid .ag-grid")
+    assert grid.bounding_box()["width"] >= 0.9 * 390
+    cell = page.locator('#fig-grid .ag-cell[data-i="5"]')
+    cell.scroll_into_view_if_needed()
+    box = cell.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert "is-selected" in cell.get_attribute("class")
+    assert "at (5, 0)" in page.locator("#fig-grid .sd-panel").inner_text()
+    opacities = "Array.from(document.querySelectorAll('#fig-grid .ag-cell')).map(e => Number(e.style.opacity))"
+    assert set(page.evaluate(opacities)) == {1}                          # full strength
+    page.locator("#fig-grid .ag-fade input").check()                     # the activation as a fade
+    assert min(page.evaluate(opacities)) < 0.5
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+def test_the_flagship_opens_with_a_figure_above_the_fold(guide_site, browser_page):
+    page = browser_page.page
+    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
+    opening = page.locator(".d-opening figure.vellum-figure")
+    assert opening.count() == 1 and opening.get_attribute("id") == "fig-opening"
+    box = opening.locator("img").first.bounding_box()
+    assert box["y"] + box["height"] < 800                        # its pictures are on the first screen
+    toc = page.locator(".toc").bounding_box()
+    assert toc["y"] > box["y"]                                   # before the contents
+    browser_page.assert_clean()

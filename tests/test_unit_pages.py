@@ -67,8 +67,11 @@ def test_a_unit_page_shows_its_strongest_photos_in_order(site):
 
 def test_prose_references_link_to_unit_pages_and_count_as_mentions(site):
     article = page_html(site)
-    assert '<a class="unit-ref" href="../units/tiny/blocks.1/5/index.html">blocks.1:5</a>' in article
-    assert '<a class="unit-ref" href="../units/tiny/blocks.0/1/index.html"><code>blocks.0:1</code></a>' in article
+    assert ('<a class="unit-ref" href="../units/tiny/blocks.1/5/index.html" data-card="unit-card-tiny-blocks-1-5">'
+            'blocks.1:5</a>') in article
+    assert ('<a class="unit-ref" href="../units/tiny/blocks.0/1/index.html" data-card="unit-card-tiny-blocks-0-1">'
+            '<code>blocks.0:1</code></a>') in article
+    assert '<template id="unit-card-tiny-blocks-1-5">' in article and "unit-card-tiny-blocks-1-99" not in article
     assert "blocks.1:99 is no unit" in article and "blocks.1/99" not in article
     five, two = unit_page(site, "blocks.1", 5), unit_page(site, "blocks.1", 2)
     assert "in the text" in five and "in the text" not in two
@@ -87,7 +90,20 @@ def test_building_one_article_keeps_the_unit_pages(site):
 def test_a_unit_page_opens_from_the_text_and_its_links_work(site, browser_page):
     browser_page.open(site / "build" / "a" / "index.html")
     page = browser_page.page
-    page.locator("a.unit-ref", has_text="blocks.1:5").click()
+    reference = page.locator("a.unit-ref", has_text="blocks.1:5")
+    reference.click()                                          # the first click opens the unit's card
+    card = page.locator("#vellum-hover-card")
+    card.wait_for(state="visible")
+    assert "UNIT BLOCKS.1:5" in card.inner_text().upper()
+    assert card.locator("img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert card.locator(".uc-examples img").count() >= 1 and card.locator(".uc-diversity img").count() == 4
+    page.mouse.move(2, 2)
+    page.wait_for_timeout(400)
+    assert card.is_visible()                                   # it stays open on click
+    page.keyboard.press("Escape")
+    assert card.is_hidden()                                    # and Escape closes it
+    reference.click()
+    reference.click()                                          # the second click opens the page
     page.wait_for_url(re.compile(r".*/units/tiny/blocks\.1/5/index\.html$"))
     assert page.locator("h1").inner_text() == "blocks.1:5"
     assert page.locator(".unit-examples img").first.evaluate("img => img.complete && img.naturalWidth > 0")

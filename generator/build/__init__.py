@@ -27,7 +27,7 @@ from ..pipeline.cache import Cache, ReadOnlyCache
 from ..pipeline.jobs import sha256_bytes
 from ..datasets import frozen_datasets, read_datasets
 from ..site.config import read_site
-from ..site.unit_pages import write_unit_pages
+from ..site.unit_pages import unit_cards, write_unit_pages
 from .keys import remembered
 from .units import plan_units, plan_units_more
 from ..site.writer import SiteWriter
@@ -130,12 +130,14 @@ def _build(options: BuildOptions) -> BuildReport:
                   and (not options.article or (options.output / u.folder / "index.html").is_file())}  # published
         render_figures(page, results, writer, problems, kept, linked)
     problems.raise_if_any()
-    for page in pages:
+    with writer.aside() if options.article else contextlib.nullcontext():
+        # with --article the unit pages stay as they are; working them out still gives the cards
+        write_unit_pages(writer, units, results, lambda key, make: remembered(kept, key, make))
+    for page in pages:                                # the cards of the units the text names
+        page.body_html += unit_cards(writer, page.body_html, units)
         writer.article(page, results)
     for article in others:
         writer.list_built(article, options.output / article.slug / "index.html")
-    if not options.article:                           # with --article, the unit pages stay as they are
-        write_unit_pages(writer, units, results, lambda key, make: remembered(kept, key, make))
     writer.journal(pages, units=bool(units) if not options.article
                    else (options.output / "units" / "index.html").is_file())
 

@@ -28,6 +28,7 @@ class ArticlePage:
     figures: list = field(default_factory=list)          # FigurePlan, one per figure directive
     reviews: Any = None                # generator.reviews.ArticleReviews, when it has any
     body_html: str = ""
+    opening_html: str = ""             # a figure the article opens with, shown above the contents
     scripts: list[str] = field(default_factory=list)    # URLs of the figures' components
     styles: list[str] = field(default_factory=list)     # URLs of their stylesheets
     first_picture: str | None = None   # the first image a figure published (a default thumbnail)

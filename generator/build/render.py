@@ -17,7 +17,8 @@ from .plan import figure_error
 
 def render_figures(page: ArticlePage, results: dict, writer: SiteWriter, problems: Problems,
                    cache: Cache | None = None, unit_layers: dict | None = None) -> None:
-    """Put each figure's HTML where its directive stood (from `cache` when it holds it), and
+    """Put each figure's HTML where its directive stood (from `cache` when it holds it; a
+    figure the text starts with opens the article, above the contents), and
     link the text's unit references (`blocks.10:9`) to the unit pages of `unit_layers`
     (layer name -> UnitLayer, of the article's model)."""
     body = link_unit_references(page.markdown.html, unit_layers or {}, page.article.slug,
@@ -35,5 +36,7 @@ def render_figures(page: ArticlePage, results: dict, writer: SiteWriter, problem
             url = f"notebooks/{figure.directive.id}.ipynb"
             writer.tree.add(f"{page.article.slug}/{url}", notebook)
             inner += "\n" + reproduce_disclosure(page.article.slug, figure.directive.id, url)
+        if figure is page.figures[0] and page.markdown.html.lstrip().startswith(figure.directive.placeholder):
+            page.opening_html, inner = inner, ""      # the article opens with it: above the contents
         body = body.replace(figure.directive.placeholder, inner, 1)
     page.body_html = body

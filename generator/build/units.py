@@ -55,6 +55,7 @@ class UnitLayer:
     images: int = 0
     histograms: object = None                      # (C, bins) counts, from the pass
     class_means: dict = field(default_factory=dict)  # unit -> [(class, mean, photos)], labelled datasets
+    cards: dict = field(default_factory=dict)      # unit -> what its card in an article shows (site/unit_pages)
 
     @property
     def jobs(self) -> list:

@@ -135,6 +135,15 @@ def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, parsed: 
                  "label": label} for slug, title, anchor, label in _unique(found)]
 
     effects = _effects(unit_layer, unit, parsed)
+    unit_layer.cards[unit] = {                       # what a unit card in an article shows (depth 1)
+        "name": f"{unit_layer.layer}:{unit}", "url": f"../{folder}/index.html",
+        "icon": _tile(icons[0], icons[1], unit, 1, scale=1.5),
+        "diversity": [_tile(diverse[0], diverse[1], diverse[2] + i, 1, scale=0.75) for i in range(diverse[3])]
+                     if diverse else [],
+        "classes": effects["classes"][:3],
+        "examples": [{**e, "tile": _tile(crops[0], crops[1], first + i, 1, scale=0.75)}
+                     for i, e in enumerate(examples[:4]) if e["kind"] == "top" and crops],
+    }
     context = {
         **effects,
         "model": unit_layer.model_slug, "layer": unit_layer.layer, "unit": unit, "channels": unit_layer.channels,
@@ -234,10 +243,30 @@ def _link(match, layers: dict, page_slug: str, title: str) -> str:
     if mention not in where:
         where.append(mention)
     url = f"../{found.folder}/{unit}/index.html"
-    return f'<a class="unit-ref" href="{url}">{match.group(0)}</a>'
+    return f'<a class="unit-ref" href="{url}" data-card="{card_id(found, unit)}">{match.group(0)}</a>'
 
 
 def _wrap_code(html: str) -> str:
     """`<code><a class="unit-ref" ...>x</a></code>` reads better as a link around the code."""
-    return re.sub(r'<code><a class="unit-ref" href="([^"]+)">([^<]+)</a></code>',
-                  r'<a class="unit-ref" href="\1"><code>\2</code></a>', html)
+    return re.sub(r'<code><a class="unit-ref" href="([^"]+)" data-card="([^"]+)">([^<]+)</a></code>',
+                  r'<a class="unit-ref" href="\1" data-card="\2"><code>\3</code></a>', html)
+
+
+def card_id(unit_layer, unit: int) -> str:
+    """The id of a unit's card in an article page."""
+    return f"unit-card-{unit_layer.model_slug}-{unit_layer.layer}-{unit}".replace(".", "-")
+
+
+def unit_cards(writer, html: str, layers: list) -> str:
+    """The cards of the units `html` (an article's body) refers to, as `<template>`s the
+    hover cards clone (`js/hover-cards.js`): each unit's feature visualization, its diversity
+    images, the classes it supports most and its strongest photos, from its unit page's
+    sprites. Empty when the unit pages were not written in this build."""
+    wanted = dict.fromkeys(re.findall(r'data-card="(unit-card-[^"]+)"', html))
+    cards = []
+    for unit_layer in layers:
+        for unit, card in unit_layer.cards.items():
+            if card_id(unit_layer, unit) in wanted:
+                cards.append(writer.env.get_template("partials/unit-card.html").render(
+                    id=card_id(unit_layer, unit), **card))
+    return "\n".join(cards)

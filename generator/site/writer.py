@@ -4,6 +4,7 @@ atomically at the end."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import posixpath
 import re
@@ -72,6 +73,17 @@ class SiteWriter:
 
     def emitter(self, page) -> "PageEmitter":
         return PageEmitter(self, page)
+
+    @contextlib.contextmanager
+    def aside(self):
+        """Pages added meanwhile go to a scratch tree and are not published (a build of one
+        article works out what the unit pages hold, for its unit cards, and keeps them as
+        they are)."""
+        kept, self.tree = self.tree, OutputTree()
+        try:
+            yield
+        finally:
+            self.tree = kept
 
     def page_context(self, depth: int, page_path: str) -> dict:
         """What every page template reads: the site, the way back to the root, asset URLs."""
@@ -210,6 +222,7 @@ def article_context(page, writer: SiteWriter) -> dict:
     return {
         **listing,
         "body_html": Markup(page.body_html),
+        "opening_html": Markup(page.opening_html),
         "toc": page.markdown.toc,
         "footnotes_html": Markup(page.markdown.footnotes_html),
         "references": references,

@@ -1,5 +1,6 @@
 // <vellum-activation-grid>: the photo, the activation grid of a layer (each cell the feature
-// visualization of that position's activation vector, faded by its magnitude), and the
+// visualization of that position's activation vector, at full strength; a checkbox fades
+// each cell by its activation's magnitude), and the
 // semantic dictionary of the cell under the pointer or the keyboard (arrow keys, Home, End).
 // Several layers get a switcher. Loads its data script with figure-data.js and draws the
 // dictionary with window.VellumDictionary (semantic-dictionary.js), both loaded before this
@@ -34,6 +35,14 @@
         });
         this.appendChild(bar);
       }
+      var fade = document.createElement("label");           // the activation, as an optional fade
+      fade.className = "ag-fade";
+      this.fadeBox = document.createElement("input");
+      this.fadeBox.type = "checkbox";
+      this.fadeBox.addEventListener("change", function () { self.applyFade(); });
+      fade.appendChild(this.fadeBox);
+      fade.appendChild(document.createTextNode(" Fade weak positions"));
+      this.appendChild(fade);
       var body = document.createElement("div");
       body.className = "ag-body";
       var photo = document.createElement("div");
@@ -62,6 +71,10 @@
         var i = event.target.getAttribute("data-i");
         if (i !== null) self.select(Number(i));
       });
+      this.grid.addEventListener("click", function (event) {     // a tap selects the cell
+        var i = event.target.getAttribute("data-i");
+        if (i !== null) self.select(Number(i));
+      });
       this.grid.addEventListener("keydown", function (event) {
         var layer = self.layer;
         var next = window.VellumDictionary.step(event.key, self.cell, layer.rows, layer.cols);
@@ -79,7 +92,8 @@
       (this.buttons || []).forEach(function (b, m) { b.setAttribute("aria-pressed", String(m === n)); });
       this.grid.setAttribute("aria-label", "Activation grid of " + layer.layer + ", " + layer.cols + " by " +
         layer.rows + " cells: move with the arrow keys");
-      var room = Math.max(160, Math.min(560, (this.clientWidth || 640) - 420));
+      var width = this.clientWidth || 640;         // under 700 px the views stack: the grid takes the width
+      var room = width < 700 ? width : Math.max(160, Math.min(560, width - 420));
       var side = Math.max(8, Math.min(cells.tile[0], Math.floor(room / layer.cols)));
       var scale = side / cells.tile[0];
       var top = Math.max.apply(null, layer.magnitude) || 1;
@@ -93,12 +107,18 @@
         el.style.backgroundImage = "url(\"" + cells.src + "\")";
         el.style.backgroundSize = (cells.width * scale) + "px " + (cells.height * scale) + "px";
         el.style.backgroundPosition = (-(i % cells.columns) * side) + "px " + (-Math.floor(i / cells.columns) * side) + "px";
-        el.style.opacity = String(Math.max(0.04, m / top).toFixed(3));
+        el.setAttribute("data-strength", String(Math.max(0.04, m / top).toFixed(3)));
         return el;
       });
       var grid = this.grid;
       this.cellEls.forEach(function (el) { grid.appendChild(el); });
+      this.applyFade();
       this.select(window.VellumDictionary.strongest(layer));
+    }
+
+    applyFade() {           // full strength unless the reader asks to see the activation's magnitude
+      var fade = this.fadeBox && this.fadeBox.checked;
+      (this.cellEls || []).forEach(function (el) { el.style.opacity = fade ? el.getAttribute("data-strength") : "1"; });
     }
 
     select(cell) {

@@ -11,13 +11,17 @@
      <a class="xref" href="#fig-x">Figure 2</a>
          -> a figure's preview image ([data-card-preview], else its first img or svg) and caption;
             an equation; a heading and the first paragraph after it; or the element itself.
+     <a class="unit-ref" href="../units/.../9/index.html" data-card="unit-card-...">blocks.10:9</a>
+         -> the unit's card, a <template> the build writes into the page (its feature
+            visualization, diversity images, classes and strongest photos). A click on the
+            reference keeps its card open (a second click opens the unit's page).
 
    One card element (role="tooltip") is reused; the trigger's links get aria-describedby while
    it shows. Escape closes it; the pointer may move onto the card without closing it. */
 (function () {
   "use strict";
 
-  var TRIGGERS = "span.citation[data-cites], sup.footnote-ref a, a.footnote-ref, a.xref";
+  var TRIGGERS = "span.citation[data-cites], sup.footnote-ref a, a.footnote-ref, a.xref, a.unit-ref[data-card]";
   var FOOTNOTE = "sup.footnote-ref a, a.footnote-ref";
   var BACKLINKS = ".footnote-backref, a[href^='#fnref'], a.footnote-back";
   var CARD_ID = "vellum-hover-card";
@@ -29,6 +33,7 @@
   var card = null;
   var current = null;      // the trigger whose card is showing
   var dismissed = null;    // the trigger closed by Escape while the pointer is still on it
+  var pinned = false;      // the card stays open (a click on a unit reference) until Escape or a click elsewhere
   var described = [];      // [element, previous aria-describedby] pairs to restore
   var showTimer = 0;
   var hideTimer = 0;
@@ -135,7 +140,14 @@
     return [item([cleanClone(target)])];
   }
 
+  function unitCard(link) {
+    var template = document.getElementById(link.getAttribute("data-card"));
+    if (!template || !template.content) { return null; }
+    return [template.content.cloneNode(true)];
+  }
+
   function buildCard(trigger) {
+    if (trigger.matches("a.unit-ref")) { return unitCard(trigger); }
     if (trigger.matches("span.citation")) { return citationCard(trigger); }
     if (trigger.matches(FOOTNOTE)) { return footnoteCard(trigger); }
     return xrefCard(trigger);
@@ -193,6 +205,7 @@
   function hide() {
     clearTimeout(showTimer);
     clearTimeout(hideTimer);
+    pinned = false;
     if (!card || card.hidden) { current = null; return; }
     card.hidden = true;
     card.replaceChildren();
@@ -207,6 +220,7 @@
   }
 
   function scheduleHide() {
+    if (pinned) { return; }
     clearTimeout(showTimer);
     clearTimeout(hideTimer);
     hideTimer = setTimeout(hide, HIDE_DELAY_MS);
@@ -236,8 +250,21 @@
     if (trigger) { dismissed = null; show(trigger); }
   }
 
+  function onClick(event) {
+    var trigger = triggerOf(event.target);
+    if (trigger && trigger.matches("a.unit-ref")) {
+      if (pinned && current === trigger) { return; }           // the second click opens the page
+      event.preventDefault();
+      dismissed = null;
+      show(trigger);
+      pinned = !card.hidden;
+      return;
+    }
+    if (pinned && !card.contains(event.target)) { hide(); }
+  }
+
   function onFocusOut(event) {
-    if (!current) { return; }
+    if (!current || pinned) { return; }
     var next = event.relatedTarget;
     if (next && (current.contains(next) || card.contains(next))) { return; }
     hide();
@@ -257,6 +284,7 @@
     document.addEventListener("focusin", onFocusIn);
     document.addEventListener("focusout", onFocusOut);
     document.addEventListener("keydown", onKeyDown);
+    document.addEventListener("click", onClick);
     window.addEventListener("resize", function () { if (current) { position(current); } });
   }
 
