@@ -246,3 +246,22 @@ def test_icons_and_bars_highlight_each_other(site, browser_page):
                   " {detail: {chart: 'fig-channels-chart', index: 4}}))")
     assert page.locator("#fig-channels .ca-icon.is-active").get_attribute("data-index") == "4"
     browser_page.assert_clean()
+
+
+def test_attribution_maps_are_square_cells_in_magenta_and_green():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from generator.figures.attribution_common import overlay_png
+
+    photo = np.full((3, 40, 40), 0.5, np.float32)                       # a grey photo, 40 px
+    picture = np.asarray(Image.open(io.BytesIO(overlay_png(photo, np.array([[1.0, -1.0], [-0.5, 0.0]])))))
+    quadrants = [picture[:20, :20], picture[:20, 20:], picture[20:, :20], picture[20:, 20:]]
+    for quadrant in quadrants:                                          # each cell one colour: no blur
+        assert (quadrant == quadrant[0, 0]).all()
+    support, oppose, weak, none = (q[0, 0].astype(int) for q in quadrants)
+    assert support[0] > support[1] and support[2] > support[1]            # magenta: red and blue over green
+    assert oppose[1] > oppose[0] and oppose[1] > oppose[2]                # green
+    assert len(set(none.tolist())) == 1 and (weak != none).any()          # zero leaves the grey photo

@@ -26,10 +26,11 @@ from .base import FigureContext, figure_stem
 from .model_cards import job_model
 from .inputs import resolve_image_source
 
-# Blue (negative) to orange (positive), readable with every common colour-vision deficiency
-# (the ends of ColorBrewer's PuOr/RdBu family; no red against green). Same values in the JS.
-NEGATIVE = (33, 102, 172)
-POSITIVE = (230, 97, 1)
+# Green (negative) to magenta (positive), the ends of ColorBrewer's PiYG, readable with every
+# common colour-vision deficiency and unlike any colour of a photo of fur or skin (orange
+# fought a ginger cat); the neuron groups' palette leads with other hues. Same values in the JS.
+NEGATIVE = (77, 146, 33)
+POSITIVE = (197, 27, 125)
 
 def class_value(value) -> int | str:
     """Validator of one class: an id (`285`) or a label (`Egyptian cat`), resolved against the
@@ -109,7 +110,7 @@ def to_uint8(image) -> np.ndarray:
 
 
 def diverging_rgba(values: np.ndarray) -> np.ndarray:
-    """Signed values -> RGBA uint8 (…, 4): orange for positive, blue for negative, alpha by
+    """Signed values -> RGBA uint8 (…, 4): magenta for positive, green for negative, alpha by
     magnitude relative to the largest |value|. The page draws maps the same way."""
     values = np.asarray(values, dtype=np.float32)
     peak = float(np.abs(values).max()) or 1.0
@@ -123,7 +124,7 @@ def diverging_rgba(values: np.ndarray) -> np.ndarray:
 def overlay_png(image, values: np.ndarray) -> bytes:
     """The static fallback: a map [h, w] of signed values drawn over the image (3, H, W)."""
     base = Image.fromarray(to_uint8(image)).convert("RGBA")
-    heat = Image.fromarray(diverging_rgba(values), "RGBA").resize(base.size, Image.BILINEAR)
+    heat = Image.fromarray(diverging_rgba(values), "RGBA").resize(base.size, Image.NEAREST)   # square cells
     washed = Image.blend(base, Image.new("RGBA", base.size, (255, 255, 255, 255)), 0.35)
     out = io.BytesIO()
     Image.alpha_composite(washed, heat).convert("RGB").save(out, format="PNG", optimize=True)

@@ -50,14 +50,15 @@ from .model_cards import job_model, label
 
 SCHEMA_ID = "https://vellum.example.org/schemas/neuron-groups/1.json"
 TOP_CLASSES = 4
-# Okabe & Ito's colour-blind-safe categorical palette (no black: it is the outline colour).
-GROUP_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
+# Okabe & Ito's colour-blind-safe categorical palette (no black: it is the outline colour),
+# its green and pink last: they are near the sign colours (magenta and green) of attribution.
+GROUP_COLOURS = ["#E69F00", "#56B4E9", "#F0E442", "#0072B2", "#D55E00", "#999999", "#009E73", "#CC79A7"]
 
 
 @KINDS.register
 class NeuronGroupsFigure:
     name = "neuron-groups"
-    version = 1
+    version = 2       # 2: the palette's green and pink last
     options = {
         **MODEL_OPTIONS,
         **PHOTO_OPTIONS,

@@ -53,7 +53,7 @@ SCHEMA_ID = "https://vellum.example.org/schemas/spatial-attribution/1.json"
 @KINDS.register
 class SpatialAttribution:
     name = "spatial-attribution"
-    version = 1
+    version = 2       # 2: magenta and green, square cells
     options = {
         **{k: v for k, v in MODEL_OPTIONS.items() if k != "steps"},
         **PHOTO_OPTIONS,

@@ -6,10 +6,11 @@
 // with the arrow keys) a cell of one panel: the other panel shows that cell's attribution as a
 // heatmap; the cell is outlined. To classes: one panel per target (A, B, A − B), each its map;
 // the hovered cell is outlined in every panel and its values are read out below.
-// Orange is positive, blue negative (colour-blind safe); each map is scaled to its own peak.
+// Magenta is positive, green negative (colour-blind safe); each map is scaled to its own peak,
+// drawn as square cells.
 (function () {
   "use strict";
-  var POS = [230, 97, 1], NEG = [33, 102, 172];
+  var POS = [197, 27, 125], NEG = [77, 146, 33];
 
   // Quantized arrays are decoded by figure-data.js (loaded before this file).
   function decode(enc) { return window.VellumFigureData.decode(enc); }
@@ -148,7 +149,8 @@
       panels.forEach(function (panel) { panel.mark(i); });
       readout.textContent = "Cell (" + (i % g.width) + ", " + Math.floor(i / g.width) + ") of " + g.name + ": " +
         data.targets.map(function (name, t) {
-          return name + " " + fmt(maps[t * n + i]) + " (" + Math.round(100 * maps[t * n + i] / peaks[t]) + "% of peak)";
+          var share = Math.round(100 * maps[t * n + i] / peaks[t]);     // one minus sign: U+2212
+          return name + " " + fmt(maps[t * n + i]) + " (" + (share < 0 ? "\u2212" + -share : share) + "% of peak)";
         }).join("; ") + (data.steps ? " (integrated gradients, " + data.steps + " steps)." : ".");
     }
     return { panels: panels, select: select, current: function () { return state.cell; },

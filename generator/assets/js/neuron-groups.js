@@ -9,7 +9,7 @@
 // (negative) to orange (positive), colour-blind safe.
 (function () {
   "use strict";
-  var POS = [230, 97, 1], NEG = [33, 102, 172];
+  var POS = [197, 27, 125], NEG = [77, 146, 33];
 
   // White or near-black text, whichever contrasts more with the background (WCAG luminance).
   function readableOn(rgb) {
