@@ -273,3 +273,23 @@ def test_the_flagship_opens_with_a_figure_above_the_fold(guide_site, browser_pag
     toc = page.locator(".toc").bounding_box()
     assert toc["y"] > box["y"]                                   # before the contents
     browser_page.assert_clean()
+
+
+@pytest.mark.browser
+def test_hovering_a_channel_of_the_dictionary_shows_where_it_fires(guide_site, browser_page):
+    page = browser_page.page
+    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
+    page.locator("#fig-grid").scroll_into_view_if_needed()
+    page.wait_for_selector("#fig-grid .sd-item")
+    overlay = page.locator("#fig-grid .sd-map")
+    assert overlay.is_hidden()
+    entry = page.locator("#fig-grid .sd-item").first
+    channel = re.search(r"channel (\d+)", entry.inner_text())[1]
+    entry.hover()
+    assert overlay.is_visible() and overlay.get_attribute("data-channel") == channel
+    alphas = overlay.evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+                              ".filter((v, i) => i % 4 === 3)")
+    assert min(alphas) < 40 and max(alphas) > 150          # clear where it fires, veiled where it is quiet
+    page.mouse.move(2, 2)
+    assert overlay.is_hidden()
+    browser_page.assert_clean()

@@ -20,6 +20,7 @@ is the strongest position, outlined on the photo, and its dictionary. The same s
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from pathlib import Path
@@ -39,7 +40,7 @@ from .model_cards import job_model
 from .inputs import resolve_image_source
 
 ICON_SIDE = 72   # display side of the most active channel's icon, pixels (as the component)
-DICTIONARY_VERSION = 1
+DICTIONARY_VERSION = 2     # 2: each shown channel's map over the photo
 
 
 def dictionary_job(card, image_path: Path, crop: str, layer: str, k: int, label: str) -> Job:
@@ -52,8 +53,10 @@ def dictionary_job(card, image_path: Path, crop: str, layer: str, k: int, label:
 
 def run_dictionary(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: the dictionary as plain lists: rows, cols, k, channels/values [rows*cols][k]
-    (row-major cells, most active first) and magnitude [rows*cols] (the length of each
-    position's activation vector)."""
+    (row-major cells, most active first), magnitude [rows*cols] (the length of each
+    position's activation vector) and `maps`: where each channel the dictionary shows fires
+    over the photo ({channels: ascending, data: base64 of uint8 (channels, rows*cols), each
+    channel's activation over its own peak, 0 where negative})."""
     from .. import interpret as vi
 
     model = job_model(params)
@@ -67,6 +70,12 @@ def run_dictionary(params: dict, runtime: Runtime) -> dict[str, bytes]:
         "values": rounded(d.values.reshape(rows * cols, k)),
         "magnitude": rounded(d.magnitude.flatten()),                            # (H*W,)
     }
+    shown = used_channels(data)
+    act = vi.activations(model, image, [params["layer"]])[params["layer"]].float().numpy()   # (C, H, W)
+    maps = np.clip(act[shown].reshape(len(shown), rows * cols), 0, None)
+    peaks = np.maximum(maps.max(axis=1, keepdims=True), 1e-9)
+    data["maps"] = {"channels": shown,
+                    "data": base64.b64encode(np.round(maps / peaks * 255).astype(np.uint8).tobytes()).decode("ascii")}
     return {"dictionary.json": json.dumps(data, sort_keys=True, separators=(",", ":")).encode()}
 
 

@@ -53,6 +53,10 @@
       img.width = data.photo_size.width;
       img.height = data.photo_size.height;
       photo.appendChild(img);
+      this.map = document.createElement("canvas");           // where a hovered channel fires
+      this.map.className = "sd-map";
+      this.map.hidden = true;
+      photo.appendChild(this.map);
       this.mark = document.createElement("div");
       this.mark.className = "ag-mark";
       photo.appendChild(this.mark);
@@ -132,7 +136,11 @@
       this.mark.style.top = (100 * y / layer.rows) + "%";
       this.mark.style.width = (100 / layer.cols) + "%";
       this.mark.style.height = (100 / layer.rows) + "%";
-      window.VellumDictionary.render(this.panel, layer, cell);
+      var map = this.map;
+      window.VellumDictionary.showMap(map, layer, null);
+      window.VellumDictionary.render(this.panel, layer, cell, function (channel) {
+        window.VellumDictionary.showMap(map, layer, channel);
+      });
     }
   }
 

@@ -16,8 +16,39 @@
     return el;
   }
 
-  // Fills `panel` with the dictionary of cell `cell` of one layer's data.
-  function render(panel, data, cell) {
+  // Where `channel` fires over the photo: its activation at each position over its own peak,
+  // 0-255 (data.maps, decoded once), or null when the data has no map of it.
+  function mapOf(data, channel) {
+    if (!data.maps) return null;
+    if (!data.maps.decoded) {
+      var raw = atob(data.maps.data), bytes = new Uint8Array(raw.length);
+      for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+      data.maps.decoded = bytes;
+    }
+    var at = data.maps.channels.indexOf(channel), n = data.rows * data.cols;
+    return at < 0 ? null : data.maps.decoded.subarray(at * n, (at + 1) * n);
+  }
+
+  // Draws `channel`'s map on `canvas` (laid over the photo): a dark veil where it is quiet,
+  // the photo clear where it fires, one square per position. No channel: hides the canvas.
+  function showMap(canvas, data, channel) {
+    var map = channel === null ? null : mapOf(data, channel);
+    if (!map) { canvas.hidden = true; canvas.removeAttribute("data-channel"); return; }
+    canvas.width = data.cols;
+    canvas.height = data.rows;
+    var context = canvas.getContext("2d"), image = context.createImageData(data.cols, data.rows);
+    for (var i = 0; i < map.length; i++) {
+      image.data[4 * i] = image.data[4 * i + 1] = image.data[4 * i + 2] = 20;
+      image.data[4 * i + 3] = Math.round(200 * (1 - map[i] / 255));
+    }
+    context.putImageData(image, 0, 0);
+    canvas.setAttribute("data-channel", String(channel));
+    canvas.hidden = false;
+  }
+
+  // Fills `panel` with the dictionary of cell `cell` of one layer's data; `onChannel(c)` is
+  // called with a channel while the pointer or the focus is on its entry, and with null after.
+  function render(panel, data, cell, onChannel) {
     var icons = data.icons, tile = icons.tile[0], slot = {};
     icons.channels.forEach(function (c, i) { slot[c] = i; });
     var channels = data.channels[cell], values = data.values[cell];
@@ -40,6 +71,12 @@
       if (data.units) label.href = data.units + channel + "/index.html";   // the unit's page
       item.appendChild(label);
       item.appendChild(text("span", "sd-value", values[j].toFixed(2)));
+      if (onChannel) {
+        item.addEventListener("mouseenter", function () { onChannel(channel); });
+        item.addEventListener("mouseleave", function () { onChannel(null); });
+        label.addEventListener("focus", function () { onChannel(channel); });
+        label.addEventListener("blur", function () { onChannel(null); });
+      }
       list.appendChild(item);
     });
     var x = cell % data.cols, y = Math.floor(cell / data.cols);
@@ -70,7 +107,7 @@
     return best;
   }
 
-  window.VellumDictionary = { render: render, step: step, strongest: strongest };
+  window.VellumDictionary = { render: render, step: step, strongest: strongest, showMap: showMap };
 
   class Element extends HTMLElement {}
 
@@ -92,6 +129,10 @@
     stage.setAttribute("aria-label", "Positions of " + data.layer + ": move with the arrow keys");
     photo.parentNode.insertBefore(stage, photo);
     stage.appendChild(photo);
+    this.map = document.createElement("canvas");
+    this.map.className = "sd-map";
+    this.map.hidden = true;
+    stage.appendChild(this.map);
     this.mark = document.createElement("div");
     this.mark.className = "sd-mark";
     stage.appendChild(this.mark);
@@ -123,7 +164,8 @@
     this.mark.style.top = (100 * y / data.rows) + "%";
     this.mark.style.width = (100 / data.cols) + "%";
     this.mark.style.height = (100 / data.rows) + "%";
-    render(this.panel, data, cell);
+    var map = this.map;
+    render(this.panel, data, cell, function (channel) { showMap(map, data, channel); });
   };
 
   if (!customElements.get("vellum-dictionary")) customElements.define("vellum-dictionary", Element);
