@@ -127,7 +127,9 @@
       }
       view.addEventListener("pointerup", release);
       view.addEventListener("pointercancel", release);
-      view.addEventListener("pointerleave", function () { if (!pointers.size) self.mark.hidden = true; });
+      view.addEventListener("pointerleave", function (event) {    // a tapped cell stays marked
+        if (event.pointerType === "mouse" && !pointers.size) self.mark.hidden = true;
+      });
       view.addEventListener("wheel", function (event) {
         if (!event.ctrlKey && !event.metaKey) return;      // the plain wheel scrolls the page
         event.preventDefault();
@@ -151,7 +153,11 @@
         self.centre.hidden = false;
         self.describeCentre();
       });
-      view.addEventListener("focus", function () { self.centre.hidden = false; self.describeCentre(); });
+      view.addEventListener("focus", function () {      // from the keyboard, not from a tap or a click
+        if (view.matches && !view.matches(":focus-visible")) return;
+        self.centre.hidden = false;
+        self.describeCentre();
+      });
       view.addEventListener("blur", function () { self.centre.hidden = true; });
     }
 
