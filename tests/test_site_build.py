@@ -293,3 +293,25 @@ def test_hovering_a_channel_of_the_dictionary_shows_where_it_fires(guide_site, b
     page.mouse.move(2, 2)
     assert overlay.is_hidden()
     browser_page.assert_clean()
+
+
+@pytest.mark.browser
+def test_pointing_at_the_groups_map_focuses_the_group_there(guide_site, browser_page):
+    page = browser_page.page
+    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
+    page.locator("#fig-groups").scroll_into_view_if_needed()
+    page.wait_for_selector("#fig-groups .ng-card")
+    stage = page.locator("#fig-groups .ng-stage")
+    box = stage.bounding_box()
+    active = set()
+    for fx, fy in [(0.3, 0.35), (0.7, 0.35), (0.5, 0.8), (0.95, 0.5)]:       # eyes, chin, the edge
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        cards = page.locator("#fig-groups .ng-card.is-active")
+        assert cards.count() == 1
+        group = cards.first.get_attribute("data-group")
+        active.add(group)
+        assert page.locator("#fig-groups .ng-readout").inner_text().startswith(f"Group {int(group) + 1} of")
+    assert len(active) >= 2                                    # different places, different groups
+    page.mouse.move(2, 2)
+    assert page.locator("#fig-groups .ng-card.is-active").count() == 0
+    browser_page.assert_clean()

@@ -91,6 +91,20 @@
         "Group " + (g + 1) + " of " + layers[l].info.name + ": where it is present in the image.";
     }
 
+    // Pointing at the map focuses the group strongest there (its map, card and table row).
+    stage.addEventListener("mousemove", function (event) {
+      var l = layers.length - 1, L = layers[l], box = stage.getBoundingClientRect();
+      var x = Math.min(L.info.width - 1, Math.max(0, Math.floor((event.clientX - box.left) / box.width * L.info.width)));
+      var y = Math.min(L.info.height - 1, Math.max(0, Math.floor((event.clientY - box.top) / box.height * L.info.height)));
+      var best = -1, strength = 0;
+      for (var g = 0; g < n; g++) {
+        var t = L.maps[g * L.size + y * L.info.width + x] / L.peaks[g];
+        if (t > strength) { strength = t; best = g; }
+      }
+      if (String(best) !== stage.dataset.group) { stage.dataset.group = String(best); focus(best < 0 ? -1 : l, best); }
+    });
+    stage.addEventListener("mouseleave", function () { stage.dataset.group = ""; focus(-1, -1); });
+
     var columns = data.icons.columns, tile = data.icons.tile[0], k = 64 / tile;
     layers.forEach(function (L, l) {
       side.appendChild(el("p", "ng-title", L.info.name + " — " + n + " groups"));
