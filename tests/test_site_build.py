@@ -315,3 +315,32 @@ def test_pointing_at_the_groups_map_focuses_the_group_there(guide_site, browser_
     page.mouse.move(2, 2)
     assert page.locator("#fig-groups .ng-card.is-active").count() == 0
     browser_page.assert_clean()
+
+
+@pytest.mark.browser
+def test_on_a_phone_a_swipe_over_any_figure_scrolls_the_page(guide_site, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        page.goto((guide_site / "build" / FLAGSHIP / "index.html").resolve().as_uri())
+        touch = context.new_cdp_session(page)
+
+        def swipe(x: float, y: float, up: float) -> None:      # a finger drawn upward: read further down
+            touch.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+            for step in range(1, 11):
+                touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y - up * step / 10}]})
+            touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+        figures = page.eval_on_selector_all("figure.vellum-figure[id]", "fs => fs.map(f => f.id)")
+        assert len(figures) >= 10
+        for figure in figures:
+            page.locator(f"#{figure}").scroll_into_view_if_needed()
+            page.wait_for_timeout(400)                           # it draws itself
+            inner = page.locator(f"#{figure} canvas, #{figure} .aa-view, #{figure} .ag-grid, #{figure} img").first
+            box = inner.bounding_box() or page.locator(f"#{figure}").bounding_box()
+            before = page.evaluate("window.scrollY")
+            swipe(box["x"] + box["width"] / 2, min(box["y"] + box["height"] / 2, 700), 200)
+            page.wait_for_function(f"window.scrollY > {before} + 100", timeout=3000)
+    finally:
+        context.close()
