@@ -189,6 +189,8 @@ def test_flagship_hovers_update_the_linked_views(guide_site, browser_page):
 PRINTED = """() => Array.from(document.querySelectorAll('figure.vellum-figure')).filter(figure => {
   const shown = el => { const r = el.getBoundingClientRect(); return r.width > 1 && r.height > 1
     && getComputedStyle(el).visibility !== 'hidden'; };
+  const drawn = figure.querySelector('.bokeh-figure.is-drawn');   // its canvas is in Bokeh's shadow root
+  if (drawn && shown(drawn)) return false;
   const pictures = Array.from(figure.querySelectorAll('img, canvas, svg')).filter(shown);
   return !pictures.some(el => el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0));
 }).map(figure => figure.id || figure.className)"""
