@@ -119,6 +119,16 @@ FLAGSHIP = "what-a-small-network-sees"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
+def flagship_figure(browser_page, site: Path, figure: str, drawn: str):
+    """The flagship opened in `browser_page`, scrolled to `figure` until its `drawn` part is
+    there (the figure builds itself near the viewport); returns the Playwright page."""
+    page = browser_page.page
+    browser_page.open(site / "build" / FLAGSHIP / "index.html")
+    page.locator(f"#{figure}").scroll_into_view_if_needed()
+    page.wait_for_selector(f"#{figure} {drawn}")
+    return page
+
+
 def _scroll_through(page) -> None:
     """Scroll to the end in steps, so every lazily loaded figure loads its data."""
     height = page.evaluate("document.documentElement.scrollHeight")
@@ -244,11 +254,8 @@ def test_the_contents_link_to_the_last_section_lands_on_its_heading(guide_site, 
 
 @pytest.mark.browser
 def test_on_a_phone_the_grid_takes_the_width_and_a_tap_selects_a_cell(guide_site, browser_page):
-    page = browser_page.page
-    page.set_viewport_size({"width": 390, "height": 844})
-    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
-    page.locator("#fig-grid").scroll_into_view_if_needed()
-    page.wait_for_selector("#fig-grid .ag-cell")
+    browser_page.page.set_viewport_size({"width": 390, "height": 844})
+    page = flagship_figure(browser_page, guide_site, "fig-grid", ".ag-cell")
     grid = page.locator("#fig-grid .ag-grid")
     assert grid.bounding_box()["width"] >= 0.9 * 390
     cell = page.locator('#fig-grid .ag-cell[data-i="5"]')
@@ -279,10 +286,7 @@ def test_the_flagship_opens_with_a_figure_above_the_fold(guide_site, browser_pag
 
 @pytest.mark.browser
 def test_hovering_a_channel_of_the_dictionary_shows_where_it_fires(guide_site, browser_page):
-    page = browser_page.page
-    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
-    page.locator("#fig-grid").scroll_into_view_if_needed()
-    page.wait_for_selector("#fig-grid .sd-item")
+    page = flagship_figure(browser_page, guide_site, "fig-grid", ".sd-item")
     overlay = page.locator("#fig-grid .sd-map")
     assert overlay.is_hidden()
     entry = page.locator("#fig-grid .sd-item").first
@@ -299,10 +303,7 @@ def test_hovering_a_channel_of_the_dictionary_shows_where_it_fires(guide_site, b
 
 @pytest.mark.browser
 def test_pointing_at_the_groups_map_focuses_the_group_there(guide_site, browser_page):
-    page = browser_page.page
-    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
-    page.locator("#fig-groups").scroll_into_view_if_needed()
-    page.wait_for_selector("#fig-groups .ng-card")
+    page = flagship_figure(browser_page, guide_site, "fig-groups", ".ng-card")
     stage = page.locator("#fig-groups .ng-stage")
     box = stage.bounding_box()
     active = set()

@@ -131,8 +131,9 @@ def _build(options: BuildOptions) -> BuildReport:
         render_figures(page, results, writer, problems, kept, linked)
     problems.raise_if_any()
     with writer.aside() if options.article else contextlib.nullcontext():
-        # with --article the unit pages stay as they are; working them out still gives the cards
-        write_unit_pages(writer, units, results, lambda key, make: remembered(kept, key, make))
+        # with --article the unit pages stay as they are: only the cards are worked out
+        write_unit_pages(writer, units, results, lambda key, make: remembered(kept, key, make),
+                         pages=not options.article)
     for page in pages:                                # the cards of the units the text names
         page.body_html += unit_cards(writer, page.body_html, units)
         writer.article(page, results)

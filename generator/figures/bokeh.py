@@ -73,32 +73,32 @@ class BokehFigure:
         stem = figure_stem(spec, ctx)
         target = f"{stem}-chart"
         alt = spec.get("alt") or ""
-        picture = results[0].get("fallback.png")
-        printed = ""
-        if picture is not None:
-            src = html.escape(ctx.emit.data(f"{stem}-chart", "png", picture))
-            fallback = f'<img class="figure-fallback" src="{src}" alt="{html.escape(alt, quote=True)}">'
-            printed = f'<img class="chart-print" src="{src}" alt="" loading="lazy">'   # hidden: loaded to print
-        else:
-            fallback = f'<p class="figure-fallback">{html.escape(alt)}</p>'
-        inner = embed_chart(ctx, item, target, alt, spec.get("height") or 280,
-                            inside=f"<noscript>{fallback}</noscript>{printed}")
+        inner = embed_chart(ctx, item, target, alt, spec.get("height") or 280, picture=results[0].get("fallback.png"))
         return figure_html(spec, ctx, inner, extra_class="figure-bokeh")
 
 
 def embed_chart(ctx: FigureContext, item: str, target: str, alt: str, height: int, css: str = "",
-                inside: str = "") -> str:
+                picture: bytes | None = None) -> str:
     """A Bokeh `json_item` as the page embeds it: the target element and the JSON inline
     (drawn by `js/bokeh-figure.js` when it nears the viewport, no fetch). BokehJS itself
     (`data-bokeh`) is loaded only then, so a page whose charts are further down does not
-    download it on opening. `inside` goes into the target element: a `<noscript>` fallback
-    there fills the space reserved for the chart."""
+    download it on opening. `picture` (PNG, from `chart_fallback.chart_png`) is what readers
+    without JavaScript see, in the space reserved for the chart, and what prints while the
+    chart is not drawn (hidden on screen, so never loaded there; js/print-pictures.js loads
+    it); without one they read `alt`."""
     bokeh = ctx.emit.asset("bokeh/bokeh.min.js")
     ctx.emit.script("js/bokeh-figure.js")
+    label = html.escape(alt, quote=True)
+    if picture is not None:
+        src = html.escape(ctx.emit.data(target, "png", picture))
+        inside = (f'<noscript><img class="figure-fallback" src="{src}" alt="{label}"></noscript>'
+                  f'<img class="chart-print" src="{src}" alt="" loading="lazy">')
+    else:
+        inside = f'<noscript><p class="figure-fallback">{html.escape(alt)}</p></noscript>'
     classes = "bokeh-figure" + (f" {css}" if css else "")
     payload = item.replace("</", "<\\/")   # no `</script>` inside the inline JSON
     return (f'<div class="{classes}" id="{html.escape(target)}" role="img" '
-            f'aria-label="{html.escape(alt, quote=True)}" style="min-height:{height}px">{inside}</div>\n'
+            f'aria-label="{label}" style="min-height:{height}px">{inside}</div>\n'
             f'<script type="application/json" class="bokeh-item" data-target="{html.escape(target)}" '
             f'data-bokeh="{html.escape(bokeh)}">{payload}</script>')
 

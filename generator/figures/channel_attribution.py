@@ -93,11 +93,7 @@ class ChannelAttribution:
                                   f"toward {data['classes'][0]['label']}"
                                   + (f" rather than {data['classes'][1]['label']}." if len(data["classes"]) == 2 else "."))
         item, picture = chart_item(data, rows, target)
-        printed = ""
-        if picture is not None:                     # a static picture, loaded only to print
-            src = ctx.emit.data(f"{figure_stem(spec, ctx)}-chart", "png", picture)
-            printed = f'<img class="chart-print" src="{html.escape(src)}" alt="" loading="lazy">'
-        chart = embed_chart(ctx, item, target, alt, chart_height(rows), css="ca-chart", inside=printed)
+        chart = embed_chart(ctx, item, target, alt, chart_height(rows), css="ca-chart", picture=picture)
         ctx.emit.style("css/channel-attribution.css")
         ctx.emit.script("js/channel-attribution.js")   # after BokehJS, which it listens to
         inner = (f'<vellum-channel-attribution class="channel-attribution" data-chart="{html.escape(target)}">\n'

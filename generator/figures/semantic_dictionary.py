@@ -71,7 +71,7 @@ def run_dictionary(params: dict, runtime: Runtime) -> dict[str, bytes]:
         "magnitude": rounded(d.magnitude.flatten()),                            # (H*W,)
     }
     shown = used_channels(data)
-    act = vi.activations(model, image, [params["layer"]])[params["layer"]].float().numpy()   # (C, H, W)
+    act = d.activation.float().numpy()                                      # (C, H, W)
     maps = np.clip(act[shown].reshape(len(shown), rows * cols), 0, None)
     peaks = np.maximum(maps.max(axis=1, keepdims=True), 1e-9)
     data["maps"] = {"channels": shown,

@@ -54,6 +54,7 @@ class SemanticDictionary:
     indices: torch.Tensor    # (H, W, k) int64, channel indices
     values: torch.Tensor     # (H, W, k) float32, their activations, descending
     magnitude: torch.Tensor  # (H, W) float32, L2 norm of the whole activation vector
+    activation: torch.Tensor = field(repr=False)  # (C, H, W) the layer's activation it was read from
 
 
 def semantic_dictionary(model: nn.Module, image: torch.Tensor, layer: str, k: int = 4) -> SemanticDictionary:
@@ -68,6 +69,7 @@ def semantic_dictionary(model: nn.Module, image: torch.Tensor, layer: str, k: in
         indices=top.indices.to(torch.int64),
         values=top.values.contiguous(),
         magnitude=activation.norm(dim=-1),                                # (H, W)
+        activation=activation.permute(2, 0, 1),
     )
 
 

@@ -25,10 +25,12 @@ from ..interpret.unit_stats import HISTOGRAM_EDGES
 QUANTILE_NAMES = {"q0.5": "median", "q0.9": "90th percentile", "q0.99": "99th percentile"}
 
 
-def write_unit_pages(writer, layers: list, results: dict, keep=None) -> None:
-    """Add every planned layer's pages to the writer's tree. `keep(key, make)` (the build's
-    cache, when it has one) keeps a layer's icon sprite by the icon jobs it packs: packing
-    192 icons takes a third of a second."""
+def write_unit_pages(writer, layers: list, results: dict, keep=None, pages: bool = True) -> None:
+    """Add every planned layer's pages to the writer's tree, and note on each layer what its
+    units' cards in articles show (`unit_layer.cards`). `keep(key, make)` (the build's cache,
+    when it has one) keeps a layer's icon sprite by the icon jobs it packs: packing 192 icons
+    takes a third of a second. Without `pages`, only the cards (and the sprites they show)
+    are worked out: a build of one article, which keeps the unit pages as they are."""
     keep = keep or (lambda _key, make: make())
     index = []
     parsed = {id(u): _effects_of(u, results) for u in layers}    # once per layer, not per unit
@@ -53,9 +55,10 @@ def write_unit_pages(writer, layers: list, results: dict, keep=None) -> None:
                 diverse[unit] = (path, meta, i * job.params["n"], job.params["n"])
         for unit in range(unit_layer.channels):
             _unit_page(writer, unit_layer, unit, (icons_path, icons), crops, first.get(unit, 0), parsed,
-                       diverse.get(unit))
-        _layer_page(writer, unit_layer, (icons_path, icons))
-        index.append(unit_layer)
+                       diverse.get(unit), page=pages)
+        if pages:
+            _layer_page(writer, unit_layer, (icons_path, icons))
+            index.append(unit_layer)
     if index:
         common = writer.page_context(1, "units/")
         writer.tree.add("units/index.html", writer._render("units.html", common, layers=[
@@ -121,7 +124,9 @@ def _signed(value: float) -> str:
     return f"{value:+.3g}".replace("-", "\u2212")
 
 
-def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, parsed: dict, diverse=None) -> None:
+def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, parsed: dict, diverse=None,
+               page: bool = True) -> None:
+    """The unit's card (`unit_layer.cards[unit]`) and, with `page`, its page."""
     depth = 4
     folder = f"{unit_layer.folder}/{unit}"
     examples = []
@@ -144,6 +149,8 @@ def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, parsed: 
         "examples": [{**e, "tile": _tile(crops[0], crops[1], first + i, 1, scale=0.75)}
                      for i, e in enumerate(examples[:4]) if e["kind"] == "top" and crops],
     }
+    if not page:
+        return
     context = {
         **effects,
         "model": unit_layer.model_slug, "layer": unit_layer.layer, "unit": unit, "channels": unit_layer.channels,
@@ -262,11 +269,8 @@ def unit_cards(writer, html: str, layers: list) -> str:
     hover cards clone (`js/hover-cards.js`): each unit's feature visualization, its diversity
     images, the classes it supports most and its strongest photos, from its unit page's
     sprites. Empty when the unit pages were not written in this build."""
-    wanted = dict.fromkeys(re.findall(r'data-card="(unit-card-[^"]+)"', html))
-    cards = []
-    for unit_layer in layers:
-        for unit, card in unit_layer.cards.items():
-            if card_id(unit_layer, unit) in wanted:
-                cards.append(writer.env.get_template("partials/unit-card.html").render(
-                    id=card_id(unit_layer, unit), **card))
-    return "\n".join(cards)
+    wanted = set(re.findall(r'data-card="(unit-card-[^"]+)"', html))
+    template = writer.env.get_template("partials/unit-card.html")
+    return "\n".join(template.render(id=card_id(unit_layer, unit), **card)
+                     for unit_layer in layers for unit, card in unit_layer.cards.items()
+                     if card_id(unit_layer, unit) in wanted)
