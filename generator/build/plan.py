@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import Problems, SpecError
 from ..figures import KINDS, FigureContext, FigureKind, spec_schema
 from ..figures.base import Plan
+from ..figures.photo_choice import kind_for
 from ..figures.model_cards import ModelCards
 from ..interpret.errors import InterpretError
 from ..pipeline.cache import Cache
@@ -59,7 +60,7 @@ def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCa
         quality = options.quality or meta["quality"]
         article_model = _article_model(page, cards, problems)
         for directive in page.markdown.figures:
-            kind = KINDS[directive.kind]
+            kind = kind_for(KINDS[directive.kind], directive.spec)
             if "model" in kind.options and not directive.spec.get("model") and article_model is None:
                 continue                              # the article's model is wrong: said once, above
             before = len(problems.errors)
@@ -167,12 +168,22 @@ def _with_lines(directive) -> LineDict:
 def _warn_transparency(figure: FigurePlan, problems: Problems) -> None:
     """A photo with transparent pixels is composited on white before the model sees it: say
     so once, naming the file, so the author can choose the background."""
-    value = figure.spec.get("image")
-    if "model" not in figure.kind.options or not isinstance(value, str) or value.startswith("sample:"):
+    if "model" not in figure.kind.options:
         return
+    photos = [("image", figure.spec.get("image"))]
+    photos += [(f"images[{n}]", p["image"]) for n, p in enumerate(figure.spec.get("images") or [])]
+    for field_name, value in photos:
+        if isinstance(value, str) and not value.startswith("sample:") and _transparent(figure.ctx.article_dir / value):
+            problems.warn(figure.source, _spec_line(figure, field_name) or figure.directive.line,
+                          f"figure {figure.name} '{field_name}': {value} has transparent pixels; "
+                          "the model sees them as white",
+                          "flatten the photo on the background you want the model to see")
+
+
+def _transparent(path: Path) -> bool:
+    """Whether the image at `path` has a pixel that is not opaque (False if it is no image)."""
     from PIL import Image
 
-    path = figure.ctx.article_dir / value
     try:
         with Image.open(path) as picture:                  # reads the header; pixels only if there is alpha
             if "A" in picture.getbands():
@@ -180,14 +191,10 @@ def _warn_transparency(figure: FigurePlan, problems: Problems) -> None:
             elif "transparency" in picture.info:
                 alpha = picture.convert("RGBA").getchannel("A")
             else:
-                return
-            transparent = alpha.getextrema()[0] < 255
+                return False
+            return alpha.getextrema()[0] < 255
     except OSError:
-        return                                        # not an image: the figure's job says so
-    if transparent:
-        problems.warn(figure.source, _spec_line(figure, "image") or figure.directive.line,
-                      f"figure {figure.name} 'image': {value} has transparent pixels; the model sees them as white",
-                      "flatten the photo on the background you want the model to see")
+        return False                                  # not an image: the figure's job says so
 
 
 def _check_alt(figure: FigurePlan, status: str, problems: Problems) -> None:

@@ -84,6 +84,11 @@ def plan_key(kind, spec: dict, ctx) -> str | None:
                 inputs[name] = sha256_file(resolve_image_source(clean[name], ctx, name))
             except Exception:  # a bad path: planning reports it
                 return None
+    for n, photo in enumerate(clean.get("images") or []):
+        try:
+            inputs[f"images[{n}]"] = sha256_file(resolve_image_source(photo["image"], ctx, f"images[{n}]"))
+        except Exception:
+            return None
     if isinstance(clean.get("dataset"), str):   # a dataset is named by its manifest
         dataset = ctx.datasets.get(clean["dataset"])
         if not hasattr(dataset, "manifest_sha256"):      # unknown or missing: planning says so

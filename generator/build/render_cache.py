@@ -34,6 +34,8 @@ def render_key(figure) -> str | None:
     for name in ("image", "src"):
         if isinstance(spec.get(name), str):
             files[name] = sha256_file(resolve_image_source(spec[name], figure.ctx, name))
+    for n, photo in enumerate(spec.get("images") or []):     # a figure the reader picks a photo of
+        files[f"images[{n}]"] = sha256_file(resolve_image_source(photo["image"], figure.ctx, f"images[{n}]"))
     identity = {
         "engine": __version__, "code": _code(), "kind": figure.kind.name, "version": figure.kind.version,
         "spec": spec, "number": figure.ctx.number, "caption": figure.ctx.caption_html,

@@ -73,6 +73,7 @@ class FigureContext:
     cards: "ModelCards"        # the build's model facts
     datasets: dict = field(default_factory=dict)   # name -> generator.datasets.Dataset (site.yml)
     blobs: Path | None = None  # where jobs' computed input files go (`pipeline.blobs`; None: a temporary folder)
+    frame: Callable[[str, str], str] | None = None  # wraps a kind's views instead of `frame_figure` (photo_choice)
 
     def card(self) -> "ModelCard":
         """The card of the figure's model: its layers, labels, input size and weights."""
@@ -174,7 +175,15 @@ def figure_stem(spec: dict, ctx: FigureContext) -> str:
 
 
 def figure_html(spec: dict, ctx: FigureContext, inner: str, *, extra_class: str = "") -> str:
-    """The `<figure>` wrapper: id, layout class, the inner HTML, number and caption."""
+    """The `<figure>` wrapper: id, layout class, the inner HTML, number and caption; or, for
+    one photo of a figure with `images:`, what `ctx.frame` makes of the inner HTML."""
+    if ctx.frame is not None:
+        return ctx.frame(inner, extra_class)
+    return frame_figure(spec, ctx, inner, extra_class=extra_class)
+
+
+def frame_figure(spec: dict, ctx: FigureContext, inner: str, *, extra_class: str = "") -> str:
+    """The `<figure>` element around `inner`."""
     fig_id = f' id="{html.escape(spec["id"])}"' if spec.get("id") else ""
     classes = f"vellum-figure l-{spec['layout']}" + (f" {extra_class}" if extra_class else "")
     caption = (f'<figcaption><span class="figure-number">Figure {ctx.number}:</span> '

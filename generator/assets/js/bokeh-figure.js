@@ -2,7 +2,8 @@
 // Bokeh json_item; it is embedded into its target when the figure comes near the viewport.
 // BokehJS (the item's `data-bokeh`) is loaded then, once, so a page does not download it
 // before a chart is about to be seen. A chart not drawn prints its static picture
-// (js/print-pictures.js); a drawn one gets the class `is-drawn` and prints itself.
+// (js/print-pictures.js); a drawn one gets the class `is-drawn` and prints itself. Charts in
+// content put in the page later start when a `vellum:content` event ({root}) announces it.
 (function () {
   "use strict";
   var waiting = null;
@@ -24,8 +25,8 @@
         .then(function () { if (target) target.classList.add("is-drawn"); });
     });
   }
-  function start() {
-    var scripts = Array.prototype.slice.call(document.querySelectorAll("script.bokeh-item"));
+  function start(scope) {
+    var scripts = Array.prototype.slice.call(scope.querySelectorAll("script.bokeh-item"));
     if (!scripts.length) return;
     if (!("IntersectionObserver" in window)) { scripts.forEach(draw); return; }
     var observer = new IntersectionObserver(function (entries) {
@@ -41,6 +42,7 @@
       if (target) observer.observe(target);
     });
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { start(document); });
+  else start(document);
+  document.addEventListener("vellum:content", function (event) { start(event.detail.root); });
 })();

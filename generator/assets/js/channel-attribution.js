@@ -49,11 +49,10 @@
     });
   }
 
-  function start() {
-    var roots = document.querySelectorAll("vellum-channel-attribution[data-chart]");
-    if (!roots.length) return;
-    Array.prototype.forEach.call(roots, setup);
+  function start(scope) {
+    Array.prototype.forEach.call(scope.querySelectorAll("vellum-channel-attribution[data-chart]"), setup);
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { start(document); });
+  else start(document);
+  document.addEventListener("vellum:content", function (event) { start(event.detail.root); });  // a picked photo
 })();

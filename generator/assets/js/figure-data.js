@@ -6,6 +6,8 @@
 // - `whenNear(selector, build)`: for each element matching `selector`, once it comes near the
 //   viewport, load its data script (`data-src`, a classic script that sets
 //   `window.VELLUM_DATA[data-key]`, which works from file://) and call `build(element, data)`.
+//   Content put in the page later (a photo the reader picks) starts the same way when a
+//   `vellum:content` event ({root}) announces it.
 // - `elementNear(element, build)`: the same for one element (custom elements call it when
 //   they connect).
 (function () {
@@ -60,13 +62,14 @@
   }
 
   function whenNear(selector, build) {
-    function start() {
-      var roots = Array.prototype.slice.call(document.querySelectorAll(selector));
+    function start(scope) {
+      var roots = Array.prototype.slice.call(scope.querySelectorAll(selector));
       var watch = observer(build);
       roots.forEach(function (root) { if (watch) watch.observe(root); else load(root, build); });
     }
-    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-    else start();
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { start(document); });
+    else start(document);
+    document.addEventListener("vellum:content", function (event) { start(event.detail.root); });
   }
 
   window.VellumFigureData = { decode: decode, half: half, whenNear: whenNear, elementNear: elementNear };
