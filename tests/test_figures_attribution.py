@@ -265,3 +265,22 @@ def test_attribution_maps_are_square_cells_in_magenta_and_green():
     assert support[0] > support[1] and support[2] > support[1]            # magenta: red and blue over green
     assert oppose[1] > oppose[0] and oppose[1] > oppose[2]                # green
     assert len(set(none.tolist())) == 1 and (weak != none).any()          # zero leaves the grey photo
+
+
+def test_a_figure_writes_its_numbers_with_one_precision_and_a_true_minus():
+    from generator.figures.numbers import decimals_for, number
+
+    assert decimals_for([0.312, 0.0714, -0.00463]) == 3
+    assert decimals_for([-21345.0, 6.2]) == 0 and decimals_for([0.0]) == 2
+    assert [number(v, 3, sign=True) for v in (0.312, 0.0714, -0.00463, -0.0004, 0.0)] == \
+        ["+0.312", "+0.071", "\u22120.005", "0.000", "0.000"]
+    rows = [{"channel": c, "side": side, "score": v, "linear": v, "integrated": None}
+            for c, side, v in [(1, "a", 0.312), (2, "a", 0.0714), (10, "b", -0.00463), (17, "b", -0.216)]]
+    data = {"classes": [{"label": "cat"}, {"label": "dog"}], "integrated": None, "steps": 0}
+    index = {"tile": [32, 32], "columns": 4, "width": 128, "height": 32}
+    lists = ca.icon_lists(data, rows, "icons.webp", index)
+    assert re.findall(r'class="ca-score">([^<]*)<', lists) == ["+0.312", "+0.071", "\u22120.005", "\u22120.216"]
+    assert re.findall(r'score ([^"]*)"', lists) == ["+0.312", "+0.071", "\u22120.005", "\u22120.216"]
+    item = json.loads(ca.chart_item(data, rows, "fig-x-chart")[0])
+    text = json.dumps(item, ensure_ascii=False)
+    assert "\u22120.216" in text and "font-family:var(--sans" in text    # the tooltip: site type, its numbers

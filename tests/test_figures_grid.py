@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -132,6 +133,33 @@ def test_grid_data_is_valid_and_complete(site):
     assert unpack_sprite(sheet.read_bytes(), data["layers"][1]["cells"]).shape[0] == 96
 
 
+def test_each_position_knows_what_it_does(site):
+    """Its attribution to the two likeliest classes sums the channels' gradient x activation,
+    the channels it lists push toward one class rather than the other, its group shares sum to
+    one, and every listed channel has an icon and a map."""
+    from generator import interpret as vi
+    from generator.interpret.attribution import layer_gradient
+    from generator.interpret.samples import sample_path
+
+    layer = payload(site, "fig-grid")["layers"][1]
+    positions = layer["positions"]
+    model = vi.load_model("tiny")
+    image = vi.load_image(sample_path("chelsea"), model.input_size, "none")
+    activation, grads = layer_gradient(model, image, "blocks.1", positions["classes"])
+    attribution = (grads * activation).flatten(2)                       # (2, C, H*W)
+    assert np.allclose(positions["attribution"], attribution.sum(1).numpy(), atol=1e-4)
+    difference = (attribution[0] - attribution[1]).numpy()              # (C, H*W)
+    cell = int(np.argmax(np.abs(difference).max(0)))
+    toward_a, toward_b = positions["pushing"][cell]
+    assert toward_a and toward_a[0][0] == int(np.argmax(difference[:, cell]))
+    assert toward_b and toward_b[0][0] == int(np.argmin(difference[:, cell]))
+    assert all(v > 0 for _, v in toward_a + toward_b)
+    shares = np.array(positions["groups"]["share"])                    # (H*W, groups)
+    assert shares.shape == (96, 5) and np.allclose(shares.sum(1)[shares.sum(1) > 0], 1, atol=0.01)
+    shown = {c for cell in positions["pushing"] for side in cell for c, _ in side}
+    assert shown <= set(layer["icons"]["channels"]) and shown <= set(layer["maps"]["channels"])
+
+
 def test_grid_has_a_static_fallback_image(site):
     html = page_html(site)
     grid = html.split('id="fig-grid"', 1)[1].split("</figure>", 1)[0]
@@ -202,6 +230,41 @@ def test_grid_keys_hover_and_layer_switch(site, browser_page):
     assert figure.locator(".ag-cell").count() == 96
     assert panel.locator(".sd-where").inner_text().startswith("blocks.1 at")
     assert start
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width,height", [(1280, 800), (390, 844)])
+def test_a_position_is_marked_in_every_view_and_tells_what_it_does(site, browser_page, width, height):
+    page = browser_page.page
+    page.set_viewport_size({"width": width, "height": height})
+    browser_page.open(site / "build" / "a" / "index.html")
+    figure = page.locator("#fig-grid")
+    figure.scroll_into_view_if_needed()
+    figure.locator(".ag-switch button", has_text="blocks.1").click()
+    data = payload(site, "fig-grid")["layers"][1]
+    cell = 3 * 12 + 7                                                   # (7, 3)
+    figure.locator(f'.ag-cell[data-i="{cell}"]').click()
+    assert figure.locator(".ag-cell.is-selected").get_attribute("data-i") == str(cell)
+    photo, mark = figure.locator(".ag-photo img").bounding_box(), figure.locator(".ag-mark").bounding_box()
+    assert abs((mark["x"] - photo["x"]) / photo["width"] - 7 / 12) < 0.02      # the photo marks it too
+    assert abs((mark["y"] - photo["y"]) / photo["height"] - 3 / 8) < 0.02
+    assert figure.locator(".sd-where").inner_text() == "blocks.1 at (7, 3)"
+    numbers = figure.locator(".ag-attribution .ag-number").all_inner_texts()
+    assert len(numbers) == 2
+    places = {len(n.split(".")[1]) for n in numbers}
+    assert len(places) == 1 and all(n[0] in "+\u22120" for n in numbers)          # one precision, a true minus
+    for text, value in zip(numbers, [row[cell] for row in data["positions"]["attribution"]]):
+        assert abs(float(text.replace("\u2212", "-")) - value) <= 10 ** -min(places)
+    item = figure.locator(".ag-push-item").first
+    channel = item.locator(".ag-push-name").inner_text().split()[1]
+    item.hover()                                                         # a channel pushing here: where it fires
+    overlay = figure.locator(".sd-map")
+    assert overlay.is_visible() and overlay.get_attribute("data-channel") == channel
+    figure.locator(".ag-group").first.hover()                            # a group: where it is
+    assert overlay.get_attribute("data-channel") == "group 1"
+    page.mouse.move(0, 0)
+    assert not overlay.is_visible()
     browser_page.assert_clean()
 
 

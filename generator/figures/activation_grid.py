@@ -12,7 +12,13 @@ Lucid's `direction(layer, v_xy, cossim_pow=GRID_COSSIM)`, all cells of a layer o
 batches of the profile's batch size (Building Blocks' method). Cells fade with the length of
 their vector (faint where little is active). Hovering a cell, or moving over the grid with
 the arrow keys, shows its semantic dictionary beside it (`assets/js/activation-grid.js`,
-which reuses `semantic-dictionary.js`); without script, the grid is one composite image.
+which reuses `semantic-dictionary.js`), and what that position does (`run_positions`, one
+forward and backward pass): its attribution (gradient x activation, summed over channels) to
+the photo's two likeliest classes, the channels there that push toward the first rather than
+the second (Building Blocks' channel attribution at a position), and its share of each of
+the layer's neuron groups (NMF, as `{neuron-groups}`), whose map a hover shows over the
+photo. The same position is outlined on the photo and in the grid. Without script, the grid
+is one composite image.
 
 Cost: one image per position. EfficientNet-Lite0's blocks.10 at 224 px is 14x14 = 196 cells;
 at draft quality (56 px cells, 128 steps) that is 25,088 image-steps of a 56 px image, about
@@ -24,6 +30,7 @@ about 4 minutes at draft quality.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from pathlib import Path
@@ -40,12 +47,17 @@ from . import cells
 from ..pipeline.runtime import Runtime
 from .base import FigureContext, KINDS, MODEL_OPTIONS, PHOTO_OPTIONS, Plan, figure_html, figure_label, figure_stem, units_url
 from .icons import icon_jobs, icon_sprite
-from .model_cards import job_model
+from .model_cards import job_model, label
+from .neuron_groups import GROUP_COLOURS
 from .inputs import resolve_image_source
 from .semantic_dictionary import dictionary_job, dictionary_of, photo, used_channels
 
-VERSION = 1
+VERSION = 2                                            # the kind (its page data)
+GRID_VERSION = 1                                       # the grid job
 GRID_COSSIM = 1.0                                      # cossim_pow of each cell's direction
+POSITIONS_VERSION = 1
+GROUPS = 5                                             # neuron groups a position's share is told in
+PUSHING = 3                                            # channels shown toward each class at a position
 
 
 @KINDS.register
@@ -73,7 +85,7 @@ class ActivationGridFigure:
         for name in names:
             info = card.channel_map(name, field=field)
             jobs.append(Job(
-                "generator.figures.activation_grid:render_grid", VERSION,
+                "generator.figures.activation_grid:render_grid", GRID_VERSION,
                 params={"model": card.job_model, "layer": info.name, "quality": ctx.quality,
                         "profile": repr(profile.render),
                         "size": spec.get("size") or profile.cell_size,
@@ -83,6 +95,13 @@ class ActivationGridFigure:
                 label=f"{label}: grid {info.name}",
             ))
             jobs.append(dictionary_job(card, path, spec["crop"], info.name, min(spec["top"], info.channels), label))
+            jobs.append(Job(
+                "generator.figures.activation_grid:run_positions", POSITIONS_VERSION,
+                params={"model": card.job_model, "layer": info.name, "crop": spec["crop"], "size": card.input_size,
+                        "groups": min(GROUPS, info.channels), "pushing": min(PUSHING, info.channels)},
+                **card.job_io(path),
+                label=f"{label}: positions {info.name}",
+            ))
             layers.append(info.name)
         return Plan(jobs, {"layers": layers, "path": str(path)}, more=True)
 
@@ -90,7 +109,8 @@ class ActivationGridFigure:
         """Each layer's icon jobs: every channel some position's dictionary shows."""
         jobs, channels, counts = list(plan.jobs), [], []
         for n, layer in enumerate(plan.data["layers"]):
-            used = used_channels(dictionary_of(results[2 * n + 1]))
+            used = sorted(set(used_channels(dictionary_of(results[PER_LAYER * n + 1])))
+                          | pushing_channels(json.loads(results[PER_LAYER * n + 2]["positions.json"])))
             icons = icon_jobs(ctx.card(), layer, used, ctx.quality)
             jobs += icons
             channels.append(used)
@@ -123,9 +143,14 @@ class ActivationGridFigure:
         payload = {"photo": ctx.emit.data(f"{stem}-photo", ext, photo_bytes), "photo_size": shape, "layers": []}
         fallback = None
         layers = plan.data["layers"]
-        at = 2 * len(layers)                      # the icon jobs follow every layer's grid and dictionary
+        at = PER_LAYER * len(layers)              # the icon jobs follow every layer's own jobs
+        card = ctx.card()
         for n, layer in enumerate(layers):
-            grid, data = results[2 * n], dictionary_of(results[2 * n + 1])
+            grid, data = results[PER_LAYER * n], dictionary_of(results[PER_LAYER * n + 1])
+            positions = json.loads(results[PER_LAYER * n + 2]["positions.json"])
+            data["maps"] = merged_maps(data["maps"], positions.pop("maps"), data["rows"] * data["cols"])
+            positions["labels"] = [label(card, c) for c in positions["classes"]]
+            positions["colours"] = GROUP_COLOURS[:len(positions["groups"]["share"][0])] if positions["groups"] else []
             count = plan.data["icon_jobs"][n]
             icon_results = results[at:at + count]
             at += count
@@ -138,7 +163,7 @@ class ActivationGridFigure:
                 fallback = (ctx.emit.data(f"{stem}-{slug}-grid", meta["composite"]["format"],
                                           grid["composite"]), meta["composite"])
             payload["layers"].append({
-                **data, "layer": layer, "units": units_url(ctx.model, layer),
+                **data, "layer": layer, "units": units_url(ctx.model, layer), "positions": positions,
                 "cells": {**meta["cells"], "src": cells},
                 "icons": {**icons, "src": icon_src},
             })
@@ -156,6 +181,9 @@ class ActivationGridFigure:
                  f'width="{index["width"]}" height="{index["height"]}" loading="lazy" decoding="async">\n'
                  f"</vellum-activation-grid>")
         return figure_html(spec, ctx, inner, extra_class="figure-activation-grid")
+
+
+PER_LAYER = 3        # a layer's jobs, in order: its grid, its dictionary, its positions
 
 
 def _layer_names(spec: dict) -> list[str]:
@@ -197,3 +225,75 @@ def render_grid(params: dict, runtime: Runtime) -> dict[str, bytes]:
     index = {"cells": cells_index, "composite": comp_index, "rows": rows, "cols": cols}
     return {"cells": cells_data, "composite": comp_data,
             "index.json": json.dumps(index, sort_keys=True).encode()}
+
+
+def _short(value) -> float:
+    """A number kept to four significant digits (short, stable JSON)."""
+    return float(f"{float(value):.4g}")
+
+
+def merged_maps(first: dict, second: dict, positions: int) -> dict:
+    """Two sets of channel maps ({channels, data: base64 of `positions` bytes a channel}) as
+    one, each channel once, ascending."""
+    rows = {}
+    for maps in (first, second):
+        raw = np.frombuffer(base64.b64decode(maps["data"]), dtype=np.uint8).reshape(len(maps["channels"]), positions)
+        rows.update({c: raw[i] for i, c in enumerate(maps["channels"])})
+    channels = sorted(rows)
+    data = np.stack([rows[c] for c in channels]) if channels else np.zeros((0, positions), np.uint8)
+    return {"channels": channels, "data": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def pushing_channels(positions: dict) -> set[int]:
+    """Every channel some position shows as pushing toward a class."""
+    return {c for cell in positions["pushing"] for side in cell for c, _ in side}
+
+
+def run_positions(params: dict, runtime: Runtime) -> dict[str, bytes]:
+    """Job: what each position of the layer does, for the grid's panel.
+
+    `positions.json`: `classes`, the photo's two likeliest classes (A, B); `attribution`, per
+    position, its gradient x activation summed over channels toward A and toward B;
+    `pushing`, per position, the `pushing` channels whose attribution to A minus B is largest
+    ([channel, value] pairs) and those whose is most negative; `groups`, per position, its
+    share of each of `groups` NMF neuron groups (as `{neuron-groups}` factors them: maps over
+    their sum; null when the layer is all zeros) and each group's map over its own peak (0-255)."""
+    from .. import interpret as vi
+    from ..interpret.attribution import layer_gradient, model_input
+
+    import torch
+
+    model = job_model(params)
+    image = vi.load_image(params["files"]["image"], params["size"], params["crop"])    # (3, H, W)
+    with torch.no_grad():
+        logits = model(model_input(model, image))[0]
+    classes = [int(c) for c in logits.argsort(descending=True)[:2]]
+    activation, grads = layer_gradient(model, image, params["layer"], classes)   # (C, H, W), (2, C, H, W)
+    attribution = (grads * activation).flatten(2)                                 # (2, C, H*W)
+    channels, positions = attribution.shape[1], attribution.shape[2]
+    difference = (attribution[0] - attribution[1]).T                              # (H*W, C)
+    k = params["pushing"]
+    toward_a = difference.topk(k, dim=1)
+    toward_b = (-difference).topk(k, dim=1)
+    def side(found, p: int) -> list:
+        return [[int(c), _short(v)] for c, v in zip(found.indices[p], found.values[p]) if _short(v) > 0]
+
+    pushing = [[side(toward_a, p), side(toward_b, p)] for p in range(positions)]
+    groups = None
+    try:
+        found = vi.neuron_groups(model, image, params["layer"], n=params["groups"], nonneg="split")
+        maps = found.maps.flatten(1).double().numpy()                             # (n, H*W)
+        share = maps / np.maximum(maps.sum(0, keepdims=True), 1e-12)
+        peaks = np.maximum(maps.max(1, keepdims=True), 1e-12)
+        groups = {"share": np.round(share.T, 3).tolist(),                          # (H*W, n)
+                  "maps": np.round(maps / peaks * 255).astype(int).tolist()}       # (n, H*W)
+    except vi.InterpretError:
+        pass                                                                      # no groups for this layer
+    shown = sorted(pushing_channels({"pushing": pushing}))
+    act = np.clip(activation.float().numpy().reshape(channels, positions)[shown], 0, None)
+    peaks = np.maximum(act.max(axis=1, keepdims=True), 1e-9) if shown else act
+    data = {"classes": classes, "attribution": [[_short(v) for v in row] for row in attribution.sum(1)],
+            "pushing": pushing, "groups": groups, "channels": channels,
+            "maps": {"channels": shown,
+                     "data": base64.b64encode(np.round(act / peaks * 255).astype(np.uint8).tobytes()).decode("ascii")}}
+    return {"positions.json": json.dumps(data, sort_keys=True, separators=(",", ":")).encode()}

@@ -40,10 +40,11 @@ from .attribution_common import (
 )
 from . import cells
 from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
-from .bokeh import calm_tools, embed_chart, stable_ids
+from .bokeh import calm_tools, embed_chart, site_tooltips, stable_ids
 from .chart_fallback import chart_png
 from .icons import icon_jobs, icon_sprite
 from .model_cards import label
+from .numbers import decimals_for, number
 
 SCHEMA_ID = "https://vellum.example.org/schemas/channel-attribution/1.json"
 ICON_DISPLAY = 72
@@ -158,9 +159,12 @@ def chart_item(data: dict, rows: list[dict], target: str) -> tuple[str, bytes | 
 
     names = [f"ch {r['channel']}" for r in rows][::-1]   # Bokeh draws the first factor at the bottom
     hex_of = {"a": "#%02x%02x%02x" % POSITIVE, "b": "#%02x%02x%02x" % NEGATIVE}
+    places = decimals_for([r["score"] for r in rows] + [r["linear"] for r in rows])
     source = ColumnDataSource({
         "name": [f"ch {r['channel']}" for r in rows], "channel": [r["channel"] for r in rows],
         "score": [r["score"] for r in rows], "linear": [r["linear"] for r in rows],
+        "score_text": [number(r["score"], places, sign=True) for r in rows],
+        "linear_text": [number(r["linear"], places, sign=True) for r in rows],
         "color": [hex_of[r["side"]] for r in rows],
     }, name=f"{target}-source")
     integrated = data["integrated"] is not None
@@ -179,8 +183,9 @@ def chart_item(data: dict, rows: list[dict], target: str) -> tuple[str, bytes | 
         "const i = cb_data.index.indices;"
         "document.dispatchEvent(new CustomEvent('vellum:bar-hover',"
         " {detail: {chart: chart, index: i.length ? i[0] : -1}}));"))
-    tooltips = [("channel", "@channel"), ("score", "@score{0.000}")] + ([("linear", "@linear{0.000}")] if integrated else [])
+    tooltips = [("channel", "@channel"), ("score", "@score_text")] + ([("linear", "@linear_text")] if integrated else [])
     plot.add_tools(HoverTool(renderers=[bars], tooltips=tooltips, callback=notify))
+    site_tooltips(plot)
     plot.ygrid.grid_line_color = None
     plot.outline_line_color = None
     plot.toolbar.logo = None
@@ -196,6 +201,7 @@ def icon_lists(data: dict, rows: list[dict], sprite_url: str, index: dict) -> st
     tile_w, tile_h = index["tile"]
     k = min(1.0, ICON_DISPLAY / tile_w)      # icons are shown at most ICON_DISPLAY px wide
     classes = data["classes"]
+    places = decimals_for([row["score"] for row in rows])
     titles = {"a": f"Toward {classes[0]['label']}",
               "b": f"Toward {classes[1]['label']}" if len(classes) == 2 else f"Against {classes[0]['label']}"}
     parts = []
@@ -205,14 +211,15 @@ def icon_lists(data: dict, rows: list[dict], sprite_url: str, index: dict) -> st
             if row["side"] != side:
                 continue
             x, y = (i % index["columns"]) * tile_w * k, (i // index["columns"]) * tile_h * k
+            score = number(row["score"], places, sign=True)
             style = (f"background-image:url({html.escape(sprite_url)});background-position:-{x:g}px -{y:g}px;"
                      f"background-size:{index['width'] * k:g}px {index['height'] * k:g}px;"
                      f"width:{tile_w * k:g}px;height:{tile_h * k:g}px")
             items.append(f'<li class="ca-icon" tabindex="0" data-index="{i}" '
-                         f'aria-label="channel {row["channel"]}, score {row["score"]:+.3g}">'
+                         f'aria-label="channel {row["channel"]}, score {score}">'
                          f'<span class="ca-tile" style="{style}"></span>'
                          f'<span class="ca-name">ch {row["channel"]}</span>'
-                         f'<span class="ca-score">{row["score"]:+.3g}</span></li>')
+                         f'<span class="ca-score">{score}</span></li>')
         parts.append(f'<div class="ca-side ca-side-{side}"><p class="ca-title">{html.escape(titles[side])}</p>'
                      f'<ol class="ca-icons">{"".join(items)}</ol></div>')
     return f'<div class="ca-lists">{"".join(parts)}</div>'

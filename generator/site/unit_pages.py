@@ -19,6 +19,7 @@ import numpy as np
 
 from ..figures.icons import icon_sprite
 from ..pipeline.jobs import key_of
+from ..figures.numbers import decimals_for, number
 from ..figures.unit_effects import PHOTOS
 from ..interpret.unit_stats import HISTOGRAM_EDGES
 
@@ -103,25 +104,31 @@ def _effects(unit_layer, unit: int, parsed: dict) -> dict:
     out = {"classes": [], "excites": [], "excited_by": [], "next_layer": None, "previous_layer": None,
            "effect_photos": PHOTOS}
     if mine is not None:
-        out["classes"] = [{"name": card.class_name(c), "effect": _signed(v)} for c, v in mine["classes"][unit] if v > 0]
+        shown = [(c, v) for c, v in mine["classes"][unit] if v > 0]
+        out["classes"] = [{"name": card.class_name(c), "effect": e}
+                          for (c, _), e in zip(shown, _signed([v for _, v in shown]))]
         if mine["following"] is not None:
             nxt = unit_layer.following
             out["next_layer"] = nxt.layer
-            out["excites"] = [{"unit": u, "effect": _signed(v), "url": f"../../{nxt.layer}/{u}/index.html"}
-                              for u, v in mine["following"][unit] if v > 0]
+            shown = [(u, v) for u, v in mine["following"][unit] if v > 0]
+            out["excites"] = [{"unit": u, "effect": e, "url": f"../../{nxt.layer}/{u}/index.html"}
+                              for (u, _), e in zip(shown, _signed([v for _, v in shown]))]
     if before is not None and before["following_matrix"] is not None:
         prev = unit_layer.previous
         column = before["following_matrix"][:, unit]                                 # (C_previous,)
         order = np.argsort(-column, kind="stable")[:5]
         out["previous_layer"] = prev.layer
-        out["excited_by"] = [{"unit": int(u), "effect": _signed(column[u]), "url": f"../../{prev.layer}/{int(u)}/index.html"}
-                             for u in order if column[u] > 0]
+        shown = [int(u) for u in order if column[u] > 0]
+        out["excited_by"] = [{"unit": u, "effect": e, "url": f"../../{prev.layer}/{u}/index.html"}
+                             for u, e in zip(shown, _signed([float(column[u]) for u in shown]))]
     return out
 
 
-def _signed(value: float) -> str:
-    """A number as the page writes it: three significant digits, a true minus sign."""
-    return f"{value:+.3g}".replace("-", "\u2212")
+def _signed(values: list[float]) -> list[str]:
+    """A list's numbers as the page writes them: signed, one precision for the list (its
+    largest with three significant digits), a true minus sign."""
+    places = decimals_for(values)
+    return [number(v, places, sign=True) for v in values]
 
 
 def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, parsed: dict, diverse=None,
@@ -161,8 +168,9 @@ def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, parsed: 
         "typical": [e for e in examples if e["kind"] != "top"],
         "dataset": unit_layer.dataset.name if unit_layer.dataset is not None else None,
         "images": unit_layer.images,
-        "class_means": [{"name": unit_layer.card.class_name(c), "mean": _signed(m), "photos": n}
-                        for c, m, n in unit_layer.class_means.get(unit, [])],
+        "class_means": [{"name": unit_layer.card.class_name(c), "mean": mean, "photos": n}
+                        for (c, _, n), mean in zip(unit_layer.class_means.get(unit, []),
+                                                   _signed([m for _, m, _ in unit_layer.class_means.get(unit, [])]))],
         "histogram": _histogram_svg(unit_layer.histograms[unit]) if unit_layer.histograms is not None else None,
         "mentions": links(unit_layer.mentions.get(unit, [])),          # figures that show this unit
         "layer_mentions": links(unit_layer.mentions.get(None, [])),    # figures of its whole layer

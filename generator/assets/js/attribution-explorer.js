@@ -19,7 +19,6 @@
     for (var i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]));
     return m || 1;
   }
-  function fmt(v) { return (v >= 0 ? "+" : "−") + Math.abs(v).toPrecision(3); }
 
   function Panel(title, grid, image, photo, label) {
     this.grid = grid;
@@ -143,6 +142,8 @@
       return new Panel(name, g, data.image, data.photo, "Attribution of " + g.name + " to " + name + ": arrow keys move the cell");
     });
     var peaks = data.targets.map(function (_, t) { return peak(maps.subarray(t * n, (t + 1) * n)); });
+    var places = window.VellumFigureData.decimals(peaks);           // one precision in the figure
+    function fmt(v) { return window.VellumFigureData.number(v, places, true); }
     var state = { cell: Math.floor(g.height / 2) * g.width + Math.floor(g.width / 2) };
     function select(_, i) {
       state.cell = i;

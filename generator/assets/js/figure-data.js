@@ -8,6 +8,9 @@
 //   `window.VELLUM_DATA[data-key]`, which works from file://) and call `build(element, data)`.
 //   Content put in the page later (a photo the reader picks) starts the same way when a
 //   `vellum:content` event ({root}) announces it.
+// - `decimals(values)` and `number(v, decimals, sign)`: one precision across a figure (the
+//   largest magnitude gets three significant digits) and a true minus sign, as
+//   generator/figures/numbers.py writes them.
 // - `elementNear(element, build)`: the same for one element (custom elements call it when
 //   they connect).
 (function () {
@@ -72,5 +75,19 @@
     document.addEventListener("vellum:content", function (event) { start(event.detail.root); });
   }
 
-  window.VellumFigureData = { decode: decode, half: half, whenNear: whenNear, elementNear: elementNear };
+  function decimals(values) {
+    var top = 0;
+    for (var i = 0; i < values.length; i++) if (isFinite(values[i])) top = Math.max(top, Math.abs(values[i]));
+    if (top === 0) return 2;
+    return Math.max(0, Math.min(6, 2 - Math.floor(Math.log10(top))));
+  }
+  function number(v, places, sign) {
+    var text = Math.abs(v).toFixed(places);
+    if (Number(text) === 0) return text;
+    if (v < 0) return "\u2212" + text;
+    return (sign ? "+" : "") + text;
+  }
+
+  window.VellumFigureData = { decode: decode, half: half, whenNear: whenNear, elementNear: elementNear,
+                              decimals: decimals, number: number };
 })();

@@ -20,11 +20,6 @@
 
   // Quantized arrays are decoded by figure-data.js (loaded before this file).
   function decode(enc) { return window.VellumFigureData.decode(enc); }
-  // 0.0063, 0.75, 12, 4.6k, 21k: two significant digits, never an exponent.
-  function short(a) {
-    if (a >= 1000) return String(Number((a / 1000).toPrecision(2))) + "k";
-    return String(Number(a.toPrecision(2)));
-  }
   function rgb(hex) { return [1, 3, 5].map(function (i) { return parseInt(hex.slice(i, i + 2), 16); }); }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -141,6 +136,7 @@
       var tab = el("table", "ng-table"), head = el("tr"), m = 0, i;
       for (i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]));
       m = m || 1;
+      var places = window.VellumFigureData.decimals(values);     // one precision in a table
       head.appendChild(el("th", "", ""));
       heads.forEach(function (h, j) {
         var th = el("th", "", headColours ? "G" + (j + 1) : h);
@@ -158,7 +154,7 @@
         tr.appendChild(th);
         for (var j = 0; j < heads.length; j++) {
           var v = values[g * heads.length + j], t = Math.abs(v) / m, c = v >= 0 ? POS : NEG;
-          var td = el("td", "", (v >= 0 ? "+" : "−") + short(Math.abs(v)));
+          var td = el("td", "", window.VellumFigureData.number(v, places, true));
           // At most 75% of the full colour: dark text stays above 4.5:1 contrast on every cell.
           var bg = c.map(function (x) { return Math.round(255 + (x - 255) * t * 0.75); });
           td.style.background = "rgb(" + bg.join(",") + ")";

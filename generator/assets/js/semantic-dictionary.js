@@ -33,6 +33,11 @@
   // the photo clear where it fires, one square per position. No channel: hides the canvas.
   function showMap(canvas, data, channel) {
     var map = channel === null ? null : mapOf(data, channel);
+    showValues(canvas, data, map, channel === null ? null : String(channel));
+  }
+
+  // The same for any map of the layer's positions (0-255 each), named `name`.
+  function showValues(canvas, data, map, name) {
     if (!map) { canvas.hidden = true; canvas.removeAttribute("data-channel"); return; }
     canvas.width = data.cols;
     canvas.height = data.rows;
@@ -42,7 +47,7 @@
       image.data[4 * i + 3] = Math.round(200 * (1 - map[i] / 255));
     }
     context.putImageData(image, 0, 0);
-    canvas.setAttribute("data-channel", String(channel));
+    canvas.setAttribute("data-channel", name);
     canvas.hidden = false;
   }
 
@@ -107,7 +112,8 @@
     return best;
   }
 
-  window.VellumDictionary = { render: render, step: step, strongest: strongest, showMap: showMap };
+  window.VellumDictionary = { render: render, step: step, strongest: strongest, showMap: showMap,
+                              showValues: showValues };
 
   class Element extends HTMLElement {}
 
