@@ -245,6 +245,18 @@ def test_icons_and_bars_highlight_each_other(site, browser_page):
     page.evaluate("() => document.dispatchEvent(new CustomEvent('vellum:bar-hover',"
                   " {detail: {chart: 'fig-channels-chart', index: 4}}))")
     assert page.locator("#fig-channels .ca-icon.is-active").get_attribute("data-index") == "4"
+    veil = page.locator("#fig-channels .ca-photo canvas")           # a bar shows where its channel fires
+    assert veil.is_visible()
+    assert veil.get_attribute("data-channel") == page.locator('#fig-channels .ca-icon[data-index="4"]').get_attribute("data-channel")
+    page.mouse.move(0, 0)
+    icon.hover()                                                     # and so does an icon
+    assert veil.get_attribute("data-channel") == icon.get_attribute("data-channel")
+    painted = veil.evaluate("""c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                                     let clear = 0; for (let i = 3; i < d.length; i += 4) if (d[i] < 40) clear++;
+                                     return [c.width * c.height, clear]; }""")
+    assert painted[0] > 1 and painted[1] >= 1                     # clear at least where the channel peaks
+    page.mouse.move(0, 0)
+    assert not veil.is_visible()
     browser_page.assert_clean()
 
 

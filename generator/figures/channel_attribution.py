@@ -14,13 +14,18 @@ and with `steps:` the path-integrated scores too, which then rank the channels. 
 are the shared channel icons of the layer (`generator.figures.icons`): every channel's, since
 which channels rank highest is known only after the job ran, and the chunks are shared with
 every other figure on the layer. The chart is Bokeh (`json_item`, drawn by
-`js/bokeh-figure.js`); `js/channel-attribution.js` links its bars and the icons both ways.
+`js/bokeh-figure.js`); `js/channel-attribution.js` links its bars and the icons both ways,
+and hovering or focusing a channel (its icon or its bar) veils the photo beside the lists
+except where that channel fires (the job keeps every channel's map; the page gets the shown
+channels').
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -45,6 +50,7 @@ from .chart_fallback import chart_png
 from .icons import icon_jobs, icon_sprite
 from .model_cards import label
 from .numbers import decimals_for, number
+from .semantic_dictionary import photo
 
 SCHEMA_ID = "https://vellum.example.org/schemas/channel-attribution/1.json"
 ICON_DISPLAY = 72
@@ -53,7 +59,7 @@ ICON_DISPLAY = 72
 @KINDS.register
 class ChannelAttribution:
     name = "channel-attribution"
-    version = 1
+    version = 2
     options = {
         **MODEL_OPTIONS,
         **PHOTO_OPTIONS,
@@ -72,7 +78,8 @@ class ChannelAttribution:
         job = Job("generator.figures.channel_attribution:run_channel_attribution", self.version,
                   params=params, inputs=inputs, files=files,
                   label=f"{figure_label(spec, ctx)}: channel attribution")
-        return Plan([job, *icon_jobs(model, spec["layer"], range(info.channels), ctx.quality)])
+        return Plan([job, *icon_jobs(model, spec["layer"], range(info.channels), ctx.quality)],
+                    {"path": str(path)})
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""
@@ -97,13 +104,35 @@ class ChannelAttribution:
         chart = embed_chart(ctx, item, target, alt, chart_height(rows), css="ca-chart", picture=picture)
         ctx.emit.style("css/channel-attribution.css")
         ctx.emit.script("js/channel-attribution.js")   # after BokehJS, which it listens to
+        ctx.emit.style("css/semantic-dictionary.css")
+        ctx.emit.script("js/semantic-dictionary.js")   # draws a channel's map (VellumDictionary.showValues)
         inner = (f'<vellum-channel-attribution class="channel-attribution" data-chart="{html.escape(target)}">\n'
-                 f'{chart}\n{icon_lists(data, rows, sprite_url, index)}\n</vellum-channel-attribution>')
+                 f'{chart}\n<div class="ca-below">{self._photo(spec, ctx, plan, results[0], rows)}'
+                 f'{icon_lists(data, rows, sprite_url, index)}</div>\n</vellum-channel-attribution>')
         return figure_html(spec, ctx, inner, extra_class="figure-channel-attribution")
 
 
+    def _photo(self, spec: dict, ctx: FigureContext, plan: Plan, result: dict, rows: list[dict]) -> str:
+        """The photo the model saw, with a canvas for a channel's map and the shown channels'
+        maps (uint8 over each channel's peak, base64) in a JSON script."""
+        data = json.loads(result["scores.json"])
+        grid = data["grid"]
+        every = np.frombuffer(result["maps"], dtype=np.uint8).reshape(data["channels"], grid["rows"] * grid["cols"])
+        shown = sorted({r["channel"] for r in rows})
+        maps = {"rows": grid["rows"], "cols": grid["cols"], "channels": shown,
+                "data": base64.b64encode(every[shown].tobytes()).decode("ascii")}
+        picture, ext, shape = photo(int(spec.get("size") or ctx.card().input_size), Path(plan.data["path"]), spec["crop"])
+        src = ctx.emit.data(f"{figure_stem(spec, ctx)}-photo", ext, picture)
+        return (f'<div class="ca-photo"><div class="ca-stage"><img src="{html.escape(src)}" alt="" '
+                f'width="{shape["width"]}" height="{shape["height"]}" loading="lazy" decoding="async">'
+                f'<canvas class="sd-map" hidden></canvas></div>'
+                f'<script type="application/json" class="ca-maps">{json.dumps(maps, separators=(",", ":"))}</script>'
+                f'<p class="ca-photo-note">Point at a channel: the photo stays clear where it fires.</p></div>')
+
+
 def run_channel_attribution(params: dict, runtime: Runtime) -> dict[str, bytes]:
-    """Job: every channel's score, linear and (with `steps`) path-integrated."""
+    """Job: every channel's score, linear and (with `steps`) path-integrated; and where each
+    channel fires (`maps`: channels x positions bytes, each channel over its own peak)."""
     from .. import interpret as vi
     import torch
 
@@ -115,12 +144,17 @@ def run_channel_attribution(params: dict, runtime: Runtime) -> dict[str, bytes]:
                   if params["steps"] else None)                                            # (C,)
     with torch.no_grad():
         logits = model(image[None])[0]                                                     # (K,)
+    activation = vi.activations(model, image, [params["layer"]])[params["layer"]].float().clamp(min=0)  # (C, H, W)
+    channels, rows, cols = activation.shape
+    peaks = activation.flatten(1).max(1).values.clamp(min=1e-9)[:, None, None]
+    maps = (activation / peaks * 255).round().to(torch.uint8).numpy()
     data = {"$schema": SCHEMA_ID, "model": params["model"], "size": params["size"],
             "layer": params["layer"], "channels": int(linear.shape[0]), "steps": params["steps"],
+            "grid": {"rows": int(rows), "cols": int(cols)},
             "classes": [{"index": c, "label": label(model, c), "logit": round(float(logits[c]), 4)} for c in classes],
             "linear": encode(linear.numpy(), "float16"),
             "integrated": encode(integrated.numpy(), "float16") if integrated is not None else None}
-    return {"scores.json": json.dumps(data, sort_keys=True, separators=(",", ":")).encode()}
+    return {"scores.json": json.dumps(data, sort_keys=True, separators=(",", ":")).encode(), "maps": maps.tobytes()}
 
 
 def scores(encoded: dict) -> np.ndarray:
@@ -215,7 +249,7 @@ def icon_lists(data: dict, rows: list[dict], sprite_url: str, index: dict) -> st
             style = (f"background-image:url({html.escape(sprite_url)});background-position:-{x:g}px -{y:g}px;"
                      f"background-size:{index['width'] * k:g}px {index['height'] * k:g}px;"
                      f"width:{tile_w * k:g}px;height:{tile_h * k:g}px")
-            items.append(f'<li class="ca-icon" tabindex="0" data-index="{i}" '
+            items.append(f'<li class="ca-icon" tabindex="0" data-index="{i}" data-channel="{row["channel"]}" '
                          f'aria-label="channel {row["channel"]}, score {score}">'
                          f'<span class="ca-tile" style="{style}"></span>'
                          f'<span class="ca-name">ch {row["channel"]}</span>'

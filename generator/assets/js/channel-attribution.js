@@ -2,7 +2,9 @@
 // The Bokeh bar chart is drawn by js/bokeh-figure.js; this component links it to the icon
 // lists (li.ca-icon[data-index], the bar of the same row). Hovering or focusing an icon
 // selects its bar (the others fade); hovering a bar (the chart's HoverTool dispatches
-// `vellum:bar-hover` {chart, index} on the document) highlights its icon.
+// `vellum:bar-hover` {chart, index} on the document) highlights its icon. Either shows where
+// that channel fires: the photo beside the lists is veiled except there (the maps are in
+// the figure's `script.ca-maps`; window.VellumDictionary.showValues draws them).
 (function () {
   "use strict";
 
@@ -16,13 +18,32 @@
     return null;
   }
 
+  function mapsOf(root) {
+    var script = root.querySelector("script.ca-maps");
+    if (!script) return null;
+    var maps = JSON.parse(script.textContent), raw = atob(maps.data);
+    maps.bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) maps.bytes[i] = raw.charCodeAt(i);
+    return maps;
+  }
+
   function setup(root) {
     var chart = root.dataset.chart;
     var icons = Array.prototype.slice.call(root.querySelectorAll(".ca-icon"));
+    var maps = mapsOf(root), canvas = root.querySelector(".ca-photo canvas");
+    function showChannel(index) {
+      if (!maps || !canvas || !window.VellumDictionary) return;
+      var icon = icons.filter(function (el) { return Number(el.dataset.index) === index; })[0];
+      var channel = icon ? Number(icon.dataset.channel) : -1, at = maps.channels.indexOf(channel);
+      var n = maps.rows * maps.cols;
+      window.VellumDictionary.showValues(canvas, maps, at < 0 ? null : maps.bytes.subarray(at * n, (at + 1) * n),
+                                         String(channel));
+    }
     function highlight(index) {
       icons.forEach(function (icon) {
         icon.classList.toggle("is-active", Number(icon.dataset.index) === index);
       });
+      showChannel(index);
     }
     function selectBar(index) {
       var source = findSource(chart + "-source");
