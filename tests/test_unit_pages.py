@@ -17,7 +17,14 @@ id: fig-units
 layer: blocks.1
 units: [2, 5]
 alt: Two units.
-""") + "\nChannel blocks.1:5 is named in the text, blocks.1:99 is no unit, and `blocks.0:1` is code.\n"
+""") + "\nChannel blocks.1:5 is named in the text, blocks.1:99 is no unit, and `blocks.0:1` is code.\n" + figure(
+    "semantic-dictionary", """
+id: fig-dictionary
+image: sample:chelsea
+layer: blocks.1
+at: [2, 3]
+alt: Four channels.
+""")
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +120,38 @@ def test_a_unit_page_opens_from_the_text_and_its_links_work(site, browser_page):
     assert page.locator(".unit-grid a").count() >= 7
     page.locator(".unit-trail a", has_text="Units").click()
     assert page.locator(".unit-layers a").count() == 2
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_unit_in_a_figure_opens_its_card(site, browser_page):
+    """A figure's link to a unit page shows the unit's card, loaded from its layer's
+    cards.js the first time; a click keeps it, Escape closes it, a second click opens the page."""
+    cards = (site / "build" / "units" / "tiny" / "blocks.1" / "cards.js").read_text(encoding="utf-8")
+    assert cards.count("<template id=\\\"unit-card-tiny-blocks-1-") == 24      # every unit of the layer
+    browser_page.open(site / "build" / "a" / "index.html")
+    page = browser_page.page
+    entry = page.locator("#fig-dictionary a.sd-label").first
+    entry.scroll_into_view_if_needed()
+    unit = entry.get_attribute("href").split("/")[-2]
+    assert page.locator(f"#unit-card-tiny-blocks-1-{unit}").count() == 0       # not in the page until asked for
+    entry.hover()
+    card = page.locator("#vellum-hover-card")
+    card.wait_for(state="visible")
+    assert f"UNIT BLOCKS.1:{unit}" in card.inner_text().upper()
+    assert card.locator("img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+    page.mouse.move(2, 2)
+    card.wait_for(state="hidden")
+    entry.click()                                                               # a click keeps it open
+    card.wait_for(state="visible")
+    page.mouse.move(2, 2)
+    page.wait_for_timeout(400)
+    assert card.is_visible()
+    page.keyboard.press("Escape")
+    assert card.is_hidden()
+    entry.click()
+    entry.click()                                                               # the second click opens the page
+    page.wait_for_url(re.compile(rf".*/units/tiny/blocks\.1/{unit}/index\.html$"))
     browser_page.assert_clean()
 
 

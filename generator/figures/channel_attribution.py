@@ -44,7 +44,7 @@ from .attribution_common import (
     model_and_image,
 )
 from . import cells
-from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
+from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem, units_url
 from .bokeh import calm_tools, embed_chart, site_tooltips, stable_ids
 from .chart_fallback import chart_png
 from .icons import icon_jobs, icon_sprite
@@ -108,7 +108,8 @@ class ChannelAttribution:
         ctx.emit.script("js/semantic-dictionary.js")   # draws a channel's map (VellumDictionary.showValues)
         inner = (f'<vellum-channel-attribution class="channel-attribution" data-chart="{html.escape(target)}">\n'
                  f'{chart}\n<div class="ca-below">{self._photo(spec, ctx, plan, results[0], rows)}'
-                 f'{icon_lists(data, rows, sprite_url, index)}</div>\n</vellum-channel-attribution>')
+                 f'{icon_lists(data, rows, sprite_url, index, units_url(ctx.model, spec["layer"]))}</div>\n'
+                 f'</vellum-channel-attribution>')
         return figure_html(spec, ctx, inner, extra_class="figure-channel-attribution")
 
 
@@ -229,9 +230,10 @@ def chart_item(data: dict, rows: list[dict], target: str) -> tuple[str, bytes | 
     return stable_ids(json.dumps(json_item(plot), separators=(",", ":"))), chart_png(plot)
 
 
-def icon_lists(data: dict, rows: list[dict], sprite_url: str, index: dict) -> str:
+def icon_lists(data: dict, rows: list[dict], sprite_url: str, index: dict, units: str | None = None) -> str:
     """Two lists of channel icons with their scores, toward A and toward B; readable without
-    JavaScript. Tile i of the sprite is rows[i]'s channel."""
+    JavaScript. Tile i of the sprite is rows[i]'s channel. With `units` (see `units_url`),
+    each channel's name links to its unit page (and, with script, shows its card)."""
     tile_w, tile_h = index["tile"]
     k = min(1.0, ICON_DISPLAY / tile_w)      # icons are shown at most ICON_DISPLAY px wide
     classes = data["classes"]
@@ -249,10 +251,12 @@ def icon_lists(data: dict, rows: list[dict], sprite_url: str, index: dict) -> st
             style = (f"background-image:url({html.escape(sprite_url)});background-position:-{x:g}px -{y:g}px;"
                      f"background-size:{index['width'] * k:g}px {index['height'] * k:g}px;"
                      f"width:{tile_w * k:g}px;height:{tile_h * k:g}px")
-            items.append(f'<li class="ca-icon" tabindex="0" data-index="{i}" data-channel="{row["channel"]}" '
-                         f'aria-label="channel {row["channel"]}, score {score}">'
-                         f'<span class="ca-tile" style="{style}"></span>'
-                         f'<span class="ca-name">ch {row["channel"]}</span>'
+            name = (f'<a class="ca-name" href="{html.escape(units)}{row["channel"]}/index.html" '
+                    f'aria-label="channel {row["channel"]}, score {score}">ch {row["channel"]}</a>' if units else
+                    f'<span class="ca-name">ch {row["channel"]}</span>')
+            focus = "" if units else f' tabindex="0" aria-label="channel {row["channel"]}, score {score}"'
+            items.append(f'<li class="ca-icon"{focus} data-index="{i}" data-channel="{row["channel"]}">'
+                         f'<span class="ca-tile" style="{style}"></span>{name}'
                          f'<span class="ca-score">{score}</span></li>')
         parts.append(f'<div class="ca-side ca-side-{side}"><p class="ca-title">{html.escape(titles[side])}</p>'
                      f'<ol class="ca-icons">{"".join(items)}</ol></div>')

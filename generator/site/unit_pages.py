@@ -59,6 +59,7 @@ def write_unit_pages(writer, layers: list, results: dict, keep=None, pages: bool
                        diverse.get(unit), page=pages)
         if pages:
             _layer_page(writer, unit_layer, (icons_path, icons))
+            writer.tree.add(f"{unit_layer.folder}/cards.js", layer_cards(writer, unit_layer))
             index.append(unit_layer)
     if index:
         common = writer.page_context(1, "units/")
@@ -270,6 +271,17 @@ def _wrap_code(html: str) -> str:
 def card_id(unit_layer, unit: int) -> str:
     """The id of a unit's card in an article page."""
     return f"unit-card-{unit_layer.model_slug}-{unit_layer.layer}-{unit}".replace(".", "-")
+
+
+def layer_cards(writer, unit_layer) -> bytes:
+    """`cards.js` of a layer's folder: every unit's card, as the `<template>`s `unit_cards`
+    writes, for the figures' links to unit pages (`js/hover-cards.js` loads it the first time
+    a reader points at one; a classic script, so it works from file://). The cards' URLs are
+    relative to an article page, where they are shown."""
+    template = writer.env.get_template("partials/unit-card.html")
+    body = "\n".join(template.render(id=card_id(unit_layer, unit), **card) for unit, card in sorted(unit_layer.cards.items()))
+    return (f"(window.VELLUM_UNIT_CARDS = window.VELLUM_UNIT_CARDS || {{}})[{json.dumps(unit_layer.folder)}] = "
+            f"{json.dumps(body)};\n").encode("utf-8")
 
 
 def unit_cards(writer, html: str, layers: list) -> str:

@@ -54,15 +54,15 @@
       function on() { highlight(index); selectBar(index); }
       function off() { highlight(-1); selectBar(-1); }
       icon.addEventListener("mouseenter", on);
-      icon.addEventListener("focus", on);
+      icon.addEventListener("focusin", on);        // the icon, or its link to the unit's page
       icon.addEventListener("mouseleave", off);
-      icon.addEventListener("blur", off);
+      icon.addEventListener("focusout", off);
       icon.addEventListener("keydown", function (e) {
         var step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
         if (!step) return;
         e.preventDefault();
         var at = icons.indexOf(icon) + step;
-        if (at >= 0 && at < icons.length) icons[at].focus();
+        if (at >= 0 && at < icons.length) (icons[at].querySelector("a") || icons[at]).focus();
       });
     });
     document.addEventListener("vellum:bar-hover", function (e) {

@@ -15,13 +15,19 @@
          -> the unit's card, a <template> the build writes into the page (its feature
             visualization, diversity images, classes and strongest photos). A click on the
             reference keeps its card open (a second click opens the unit's page).
+     <a href="../units/MODEL/LAYER/N/index.html"> in a figure (a dictionary entry, a channel's
+     name) -> the same card, from the layer's cards.js (every unit's card of that layer,
+     loaded the first time a reader points at one of its units), with the same clicks.
 
    One card element (role="tooltip") is reused; the trigger's links get aria-describedby while
    it shows. Escape closes it; the pointer may move onto the card without closing it. */
 (function () {
   "use strict";
 
-  var TRIGGERS = "span.citation[data-cites], sup.footnote-ref a, a.footnote-ref, a.xref, a.unit-ref[data-card]";
+  var TRIGGERS = "span.citation[data-cites], sup.footnote-ref a, a.footnote-ref, a.xref, a.unit-ref[data-card], " +
+                 ".vellum-figure a[href^='../units/']";
+  var UNIT_LINK = "a.unit-ref[data-card], .vellum-figure a[href^='../units/']";
+  var UNIT_HREF = /^\.\.\/units\/([^\/]+)\/([^\/]+)\/(\d+)\/index\.html$/;
   var FOOTNOTE = "sup.footnote-ref a, a.footnote-ref";
   var BACKLINKS = ".footnote-backref, a[href^='#fnref'], a.footnote-back";
   var CARD_ID = "vellum-hover-card";
@@ -140,14 +146,49 @@
     return [item([cleanClone(target)])];
   }
 
+  /* The card's template id, and the layer's cards.js, of a link to a unit's page. */
+  function unitOf(link) {
+    var found = UNIT_HREF.exec(link.getAttribute("href") || "");
+    var id = link.getAttribute("data-card");
+    if (!found) { return { id: id, src: null }; }
+    return { id: id || ("unit-card-" + found[1] + "-" + found[2] + "-" + found[3]).replace(/\./g, "-"),
+             key: "units/" + found[1] + "/" + found[2], src: "../units/" + found[1] + "/" + found[2] + "/cards.js" };
+  }
+
+  var loading = {};      // cards.js URL -> true once asked for
+  /* Loads a layer's cards (templates) into the page, then calls `done`. */
+  function loadCards(unit, done) {
+    if (loading[unit.src]) { return; }
+    loading[unit.src] = true;
+    var script = document.createElement("script");
+    script.src = unit.src;
+    script.onload = function () {
+      var html = (window.VELLUM_UNIT_CARDS || {})[unit.key];
+      if (!html) { return; }
+      var holder = document.createElement("div");
+      holder.hidden = true;
+      holder.className = "unit-cards";
+      holder.innerHTML = html;
+      document.body.appendChild(holder);
+      done();
+    };
+    document.head.appendChild(script);
+  }
+
   function unitCard(link) {
-    var template = document.getElementById(link.getAttribute("data-card"));
-    if (!template || !template.content) { return null; }
+    var unit = unitOf(link);
+    var template = unit.id && document.getElementById(unit.id);
+    if (!template || !template.content) {
+      if (unit.src) {
+        loadCards(unit, function () { if (pending === link) { show(link); if (wantPin === link) { pinned = !card.hidden; } } });
+      }
+      return null;
+    }
     return [template.content.cloneNode(true)];
   }
 
   function buildCard(trigger) {
-    if (trigger.matches("a.unit-ref")) { return unitCard(trigger); }
+    if (trigger.matches(UNIT_LINK)) { return unitCard(trigger); }
     if (trigger.matches("span.citation")) { return citationCard(trigger); }
     if (trigger.matches(FOOTNOTE)) { return footnoteCard(trigger); }
     return xrefCard(trigger);
@@ -188,12 +229,15 @@
     card.style.top = top + window.scrollY + "px";
   }
 
+  var pending = null;     // the trigger whose card is being asked for (its cards may still load)
+  var wantPin = null;     // the unit link clicked while its cards loaded
   function show(trigger) {
     clearTimeout(showTimer);
     clearTimeout(hideTimer);
     if (current === trigger && !card.hidden) { return; }
+    pending = trigger;
     var parts = buildCard(trigger);
-    if (!parts) { hide(); return; }
+    if (!parts) { hide(); pending = trigger; return; }
     hide();
     card.replaceChildren.apply(card, parts);
     card.hidden = false;
@@ -206,6 +250,8 @@
     clearTimeout(showTimer);
     clearTimeout(hideTimer);
     pinned = false;
+    pending = null;
+    wantPin = null;
     if (!card || card.hidden) { current = null; return; }
     card.hidden = true;
     card.replaceChildren();
@@ -252,12 +298,13 @@
 
   function onClick(event) {
     var trigger = triggerOf(event.target);
-    if (trigger && trigger.matches("a.unit-ref")) {
+    if (trigger && trigger.matches(UNIT_LINK)) {
       if (pinned && current === trigger) { return; }           // the second click opens the page
       event.preventDefault();
       dismissed = null;
       show(trigger);
       pinned = !card.hidden;
+      wantPin = card.hidden ? trigger : null;                  // its cards are loading: pin when they come
       return;
     }
     if (pinned && !card.contains(event.target)) { hide(); }
