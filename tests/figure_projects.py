@@ -100,5 +100,17 @@ def schema(name: str) -> dict:
     return json.loads((SCHEMAS / f"{name}.json").read_text(encoding="utf-8"))
 
 
+def validate(data: dict, name: str) -> None:
+    """Check `data` against the figure data schema `name`, whose references to the other
+    schemas resolve to our files (never the network)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    registry = Registry().with_resources(
+        (found["$id"], Resource.from_contents(found))
+        for found in (json.loads(path.read_text(encoding="utf-8")) for path in SCHEMAS.glob("*.json")))
+    Draft202012Validator(schema(name), registry=registry).validate(data)
+
+
 def decoded(encoded: dict) -> np.ndarray:
     return dequantize(base64.b64decode(encoded["data"]), encoded)

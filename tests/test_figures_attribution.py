@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from generator.pipeline.runtime import CPU
-from figure_projects import build_tiny, decoded, jobs_of, make_project, payload, schema
+from figure_projects import build_tiny, decoded, jobs_of, make_project, payload, schema, validate
 from generator import interpret as vi
 from generator.errors import BuildError, SpecError
 from generator.figures import KINDS, spec_schema
@@ -144,7 +144,7 @@ def test_rebuild_with_a_new_caption_runs_nothing(site, monkeypatch):
 
 def test_layer_to_layer_data_is_valid_and_matches_the_engine(site):
     data = payload(site, "fig-layers")
-    jsonschema.validate(data, schema("spatial-attribution"))
+    validate(data, "spatial-attribution")
     assert data["attribution"]["dtype"] == "uint8"
     model = vi.load_model("tiny")
     image = vi.load_image("sample:chelsea", 64)
@@ -159,7 +159,7 @@ def test_layer_to_layer_data_is_valid_and_matches_the_engine(site):
 
 def test_class_maps_include_the_difference(site):
     data = payload(site, "fig-classes")
-    jsonschema.validate(data, schema("spatial-attribution"))
+    validate(data, "spatial-attribution")
     assert data["targets"] == ["class 3", "class 5", "class 3 − class 5"]
     maps = decoded(data["maps"])                                                # (3, H*W)
     scale = max(data["maps"]["scale"])
@@ -172,7 +172,7 @@ def test_path_integrated_class_maps_match_the_engine(tmp_path):
     params = {"model": "tiny", "size": 64, "mode": "classes", "layer": "blocks.0", "classes": [3, 5],
               "steps": 8, "crop": "none", "files": {"image": str(sample_path("chelsea"))}}
     data = json.loads(sa.run_spatial_attribution(params, CPU)["attribution.json"])
-    jsonschema.validate(data, schema("spatial-attribution"))
+    validate(data, "spatial-attribution")
     assert data["steps"] == 8
     assert data["photo"] == {"width": 96, "height": 64}          # chelsea (451x300) seen whole
     model, image = vi.load_model("tiny"), vi.load_image("sample:chelsea", 64)
@@ -229,6 +229,45 @@ def test_hover_and_arrow_keys_move_the_linked_views(site, browser_page):
     page.locator("#fig-classes").scroll_into_view_if_needed()
     page.locator("#fig-classes .va-panel").first.wait_for()
     assert page.locator("#fig-classes .va-panel").count() == 3
+    browser_page.assert_clean()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width,height", [(1280, 800), (390, 844)])
+def test_a_position_of_a_class_map_shows_what_it_does(site, browser_page, width, height):
+    """Pointing at a cell of the class maps outlines it in every map and shows its semantic
+    dictionary, its attribution and the channels there pushing toward each class; pointing
+    at one of those channels veils every map except where it fires."""
+    page = browser_page.page
+    page.set_viewport_size({"width": width, "height": height})
+    browser_page.open(site / "build" / "a" / "index.html")
+    figure = page.locator("#fig-classes")
+    figure.scroll_into_view_if_needed()
+    stage = figure.locator(".va-stage").first
+    stage.wait_for()
+    figure.locator(".sd-where").wait_for()
+    stage.scroll_into_view_if_needed()
+    box = stage.bounding_box()
+    page.mouse.move(box["x"] + 3, box["y"] + box["height"] - 3)          # the bottom-left cell
+    data = payload(site, "fig-classes")
+    rows = data["layer"]["height"]
+    assert figure.locator(".sd-where").inner_text() == f"blocks.0 at (0, {rows - 1})"
+    tops = figure.locator(".va-cell").evaluate_all("cells => cells.map(c => [c.hidden, c.style.left, c.style.top])")
+    assert len(tops) == 3 and len({tuple(t) for t in tops}) == 1 and tops[0][:2] == [False, "0%"]
+    cell = (rows - 1) * data["layer"]["width"]
+    numbers = figure.locator(".pos-attribution .pos-number").all_inner_texts()
+    assert len(numbers) == 2 and len({len(n.split(".")[1]) for n in numbers}) == 1
+    for text, value in zip(numbers, [row[cell] for row in data["position"]["positions"]["attribution"]]):
+        assert abs(float(text.replace("\u2212", "-")) - value) <= 10 ** -len(text.split(".")[1])
+    assert figure.locator(".pos-push-title").first.inner_text() == "Toward class 3 rather than class 5"
+    item = figure.locator(".pos-push-item").first
+    channel = item.locator(".pos-push-name").inner_text().split()[1]
+    item.hover()
+    veils = figure.locator("canvas.sd-map")
+    assert veils.count() == 3
+    assert veils.evaluate_all("vs => vs.map(v => !v.hidden && v.dataset.channel)") == [channel] * 3
+    page.mouse.move(0, 0)
+    assert veils.evaluate_all("vs => vs.map(v => v.hidden)") == [True] * 3
     browser_page.assert_clean()
 
 

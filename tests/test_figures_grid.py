@@ -165,6 +165,7 @@ def test_grid_has_a_static_fallback_image(site):
     grid = html.split('id="fig-grid"', 1)[1].split("</figure>", 1)[0]
     src = re.search(r'<img class="ag-fallback" src="([^"]+)" alt="A grid of synthetic images."', grid)[1]
     assert (site / "build" / "a" / src).is_file()
+    assert src == payload(site, "fig-grid")["layers"][0]["cells"]["src"]   # one file: picture and sprite
 
 
 def test_dictionary_data_is_valid(site):
@@ -250,18 +251,18 @@ def test_a_position_is_marked_in_every_view_and_tells_what_it_does(site, browser
     assert abs((mark["x"] - photo["x"]) / photo["width"] - 7 / 12) < 0.02      # the photo marks it too
     assert abs((mark["y"] - photo["y"]) / photo["height"] - 3 / 8) < 0.02
     assert figure.locator(".sd-where").inner_text() == "blocks.1 at (7, 3)"
-    numbers = figure.locator(".ag-attribution .ag-number").all_inner_texts()
+    numbers = figure.locator(".pos-attribution .pos-number").all_inner_texts()
     assert len(numbers) == 2
     places = {len(n.split(".")[1]) for n in numbers}
     assert len(places) == 1 and all(n[0] in "+\u22120" for n in numbers)          # one precision, a true minus
     for text, value in zip(numbers, [row[cell] for row in data["positions"]["attribution"]]):
         assert abs(float(text.replace("\u2212", "-")) - value) <= 10 ** -min(places)
-    item = figure.locator(".ag-push-item").first
-    channel = item.locator(".ag-push-name").inner_text().split()[1]
+    item = figure.locator(".pos-push-item").first
+    channel = item.locator(".pos-push-name").inner_text().split()[1]
     item.hover()                                                         # a channel pushing here: where it fires
     overlay = figure.locator(".sd-map")
     assert overlay.is_visible() and overlay.get_attribute("data-channel") == channel
-    figure.locator(".ag-group").first.hover()                            # a group: where it is
+    figure.locator(".pos-group").first.hover()                            # a group: where it is
     assert overlay.get_attribute("data-channel") == "group 1"
     page.mouse.move(0, 0)
     assert not overlay.is_visible()

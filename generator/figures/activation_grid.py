@@ -9,8 +9,9 @@ top: 4                    # channels in each cell's semantic dictionary
 
 Each cell is the feature visualization of that position's whole activation vector v_xy:
 Lucid's `direction(layer, v_xy, cossim_pow=GRID_COSSIM)`, all cells of a layer optimized in
-batches of the profile's batch size (Building Blocks' method). Cells fade with the length of
-their vector (faint where little is active). Hovering a cell, or moving over the grid with
+batches of the profile's batch size (Building Blocks' method). The grid is shown at full
+strength; a checkbox fades each cell with the length of its vector (faint where little is
+active). Hovering a cell, or moving over the grid with
 the arrow keys, shows its semantic dictionary beside it (`assets/js/activation-grid.js`,
 which reuses `semantic-dictionary.js`), and what that position does (`run_positions`, one
 forward and backward pass): its attribution (gradient x activation, summed over channels) to
@@ -53,7 +54,7 @@ from .inputs import resolve_image_source
 from .semantic_dictionary import dictionary_job, dictionary_of, photo, used_channels
 
 VERSION = 2                                            # the kind (its page data)
-GRID_VERSION = 1                                       # the grid job
+GRID_VERSION = 2                                       # the grid job
 GRID_COSSIM = 1.0                                      # cossim_pow of each cell's direction
 POSITIONS_VERSION = 1
 GROUPS = 5                                             # neuron groups a position's share is told in
@@ -95,13 +96,7 @@ class ActivationGridFigure:
                 label=f"{label}: grid {info.name}",
             ))
             jobs.append(dictionary_job(card, path, spec["crop"], info.name, min(spec["top"], info.channels), label))
-            jobs.append(Job(
-                "generator.figures.activation_grid:run_positions", POSITIONS_VERSION,
-                params={"model": card.job_model, "layer": info.name, "crop": spec["crop"], "size": card.input_size,
-                        "groups": min(GROUPS, info.channels), "pushing": min(PUSHING, info.channels)},
-                **card.job_io(path),
-                label=f"{label}: positions {info.name}",
-            ))
+            jobs.append(positions_job(card, path, spec["crop"], info, label))
             layers.append(info.name)
         return Plan(jobs, {"layers": layers, "path": str(path)}, more=True)
 
@@ -147,10 +142,8 @@ class ActivationGridFigure:
         card = ctx.card()
         for n, layer in enumerate(layers):
             grid, data = results[PER_LAYER * n], dictionary_of(results[PER_LAYER * n + 1])
-            positions = json.loads(results[PER_LAYER * n + 2]["positions.json"])
-            data["maps"] = merged_maps(data["maps"], positions.pop("maps"), data["rows"] * data["cols"])
-            positions["labels"] = [label(card, c) for c in positions["classes"]]
-            positions["colours"] = GROUP_COLOURS[:len(positions["groups"]["share"][0])] if positions["groups"] else []
+            positions, data["maps"] = named_positions(results[PER_LAYER * n + 2], card, data["rows"], data["cols"],
+                                                      data["maps"])
             count = plan.data["icon_jobs"][n]
             icon_results = results[at:at + count]
             at += count
@@ -159,9 +152,8 @@ class ActivationGridFigure:
             cells = ctx.emit.data(f"{stem}-{slug}-cells", meta["cells"]["format"], grid["cells"])
             sprite, icons = icon_sprite(icon_results, plan.data["channels"][n])
             icon_src = ctx.emit.data(f"{stem}-{slug}-icons", icons["format"], sprite)
-            if fallback is None:
-                fallback = (ctx.emit.data(f"{stem}-{slug}-grid", meta["composite"]["format"],
-                                          grid["composite"]), meta["composite"])
+            if fallback is None:                  # without script: the first layer's grid, the same file
+                fallback = (cells, meta["cells"])
             payload["layers"].append({
                 **data, "layer": layer, "units": units_url(ctx.model, layer), "positions": positions,
                 "cells": {**meta["cells"], "src": cells},
@@ -172,6 +164,8 @@ class ActivationGridFigure:
         ctx.emit.style("css/activation-grid.css")
         ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/semantic-dictionary.js")
+        ctx.emit.style("css/position-panel.css")
+        ctx.emit.script("js/position-panel.js")
         ctx.emit.script("js/activation-grid.js")
         alt = html.escape(spec.get("alt") or "", quote=True)
         url, index = fallback
@@ -184,6 +178,26 @@ class ActivationGridFigure:
 
 
 PER_LAYER = 3        # a layer's jobs, in order: its grid, its dictionary, its positions
+
+
+def positions_job(card, path: Path, crop: str, info, label: str, classes: list[int] | None = None) -> Job:
+    """The job that tells what each position of the layer `info` does (`run_positions`):
+    toward `classes`, or the photo's two likeliest classes."""
+    params = {"model": card.job_model, "layer": info.name, "crop": crop, "size": card.input_size,
+              "groups": min(GROUPS, info.channels), "pushing": min(PUSHING, info.channels)}
+    if classes:                               # absent otherwise, so the grid's jobs keep their keys
+        params["classes"] = list(classes)
+    return Job("generator.figures.activation_grid:run_positions", POSITIONS_VERSION, params=params,
+               **card.job_io(path), label=f"{label}: positions {info.name}")
+
+
+def named_positions(result: dict, card, rows: int, cols: int, maps: dict) -> tuple[dict, dict]:
+    """(the positions of a `run_positions` result, with class labels and group colours; the
+    dictionary's channel `maps` with the pushing channels' maps added)."""
+    positions = json.loads(result["positions.json"])
+    positions["labels"] = [label(card, c) for c in positions["classes"]]
+    positions["colours"] = GROUP_COLOURS[:len(positions["groups"]["share"][0])] if positions["groups"] else []
+    return positions, merged_maps(maps, positions.pop("maps"), rows * cols)
 
 
 def _layer_names(spec: dict) -> list[str]:
@@ -202,9 +216,8 @@ def render_grid(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: one direction visualization per position of the layer.
 
     Artifacts: `cells` (a sprite whose tiles are laid out as the layer's grid: tile i is
-    position (i % cols, i // cols)), `composite` (the same grid with each cell faded by its
-    activation magnitude, over white: the static fallback) and `index.json` with both
-    sprites' indexes."""
+    position (i % cols, i // cols); it is also the figure's picture without script) and
+    `index.json` with its index."""
     from .. import interpret as vi
 
     model = job_model(params)
@@ -217,14 +230,9 @@ def render_grid(params: dict, runtime: Runtime) -> dict[str, bytes]:
     tiles = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
                            steps=params["steps"], seed=params["seed"],
                            quality=vi.QUALITY[params["quality"]], threads=runtime.threads)  # (H*W, s, s, 3)
-    magnitude = vectors.norm(dim=1).numpy()                                  # (H*W,)
-    opacity = magnitude / magnitude.max() if magnitude.max() > 0 else magnitude
-    faded = 255 - (255 - tiles.astype(np.float32)) * opacity[:, None, None, None]  # over white
     cells_data, cells_index = pack_sprite(tiles, columns=cols)
-    comp_data, comp_index = pack_sprite(np.round(faded).astype(np.uint8), columns=cols)
-    index = {"cells": cells_index, "composite": comp_index, "rows": rows, "cols": cols}
-    return {"cells": cells_data, "composite": comp_data,
-            "index.json": json.dumps(index, sort_keys=True).encode()}
+    index = {"cells": cells_index, "rows": rows, "cols": cols}
+    return {"cells": cells_data, "index.json": json.dumps(index, sort_keys=True).encode()}
 
 
 def _short(value) -> float:
@@ -252,10 +260,11 @@ def pushing_channels(positions: dict) -> set[int]:
 def run_positions(params: dict, runtime: Runtime) -> dict[str, bytes]:
     """Job: what each position of the layer does, for the grid's panel.
 
-    `positions.json`: `classes`, the photo's two likeliest classes (A, B); `attribution`, per
-    position, its gradient x activation summed over channels toward A and toward B;
-    `pushing`, per position, the `pushing` channels whose attribution to A minus B is largest
-    ([channel, value] pairs) and those whose is most negative; `groups`, per position, its
+    `positions.json`: `classes`, the photo's two likeliest classes (A, B), or `params["classes"]`
+    when given (one or two); `attribution`, per position, its gradient x activation summed
+    over channels toward each class; `pushing`, per position, the `pushing` channels whose
+    attribution to A minus B (with one class: to A) is largest ([channel, value] pairs) and
+    those whose is most negative (their values made positive); `groups`, per position, its
     share of each of `groups` NMF neuron groups (as `{neuron-groups}` factors them: maps over
     their sum; null when the layer is all zeros) and each group's map over its own peak (0-255)."""
     from .. import interpret as vi
@@ -267,11 +276,11 @@ def run_positions(params: dict, runtime: Runtime) -> dict[str, bytes]:
     image = vi.load_image(params["files"]["image"], params["size"], params["crop"])    # (3, H, W)
     with torch.no_grad():
         logits = model(model_input(model, image))[0]
-    classes = [int(c) for c in logits.argsort(descending=True)[:2]]
-    activation, grads = layer_gradient(model, image, params["layer"], classes)   # (C, H, W), (2, C, H, W)
-    attribution = (grads * activation).flatten(2)                                 # (2, C, H*W)
+    classes = params.get("classes") or [int(c) for c in logits.argsort(descending=True)[:2]]
+    activation, grads = layer_gradient(model, image, params["layer"], classes)   # (C, H, W), (T, C, H, W)
+    attribution = (grads * activation).flatten(2)                                 # (T, C, H*W)
     channels, positions = attribution.shape[1], attribution.shape[2]
-    difference = (attribution[0] - attribution[1]).T                              # (H*W, C)
+    difference = (attribution[0] - attribution[1] if len(classes) == 2 else attribution[0]).T   # (H*W, C)
     k = params["pushing"]
     toward_a = difference.topk(k, dim=1)
     toward_b = (-difference).topk(k, dim=1)

@@ -105,6 +105,7 @@ class ChannelAttribution:
         ctx.emit.style("css/channel-attribution.css")
         ctx.emit.script("js/channel-attribution.js")   # after BokehJS, which it listens to
         ctx.emit.style("css/semantic-dictionary.css")
+        ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/semantic-dictionary.js")   # draws a channel's map (VellumDictionary.showValues)
         inner = (f'<vellum-channel-attribution class="channel-attribution" data-chart="{html.escape(target)}">\n'
                  f'{chart}\n<div class="ca-below">{self._photo(spec, ctx, plan, results[0], rows)}'

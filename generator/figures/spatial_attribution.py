@@ -19,6 +19,11 @@ offset and scale per later position; the page reads it both ways (a later cell's
 the earlier layer, or an earlier cell's effect on every later cell). To classes, it stores
 one map per target (A, B, A - B), uint8 with a scale per map. `assets/js/attribution-explorer.js`
 draws the maps over the image; the hovered (or arrow-key) cell is highlighted in every panel.
+To classes, the hovered position also shows its semantic dictionary and what it does (the
+grid's panel, `assets/js/position-panel.js`): the channels there that push toward A rather
+than B, and its share of the layer's neuron groups; pointing at one veils every map except
+where it is. Those come from the dictionary and positions jobs the activation grid runs
+(on the photo at the model's input size), and the layer's shared icons.
 """
 
 from __future__ import annotations
@@ -44,16 +49,20 @@ from .attribution_common import (
     overlay_png,
 )
 from . import cells
-from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label
+from .activation_grid import named_positions, positions_job, pushing_channels
+from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, units_url
+from .icons import icon_jobs, icon_sprite
 from .model_cards import label
+from .semantic_dictionary import dictionary_job, dictionary_of, used_channels
 
 SCHEMA_ID = "https://vellum.example.org/schemas/spatial-attribution/1.json"
+JOB_VERSION = 2        # the job's own version (the kind's changed without changing the job)
 
 
 @KINDS.register
 class SpatialAttribution:
     name = "spatial-attribution"
-    version = 2       # 2: magenta and green, square cells
+    version = 3       # 2: magenta and green, square cells; 3: a position's dictionary and what it does
     options = {
         **{k: v for k, v in MODEL_OPTIONS.items() if k != "steps"},
         **PHOTO_OPTIONS,
@@ -87,9 +96,20 @@ class SpatialAttribution:
             params.update(mode="classes", layer=spec["layer"], classes=model.check_classes(spec["classes"]))
             if spec.get("steps") is not None:   # absent otherwise, so earlier figures keep their keys
                 params["steps"] = spec["steps"]
-        return Plan([Job("generator.figures.spatial_attribution:run_spatial_attribution", self.version,
-                    params=params, inputs=inputs, files=files,
-                    label=f"{figure_label(spec, ctx)}: spatial attribution")])
+        job = Job("generator.figures.spatial_attribution:run_spatial_attribution", JOB_VERSION,
+                  params=params, inputs=inputs, files=files, label=f"{figure_label(spec, ctx)}: spatial attribution")
+        if params["mode"] != "classes" or params["size"] != model.input_size:
+            return Plan([job])
+        info = model.channel_map(spec["layer"])            # the position panel: dictionary and what it does
+        name = figure_label(spec, ctx)
+        return Plan([job, dictionary_job(model, path, spec["crop"], info.name, min(4, info.channels), name),
+                     positions_job(model, path, spec["crop"], info, name, params["classes"])], more=True)
+
+    def plan_more(self, spec: dict, ctx: FigureContext, plan: Plan, results: list) -> Plan:
+        """The icons of every channel the position panel shows."""
+        used = sorted(set(used_channels(dictionary_of(results[1])))
+                      | pushing_channels(json.loads(results[2]["positions.json"])))
+        return Plan(plan.jobs + icon_jobs(ctx.card(), spec["layer"], used, ctx.quality), {"channels": used})
 
     def notebook(self, spec: dict, ctx: FigureContext) -> cells.Cells:
         """The figure reproduced with the public API, in a notebook."""
@@ -110,15 +130,31 @@ class SpatialAttribution:
         data = named_classes(json.loads(artifacts["attribution.json"]))
         image_url = ctx.emit.data("image", "jpg", artifacts["image.jpg"])
         fallback_url = ctx.emit.data("spatial-attribution", "png", artifacts["fallback.png"])
+        ctx.emit.script("js/figure-data.js")
+        if len(results) > 1:                                     # a position's dictionary and what it does
+            data["position"] = self._position(spec, ctx, plan, results)
+            ctx.emit.style("css/semantic-dictionary.css")
+            ctx.emit.style("css/position-panel.css")
+            ctx.emit.script("js/semantic-dictionary.js")
+            ctx.emit.script("js/position-panel.js")
         url, key = emit_data(spec, ctx, {**data, "image": image_url})
         ctx.emit.style("css/attribution-explorer.css")
-        ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/attribution-explorer.js")
         alt = spec.get("alt") or _describe(data)
         inner = (f'<vellum-attribution role="group" class="attribution-explorer" data-src="{html.escape(url)}" '
                  f'data-key="{html.escape(key)}" aria-label="{html.escape(alt, quote=True)}">\n'
                  f'{fallback_img(fallback_url, alt, data["photo"])}\n</vellum-attribution>')
         return figure_html(spec, ctx, inner, extra_class="figure-spatial-attribution")
+
+    def _position(self, spec: dict, ctx: FigureContext, plan: Plan, results: list) -> dict:
+        """The layer's dictionaries, positions and icons, as the position panel reads them."""
+        card = ctx.card()
+        data = dictionary_of(results[1])
+        positions, data["maps"] = named_positions(results[2], card, data["rows"], data["cols"], data["maps"])
+        sprite, icons = icon_sprite(results[3:], plan.data["channels"])
+        icon_src = ctx.emit.data(f"{spec['layer'].replace('.', '-')}-icons", icons["format"], sprite)
+        return {**data, "layer": spec["layer"], "units": units_url(ctx.model, spec["layer"]),
+                "positions": positions, "icons": {**icons, "src": icon_src}}
 
 
 def _check_spatial(model, layer: str, field: str):

@@ -6,8 +6,8 @@
 // classes, the channels there that push toward one rather than the other (hover one: where
 // it fires), and its share of each of the layer's neuron groups (hover one: where the group
 // is). The position is outlined on the photo and in the grid. Several layers get a switcher. Loads its data script with figure-data.js and draws the
-// dictionary with window.VellumDictionary (semantic-dictionary.js), both loaded before this
-// file. Replaces the composite <img> fallback.
+// dictionary with window.VellumDictionary (semantic-dictionary.js) and what the position does
+// with window.VellumPosition (position-panel.js), all loaded before this file. Replaces the fallback <img> (the first layer's grid, the same sprite).
 (function () {
   "use strict";
 
@@ -100,8 +100,9 @@
       this.grid.setAttribute("aria-label", "Activation grid of " + layer.layer + ", " + layer.cols + " by " +
         layer.rows + " cells: move with the arrow keys");
       var width = this.clientWidth || 640;         // under 700 px the views stack: the grid takes the width
-      var room = width < 700 ? width : Math.max(160, Math.min(560, width - 420));
-      var side = Math.max(8, Math.min(cells.tile[0], Math.floor(room / layer.cols)));
+      var room = width < 700 ? width : Math.max(160, Math.min(560, width - 200 - 280 - 40));  // photo, panel, gaps
+      var tall = width < 700 ? Infinity : 520;      // a tall photo's grid leaves room for the panel beside it
+      var side = Math.max(8, Math.min(cells.tile[0], Math.floor(room / layer.cols), Math.floor(tall / layer.rows)));
       var scale = side / cells.tile[0];
       var top = Math.max.apply(null, layer.magnitude) || 1;
       this.grid.style.gridTemplateColumns = "repeat(" + layer.cols + ", " + side + "px)";
@@ -143,110 +144,11 @@
       function onChannel(channel) { window.VellumDictionary.showMap(map, layer, channel); }
       onChannel(null);
       window.VellumDictionary.render(this.panel, layer, cell, onChannel);
-      if (layer.positions) this.panel.appendChild(does(layer, cell, onChannel, function (g) {
+      if (layer.positions && window.VellumPosition) this.panel.appendChild(window.VellumPosition.render(layer, cell, onChannel, function (g) {
         if (g === null) window.VellumDictionary.showMap(map, layer, null);
         else window.VellumDictionary.showValues(map, layer, layer.positions.groups.maps[g], "group " + (g + 1));
       }));
     }
-  }
-
-  function element(tag, className, content) {
-    var el = document.createElement(tag);
-    if (className) el.className = className;
-    if (content !== undefined) el.textContent = content;
-    return el;
-  }
-
-  function hoverable(el, on, off) {
-    el.tabIndex = 0;
-    el.addEventListener("mouseenter", on);
-    el.addEventListener("focus", on);
-    el.addEventListener("mouseleave", off);
-    el.addEventListener("blur", off);
-  }
-
-  // A channel's icon from the layer's sprite, `side` pixels.
-  function icon(layer, channel, side) {
-    var icons = layer.icons, i = icons.channels.indexOf(channel), k = side / icons.tile[0];
-    var span = element("span", "sd-icon");
-    span.style.width = span.style.height = side + "px";
-    span.style.backgroundImage = "url(\"" + icons.src + "\")";
-    span.style.backgroundSize = (icons.width * k) + "px " + (icons.height * k) + "px";
-    span.style.backgroundPosition = (-(i % icons.columns) * side) + "px " + (-Math.floor(i / icons.columns) * side) + "px";
-    return span;
-  }
-
-  // What position `cell` does: its attribution to classes A and B, the channels pushing
-  // toward each, and its share of each neuron group.
-  function does(layer, cell, onChannel, onGroup) {
-    var P = layer.positions, F = window.VellumFigureData, box = element("div", "ag-does");
-    if (!P.places) {
-      var all = [];
-      P.attribution.forEach(function (row) { all = all.concat(row); });
-      P.places = F.decimals(all);
-      P.peak = Math.max.apply(null, all.map(Math.abs)) || 1;
-    }
-    box.appendChild(element("p", "ag-does-title", "What it does"));
-    var bars = element("ul", "ag-attribution");
-    P.labels.forEach(function (name, t) {
-      var v = P.attribution[t][cell], li = element("li");
-      li.appendChild(element("span", "ag-class", name));
-      var track = element("span", "ag-track"), bar = element("span", v >= 0 ? "ag-bar is-for" : "ag-bar is-against");
-      bar.style.width = (50 * Math.abs(v) / P.peak) + "%";
-      bar.style[v >= 0 ? "left" : "right"] = "50%";
-      track.appendChild(bar);
-      li.appendChild(track);
-      li.appendChild(element("span", "ag-number", F.number(v, P.places, true)));
-      bars.appendChild(li);
-    });
-    box.appendChild(bars);
-    if (P.labels.length === 2) {
-      [0, 1].forEach(function (side) {
-        var pairs = P.pushing[cell][side];
-        if (!pairs.length) return;
-        box.appendChild(element("p", "ag-push-title", "Toward " + P.labels[side] + " rather than " + P.labels[1 - side]));
-        var list = element("ol", "ag-push");
-        pairs.forEach(function (pair) {
-          var li = element("li", "ag-push-item");
-          li.appendChild(icon(layer, pair[0], 40));
-          var name = element(layer.units ? "a" : "span", "ag-push-name", "ch " + pair[0]);
-          if (layer.units) name.href = layer.units + pair[0] + "/index.html";
-          li.appendChild(name);
-          li.appendChild(element("span", "ag-number", F.number(pair[1], P.places, true)));
-          li.setAttribute("aria-label", "channel " + pair[0] + ", " + F.number(pair[1], P.places, true) + " toward " + P.labels[side]);
-          hoverable(li, function () { onChannel(pair[0]); }, function () { onChannel(null); });
-          list.appendChild(li);
-        });
-        box.appendChild(list);
-      });
-    }
-    if (P.groups) {
-      var share = P.groups.share[cell];
-      box.appendChild(element("p", "ag-push-title", "Its share of the layer's " + share.length + " neuron groups"));
-      var strip = element("div", "ag-groups");
-      share.forEach(function (s, g) {
-        var part = element("span", "ag-group");
-        part.style.flexGrow = String(Math.max(s, 0.0001));
-        part.style.background = P.colours[g];
-        part.title = "group " + (g + 1) + ": " + Math.round(100 * s) + "%";
-        part.setAttribute("aria-label", part.title + " (shows where the group is)");
-        part.dataset.group = String(g);
-        hoverable(part, function () { onGroup(g); }, function () { onGroup(null); });
-        strip.appendChild(part);
-      });
-      box.appendChild(strip);
-      var legend = element("p", "ag-group-legend");
-      share.forEach(function (s, g) {
-        var item = element("span", "ag-group-key");
-        var swatch = element("span", "ag-swatch");
-        swatch.style.background = P.colours[g];
-        item.appendChild(swatch);
-        item.appendChild(document.createTextNode((g + 1) + ": " + Math.round(100 * s) + "%"));
-        legend.appendChild(item);
-      });
-      box.appendChild(legend);
-    }
-    return box;
   }
 
   function define() {

@@ -5,7 +5,9 @@
 // Layer to layer: two panels, the earlier and the later layer over the image. Hover (or move
 // with the arrow keys) a cell of one panel: the other panel shows that cell's attribution as a
 // heatmap; the cell is outlined. To classes: one panel per target (A, B, A − B), each its map;
-// the hovered cell is outlined in every panel and its values are read out below.
+// the hovered cell is outlined in every panel and its values are read out below, with the
+// cell's semantic dictionary and what it does (semantic-dictionary.js, position-panel.js);
+// pointing at a channel or a group there veils every panel except where it is.
 // Magenta is positive, green negative (colour-blind safe); each map is scaled to its own peak,
 // drawn as square cells.
 (function () {
@@ -84,7 +86,13 @@
     root.appendChild(wrap);
     root.appendChild(readout);
     root.appendChild(legend);
-    var view = data.mode === "layers" ? layersView(data, wrap, readout) : classesView(data, wrap, readout);
+    var side = null;                          // to classes: the position's dictionary and what it does
+    if (data.position && window.VellumDictionary && window.VellumPosition) {
+      side = document.createElement("div");
+      side.className = "va-position";
+      root.appendChild(side);
+    }
+    var view = data.mode === "layers" ? layersView(data, wrap, readout) : classesView(data, wrap, readout, side);
     view.panels.forEach(function (panel, p) {
       var stage = panel.el.querySelector(".va-stage");
       stage.addEventListener("pointermove", function (e) {
@@ -135,7 +143,27 @@
              start: function () { select(1, state.cell[1]); } };
   }
 
-  function classesView(data, wrap, readout) {
+  // The position panel of cell `i` in `side`; pointing at a channel or a group veils every
+  // panel's photo except where it is.
+  function showPosition(side, P, panels, i) {
+    function veil(map, name) {
+      panels.forEach(function (panel) { window.VellumDictionary.showValues(panel.veil, P, map, name); });
+    }
+    function onChannel(channel) {
+      panels.forEach(function (panel) { window.VellumDictionary.showMap(panel.veil, P, channel); });
+    }
+    var dictionary = document.createElement("div");
+    dictionary.className = "sd-panel";
+    window.VellumDictionary.render(dictionary, P, i, onChannel);
+    side.textContent = "";
+    side.appendChild(dictionary);
+    side.appendChild(window.VellumPosition.render(P, i, onChannel, function (g) {
+      if (g === null) veil(null, null);
+      else veil(P.positions.groups.maps[g], "group " + (g + 1));
+    }));
+  }
+
+  function classesView(data, wrap, readout, side) {
     var g = data.layer, n = g.width * g.height;
     var maps = decode(data.maps);                     // [T, H*W]
     var panels = data.targets.map(function (name) {
@@ -145,9 +173,17 @@
     var places = window.VellumFigureData.decimals(peaks);           // one precision in the figure
     function fmt(v) { return window.VellumFigureData.number(v, places, true); }
     var state = { cell: Math.floor(g.height / 2) * g.width + Math.floor(g.width / 2) };
+    if (side) panels.forEach(function (panel) {
+      panel.veil = document.createElement("canvas");
+      panel.veil.className = "sd-map";
+      panel.veil.hidden = true;
+      panel.el.querySelector(".va-stage").appendChild(panel.veil);
+    });
     function select(_, i) {
+      var changed = state.cell !== i;
       state.cell = i;
       panels.forEach(function (panel) { panel.mark(i); });
+      if (side && (changed || !side.firstChild)) showPosition(side, data.position, panels, i);
       readout.textContent = "Cell (" + (i % g.width) + ", " + Math.floor(i / g.width) + ") of " + g.name + ": " +
         data.targets.map(function (name, t) {
           var share = Math.round(100 * maps[t * n + i] / peaks[t]);     // one minus sign: U+2212

@@ -1,0 +1,114 @@
+// What one position of a layer does, for the panels of the activation grid and the
+// attribution maps: its attribution to one or two classes (magenta supports, green opposes),
+// the channels there that push toward one class rather than the other (or toward and against
+// one class), each with its icon and a link to its unit, and its share of the layer's neuron
+// groups. Pointing at a channel or a group calls `onChannel(c)` or `onGroup(g)` (null after),
+// so the figure can show where it is. Data: a layer's `positions` (generator/figures/
+// activation_grid.py: run_positions) and `icons`, `units`. Numbers share one precision and a
+// true minus (figure-data.js). Defines window.VellumPosition.render(layer, cell, onChannel,
+// onGroup) -> element.
+(function () {
+  "use strict";
+
+  function element(tag, className, content) {
+    var el = document.createElement(tag);
+    if (className) el.className = className;
+    if (content !== undefined) el.textContent = content;
+    return el;
+  }
+
+  function hoverable(el, on, off) {
+    el.tabIndex = 0;
+    el.addEventListener("mouseenter", on);
+    el.addEventListener("focus", on);
+    el.addEventListener("mouseleave", off);
+    el.addEventListener("blur", off);
+  }
+
+  // A channel's icon from the layer's sprite, `side` pixels.
+  function icon(layer, channel, side) {
+    var icons = layer.icons, i = icons.channels.indexOf(channel), k = side / icons.tile[0];
+    var span = element("span", "sd-icon");
+    span.style.width = span.style.height = side + "px";
+    span.style.backgroundImage = "url(\"" + icons.src + "\")";
+    span.style.backgroundSize = (icons.width * k) + "px " + (icons.height * k) + "px";
+    span.style.backgroundPosition = (-(i % icons.columns) * side) + "px " + (-Math.floor(i / icons.columns) * side) + "px";
+    return span;
+  }
+
+  // What position `cell` does: its attribution to classes A and B, the channels pushing
+  // toward each, and its share of each neuron group.
+  function render(layer, cell, onChannel, onGroup) {
+    var P = layer.positions, F = window.VellumFigureData, box = element("div", "pos-does");
+    if (!P.places) {
+      var all = [];
+      P.attribution.forEach(function (row) { all = all.concat(row); });
+      P.places = F.decimals(all);
+      P.peak = Math.max.apply(null, all.map(Math.abs)) || 1;
+    }
+    box.appendChild(element("p", "pos-does-title", "What it does"));
+    var bars = element("ul", "pos-attribution");
+    P.labels.forEach(function (name, t) {
+      var v = P.attribution[t][cell], li = element("li");
+      li.appendChild(element("span", "pos-class", name));
+      var track = element("span", "pos-track"), bar = element("span", v >= 0 ? "pos-bar is-for" : "pos-bar is-against");
+      bar.style.width = (50 * Math.abs(v) / P.peak) + "%";
+      bar.style[v >= 0 ? "left" : "right"] = "50%";
+      track.appendChild(bar);
+      li.appendChild(track);
+      li.appendChild(element("span", "pos-number", F.number(v, P.places, true)));
+      bars.appendChild(li);
+    });
+    box.appendChild(bars);
+    var titles = P.labels.length === 2
+      ? ["Toward " + P.labels[0] + " rather than " + P.labels[1], "Toward " + P.labels[1] + " rather than " + P.labels[0]]
+      : ["Toward " + P.labels[0], "Against " + P.labels[0]];
+    [0, 1].forEach(function (side) {
+        var pairs = P.pushing[cell][side];
+        if (!pairs.length) return;
+        box.appendChild(element("p", "pos-push-title", titles[side]));
+        var list = element("ol", "pos-push");
+        pairs.forEach(function (pair) {
+          var li = element("li", "pos-push-item");
+          li.appendChild(icon(layer, pair[0], 40));
+          var name = element(layer.units ? "a" : "span", "pos-push-name", "ch " + pair[0]);
+          if (layer.units) name.href = layer.units + pair[0] + "/index.html";
+          li.appendChild(name);
+          li.appendChild(element("span", "pos-number", F.number(pair[1], P.places, true)));
+          li.setAttribute("aria-label", "channel " + pair[0] + ", " + F.number(pair[1], P.places, true) + ": " + titles[side]);
+          hoverable(li, function () { onChannel(pair[0]); }, function () { onChannel(null); });
+          list.appendChild(li);
+        });
+        box.appendChild(list);
+    });
+    if (P.groups) {
+      var share = P.groups.share[cell];
+      box.appendChild(element("p", "pos-push-title", "Its share of the layer's " + share.length + " neuron groups"));
+      var strip = element("div", "pos-groups");
+      share.forEach(function (s, g) {
+        var part = element("span", "pos-group");
+        part.style.flexGrow = String(Math.max(s, 0.0001));
+        part.style.background = P.colours[g];
+        part.title = "group " + (g + 1) + ": " + Math.round(100 * s) + "%";
+        part.setAttribute("aria-label", part.title + " (shows where the group is)");
+        part.dataset.group = String(g);
+        hoverable(part, function () { onGroup(g); }, function () { onGroup(null); });
+        strip.appendChild(part);
+      });
+      box.appendChild(strip);
+      var legend = element("p", "pos-group-legend");
+      share.forEach(function (s, g) {
+        var item = element("span", "pos-group-key");
+        var swatch = element("span", "pos-swatch");
+        swatch.style.background = P.colours[g];
+        item.appendChild(swatch);
+        item.appendChild(document.createTextNode((g + 1) + ": " + Math.round(100 * s) + "%"));
+        legend.appendChild(item);
+      });
+      box.appendChild(legend);
+    }
+    return box;
+  }
+
+  window.VellumPosition = { render: render };
+})();
