@@ -253,7 +253,7 @@ def icon_lists(data: dict, rows: list[dict], sprite_url: str, index: dict, units
                      f"background-size:{index['width'] * k:g}px {index['height'] * k:g}px;"
                      f"width:{tile_w * k:g}px;height:{tile_h * k:g}px")
             name = (f'<a class="ca-name" href="{html.escape(units)}{row["channel"]}/index.html" '
-                    f'aria-label="channel {row["channel"]}, score {score}">ch {row["channel"]}</a>' if units else
+                    f'aria-label="ch {row["channel"]}, score {score}">ch {row["channel"]}</a>' if units else
                     f'<span class="ca-name">ch {row["channel"]}</span>')
             focus = "" if units else f' tabindex="0" aria-label="channel {row["channel"]}, score {score}"'
             items.append(f'<li class="ca-icon"{focus} data-index="{i}" data-channel="{row["channel"]}">'

@@ -86,7 +86,8 @@
       box.appendChild(element("p", "pos-push-title", "Its share of the layer's " + share.length + " neuron groups"));
       var strip = element("div", "pos-groups");
       share.forEach(function (s, g) {
-        var part = element("span", "pos-group");
+        var part = element("button", "pos-group");
+        part.type = "button";
         part.style.flexGrow = String(Math.max(s, 0.0001));
         part.style.background = P.colours[g];
         part.title = "group " + (g + 1) + ": " + Math.round(100 * s) + "%";
