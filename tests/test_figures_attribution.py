@@ -190,7 +190,7 @@ def test_channel_scores_rank_the_shown_channels(site):
     model = vi.load_model("tiny")
     image = vi.load_image("sample:chelsea", 64)
     scores = vi.channel_attribution(model, image, "blocks.1", (3, 5), steps=4).numpy()
-    shown = [int(c) for c in re.findall(r'aria-label="channel (\d+),', html)]
+    shown = [int(c) for c in re.findall(r'<li class="ca-icon" data-index="\d+" data-channel="(\d+)"', html)]
     order = np.argsort(-scores)
     assert shown == [*order[:3], *order[::-1][:3][::-1]]
     assert "Toward class 3" in html and "Toward class 5" in html
