@@ -268,6 +268,10 @@ def test_a_position_of_a_class_map_shows_what_it_does(site, browser_page, width,
     assert veils.evaluate_all("vs => vs.map(v => !v.hidden && v.dataset.channel)") == [channel] * 3
     page.mouse.move(0, 0)
     assert veils.evaluate_all("vs => vs.map(v => v.hidden)") == [True] * 3
+    stage.evaluate("""(s, w) => { const r = s.getBoundingClientRect();               // a tap, no move
+        s.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true, pointerType: 'touch',
+            clientX: r.left + r.width * 1.5 / w, clientY: r.top + 2})); }""", data["layer"]["width"])
+    assert figure.locator(".sd-where").inner_text() == "blocks.0 at (1, 0)"
     browser_page.assert_clean()
 
 

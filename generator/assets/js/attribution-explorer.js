@@ -95,10 +95,12 @@
     var view = data.mode === "layers" ? layersView(data, wrap, readout) : classesView(data, wrap, readout, side);
     view.panels.forEach(function (panel, p) {
       var stage = panel.el.querySelector(".va-stage");
-      stage.addEventListener("pointermove", function (e) {
+      function point(e) {
         var i = panel.cellAt(e);
         if (i !== null) view.select(p, i);
-      });
+      }
+      stage.addEventListener("pointermove", point);
+      stage.addEventListener("pointerdown", point);          // a tap selects the cell
       panel.el.addEventListener("keydown", function (e) {
         var move = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
         if (!move) return;
