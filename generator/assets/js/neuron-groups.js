@@ -87,7 +87,7 @@
     }
 
     // Pointing at the map focuses the group strongest there (its map, card and table row).
-    stage.addEventListener("mousemove", function (event) {
+    function point(event) {
       var l = layers.length - 1, L = layers[l], box = stage.getBoundingClientRect();
       var x = Math.min(L.info.width - 1, Math.max(0, Math.floor((event.clientX - box.left) / box.width * L.info.width)));
       var y = Math.min(L.info.height - 1, Math.max(0, Math.floor((event.clientY - box.top) / box.height * L.info.height)));
@@ -97,7 +97,9 @@
         if (t > strength) { strength = t; best = g; }
       }
       if (String(best) !== stage.dataset.group) { stage.dataset.group = String(best); focus(best < 0 ? -1 : l, best); }
-    });
+    }
+    stage.addEventListener("mousemove", point);
+    stage.addEventListener("pointerdown", point);      // a tap points too
     stage.addEventListener("mouseleave", function () { stage.dataset.group = ""; focus(-1, -1); });
 
     var columns = data.icons.columns, tile = data.icons.tile[0], k = 64 / tile;

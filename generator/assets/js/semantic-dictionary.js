@@ -146,12 +146,14 @@
     this.panel.className = "sd-panel";
     this.panel.setAttribute("aria-live", "polite");
     this.appendChild(this.panel);
-    stage.addEventListener("mousemove", function (event) {
+    function point(event) {
       var box = stage.getBoundingClientRect();
       var x = Math.min(data.cols - 1, Math.floor((event.clientX - box.left) / box.width * data.cols));
       var y = Math.min(data.rows - 1, Math.floor((event.clientY - box.top) / box.height * data.rows));
       self.select(Math.max(0, y) * data.cols + Math.max(0, x));
-    });
+    }
+    stage.addEventListener("mousemove", point);
+    stage.addEventListener("pointerdown", point);      // a tap points too
     stage.addEventListener("keydown", function (event) {
       var next = step(event.key, self.cell, data.rows, data.cols);
       if (next < 0) return;
