@@ -178,10 +178,18 @@ layer: blocks.1
 units: [0, 1, 2]
 alt: Three channels.
 ```
+
+```{spatial-attribution}
+id: fig-photos
+images: [sample:chelsea, sample:coffee]
+layer: blocks.0
+classes: [3, 5]
+alt: A heat map of the photo the reader picks.
+```
 """
 
 
-@pytest.mark.parametrize("fig_id", ["fig-spatial", "fig-units"])
+@pytest.mark.parametrize("fig_id", ["fig-spatial", "fig-units", "fig-photos"])
 def test_model_figure_notebook_uses_the_api_and_matches_the_build(tmp_path, monkeypatch, fig_id):
     """A generated notebook of a model figure (tiny model, tiny profile) runs top to bottom:
     the public-API cells, then the job cells whose digests match the build's artifacts."""
@@ -197,7 +205,9 @@ def test_model_figure_notebook_uses_the_api_and_matches_the_build(tmp_path, monk
     notebook = nbformat.read(root / f"build/a/notebooks/{fig_id}.ipynb", as_version=4)
     sources = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     assert "vi.load_model('tiny')" in sources
-    assert ("vi.spatial_attribution(" if fig_id == "fig-spatial" else "vi.feature_vis(") in sources
+    assert ("vi.feature_vis(" if fig_id == "fig-units" else "vi.spatial_attribution(") in sources
+    if fig_id == "fig-photos":                   # the first photo's cells, and the way to the others
+        assert "sample:coffee" in "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
     nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(root)}}).execute()
     printed = json.loads(notebook.cells[-1].outputs[-1]["text"])

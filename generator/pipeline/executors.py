@@ -11,6 +11,8 @@ no access to the cache.
 
 from __future__ import annotations
 
+import contextlib
+
 import functools
 import importlib
 import logging
@@ -70,12 +72,33 @@ def execute(job: Job, runtime: Runtime = CPU) -> Artifacts:
     library versions. It travels with the result into the cache and the freeze, so a figure's
     provenance says where its numbers came from even when this build computed nothing."""
     start = time.perf_counter()
-    result = resolve(job.fn)(job.call_params(), runtime)
+    fn = resolve(job.fn)
+    with pinned_threads(runtime.threads if "model" in job.params else None):
+        result = fn(job.call_params(), runtime)
     artifacts = check_artifacts(result, f"{job.fn} (version {job.version})")
     if RUN_RECORD in artifacts:
         raise ValueError(f"{job.fn} returned an artifact named {RUN_RECORD}, a name the pipeline keeps")
     artifacts[RUN_RECORD] = run_record(time.perf_counter() - start)
     return artifacts
+
+
+@contextlib.contextmanager
+def pinned_threads(n: int | None):
+    """Run a model job with torch's intra-op threads at `n` (None: untouched), then restore.
+    A reduction splits differently with another thread count, so an attribution computed in a
+    notebook (two threads by default here) would differ in its last bits from the build's (one
+    thread a worker): every model job runs on the runtime's count, wherever it runs."""
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 RECORDED_LIBRARIES = ("torch", "numpy", "scikit-learn", "bokeh")
