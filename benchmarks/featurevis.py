@@ -300,6 +300,9 @@ def run(full: bool = False, save: str | None = None) -> dict[str, object]:
         save_grid(ours, out / "featurevis_ours.png")
         save_grid(np.concatenate([ours[list(LUCENT_SAMPLE)], solo[list(LUCENT_SAMPLE)], lucent]),
                   out / "featurevis_sample_solo_lucent.png", cols=len(LUCENT_SAMPLE))
+        # the yardstick: the draft render (top) beside Lucent's defaults (bottom), same channels
+        save_grid(np.concatenate([ours[list(LUCENT_SAMPLE)], lucent_default]), out / "featurevis_yardstick.png",
+                  cols=len(LUCENT_SAMPLE))
     return results
 
 
