@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import Problems, SpecError
 from ..figures import KINDS, FigureContext, FigureKind, spec_schema
 from ..figures.base import Plan
+from ..figures.inputs import named_photos
 from ..figures.photo_choice import kind_for
 from ..figures.model_cards import ModelCards
 from ..interpret.errors import InterpretError
@@ -170,10 +171,8 @@ def _warn_transparency(figure: FigurePlan, problems: Problems) -> None:
     so once, naming the file, so the author can choose the background."""
     if "model" not in figure.kind.options:
         return
-    photos = [("image", figure.spec.get("image"))]
-    photos += [(f"images[{n}]", p["image"]) for n, p in enumerate(figure.spec.get("images") or [])]
-    for field_name, value in photos:
-        if isinstance(value, str) and not value.startswith("sample:") and _transparent(figure.ctx.article_dir / value):
+    for field_name, value in named_photos(figure.spec):
+        if field_name != "src" and not value.startswith("sample:") and _transparent(figure.ctx.article_dir / value):
             problems.warn(figure.source, _spec_line(figure, field_name) or figure.directive.line,
                           f"figure {figure.name} '{field_name}': {value} has transparent pixels; "
                           "the model sees them as white",

@@ -24,7 +24,7 @@ from pathlib import Path
 from .. import __version__
 from ..article import is_scratch
 from ..figures.base import Plan, clean_spec
-from ..figures.inputs import resolve_image_source
+from ..figures.inputs import named_photos, resolve_image_source
 from ..interpret.registry import weights_identity
 from ..pipeline.cache import Cache
 from ..pipeline.jobs import key_of, sha256_file
@@ -78,16 +78,10 @@ def plan_key(kind, spec: dict, ctx) -> str | None:
         return None
     clean = {k: v for k, v in clean_spec(spec).items() if k not in DISPLAY}
     inputs = {}
-    for name in ("image", "src"):
-        if isinstance(clean.get(name), str):
-            try:
-                inputs[name] = sha256_file(resolve_image_source(clean[name], ctx, name))
-            except Exception:  # a bad path: planning reports it
-                return None
-    for n, photo in enumerate(clean.get("images") or []):
+    for field, value in named_photos(clean):
         try:
-            inputs[f"images[{n}]"] = sha256_file(resolve_image_source(photo["image"], ctx, f"images[{n}]"))
-        except Exception:
+            inputs[field] = sha256_file(resolve_image_source(value, ctx, field))
+        except Exception:  # a bad path: planning reports it
             return None
     if isinstance(clean.get("dataset"), str):   # a dataset is named by its manifest
         dataset = ctx.datasets.get(clean["dataset"])

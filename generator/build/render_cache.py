@@ -13,7 +13,7 @@ import json
 
 from .. import __version__
 from ..figures.base import clean_spec
-from ..figures.inputs import resolve_image_source
+from ..figures.inputs import named_photos, resolve_image_source
 from ..pipeline.cache import Cache
 from ..pipeline.jobs import key_of, sha256_file
 from ..site.notebooks import figure_notebook
@@ -30,12 +30,7 @@ def render_key(figure) -> str | None:
     if not figure.jobs:
         return None
     spec = clean_spec(figure.spec)
-    files = {}
-    for name in ("image", "src"):
-        if isinstance(spec.get(name), str):
-            files[name] = sha256_file(resolve_image_source(spec[name], figure.ctx, name))
-    for n, photo in enumerate(spec.get("images") or []):     # a figure the reader picks a photo of
-        files[f"images[{n}]"] = sha256_file(resolve_image_source(photo["image"], figure.ctx, f"images[{n}]"))
+    files = {field: sha256_file(resolve_image_source(value, figure.ctx, field)) for field, value in named_photos(spec)}
     identity = {
         "engine": __version__, "code": _code(), "kind": figure.kind.name, "version": figure.kind.version,
         "spec": spec, "number": figure.ctx.number, "caption": figure.ctx.caption_html,

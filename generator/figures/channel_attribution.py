@@ -108,18 +108,19 @@ class ChannelAttribution:
         ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/semantic-dictionary.js")   # draws a channel's map (VellumDictionary.showValues)
         inner = (f'<vellum-channel-attribution class="channel-attribution" data-chart="{html.escape(target)}">\n'
-                 f'{chart}\n<div class="ca-below">{self._photo(spec, ctx, plan, results[0], rows)}'
+                 f'{chart}\n<div class="ca-below">{self._photo(spec, ctx, plan, data, results[0]["maps"], rows)}'
                  f'{icon_lists(data, rows, sprite_url, index, units_url(ctx.model, spec["layer"]))}</div>\n'
                  f'</vellum-channel-attribution>')
         return figure_html(spec, ctx, inner, extra_class="figure-channel-attribution")
 
 
-    def _photo(self, spec: dict, ctx: FigureContext, plan: Plan, result: dict, rows: list[dict]) -> str:
+    def _photo(self, spec: dict, ctx: FigureContext, plan: Plan, data: dict, maps_bytes: bytes,
+               rows: list[dict]) -> str:
         """The photo the model saw, with a canvas for a channel's map and the shown channels'
-        maps (uint8 over each channel's peak, base64) in a JSON script."""
-        data = json.loads(result["scores.json"])
+        maps (uint8 over each channel's peak, base64) in a JSON script. `data`: the job's
+        scores, `maps_bytes`: its `maps`."""
         grid = data["grid"]
-        every = np.frombuffer(result["maps"], dtype=np.uint8).reshape(data["channels"], grid["rows"] * grid["cols"])
+        every = np.frombuffer(maps_bytes, dtype=np.uint8).reshape(data["channels"], grid["rows"] * grid["cols"])
         shown = sorted({r["channel"] for r in rows})
         maps = {"rows": grid["rows"], "cols": grid["cols"], "channels": shown,
                 "data": base64.b64encode(every[shown].tobytes()).decode("ascii")}

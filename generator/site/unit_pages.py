@@ -148,6 +148,7 @@ def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, parsed: 
                  "label": label} for slug, title, anchor, label in _unique(found)]
 
     effects = _effects(unit_layer, unit, parsed)
+    means = unit_layer.class_means.get(unit, [])
     unit_layer.cards[unit] = {                       # what a unit card in an article shows (depth 1)
         "name": f"{unit_layer.layer}:{unit}", "url": f"../{folder}/index.html",
         "icon": _tile(icons[0], icons[1], unit, 1, scale=1.5),
@@ -170,8 +171,7 @@ def _unit_page(writer, unit_layer, unit: int, icons, crops, first: int, parsed: 
         "dataset": unit_layer.dataset.name if unit_layer.dataset is not None else None,
         "images": unit_layer.images,
         "class_means": [{"name": unit_layer.card.class_name(c), "mean": mean, "photos": n}
-                        for (c, _, n), mean in zip(unit_layer.class_means.get(unit, []),
-                                                   _signed([m for _, m, _ in unit_layer.class_means.get(unit, [])]))],
+                        for (c, _, n), mean in zip(means, _signed([m for _, m, _ in means]))],
         "histogram": _histogram_svg(unit_layer.histograms[unit]) if unit_layer.histograms is not None else None,
         "mentions": links(unit_layer.mentions.get(unit, [])),          # figures that show this unit
         "layer_mentions": links(unit_layer.mentions.get(None, [])),    # figures of its whole layer
