@@ -126,6 +126,8 @@ def flagship_figure(browser_page, site: Path, figure: str, drawn: str):
     browser_page.open(site / "build" / FLAGSHIP / "index.html")
     page.locator(f"#{figure}").scroll_into_view_if_needed()
     page.wait_for_selector(f"#{figure} {drawn}")
+    # A component lays itself out at once and draws when its data is there.
+    page.wait_for_function(f"!document.querySelector('#{figure} .is-laid-out:not(.is-drawn)')")
     return page
 
 
@@ -249,6 +251,31 @@ def test_the_contents_link_to_the_last_section_lands_on_its_heading(guide_site, 
     page.wait_for_function(f"Math.abs({where}) < 50", timeout=10000)
     page.wait_for_timeout(1500)                     # and it stays there while the rest settles
     assert abs(page.evaluate(where)) < 50
+    browser_page.assert_clean()
+
+
+FIGURE_HEIGHTS = "Object.fromEntries(Array.from(document.querySelectorAll('figure.vellum-figure'))" \
+                 ".map(f => [f.id, Math.round(f.getBoundingClientRect().height)]))"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_figures_take_their_final_height_before_they_draw(guide_site, browser_page, width, height):
+    page = browser_page.page
+    page.set_viewport_size({"width": width, "height": height})
+    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
+    before = page.evaluate(FIGURE_HEIGHTS)                        # only the opening figures have drawn
+    _scroll_through(page)
+    for figure in ["fig-grid", "fig-spatial", "fig-groups", "fig-atlas"]:
+        page.wait_for_selector(f"#{figure} .is-drawn", state="attached")
+    page.wait_for_timeout(1000)
+    after = page.evaluate(FIGURE_HEIGHTS)
+    assert {f: (before[f], after[f]) for f in after if abs(after[f] - before[f]) > 2} == {}
+    assert page.locator(".is-drawn").count() >= 6                 # the grid, the maps, the atlases drew
+    for figure, target in [("fig-grid", '.ag-cell[data-i="0"]'), ("fig-grid", ".ag-cell >> nth=-1"),
+                           ("fig-spatial", ".va-stage >> nth=0")]:   # pointing elsewhere keeps it too
+        page.locator(f"#{figure} {target}").hover(position={"x": 1, "y": 1})
+        assert page.evaluate(FIGURE_HEIGHTS)[figure] == after[figure]
     browser_page.assert_clean()
 
 

@@ -53,7 +53,7 @@ from .neuron_groups import GROUP_COLOURS
 from .inputs import resolve_image_source
 from .semantic_dictionary import dictionary_job, dictionary_of, photo, used_channels
 
-VERSION = 2                                            # the kind (its page data)
+VERSION = 3                                            # the kind (its page data)
 GRID_VERSION = 2                                       # the grid job
 GRID_COSSIM = 1.0                                      # cossim_pow of each cell's direction
 POSITIONS_VERSION = 1
@@ -136,6 +136,7 @@ class ActivationGridFigure:
         stem = figure_stem(spec, ctx)
         photo_bytes, ext, shape = photo(ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
         payload = {"photo": ctx.emit.data(f"{stem}-photo", ext, photo_bytes), "photo_size": shape, "layers": []}
+        layout = {"photo": payload["photo"], "photo_size": shape, "layers": []}   # drawn before the data
         fallback = None
         layers = plan.data["layers"]
         at = PER_LAYER * len(layers)              # the icon jobs follow every layer's own jobs
@@ -159,6 +160,11 @@ class ActivationGridFigure:
                 "cells": {**meta["cells"], "src": cells},
                 "icons": {**icons, "src": icon_src},
             })
+            layout["layers"].append({
+                "layer": layer, "rows": data["rows"], "cols": data["cols"], "cells": {**meta["cells"], "src": cells},
+                "top": len(data["channels"][0]), "icon_tile": icons["tile"][0],
+                "labels": positions["labels"], "groups": len(positions["colours"]), "colours": positions["colours"],
+            })
         src = ctx.emit.data(stem, "js", data_script(stem, payload))
         ctx.emit.style("css/semantic-dictionary.css")
         ctx.emit.style("css/activation-grid.css")
@@ -170,6 +176,7 @@ class ActivationGridFigure:
         alt = html.escape(spec.get("alt") or "", quote=True)
         url, index = fallback
         inner = (f'<vellum-activation-grid data-src="{html.escape(src)}" data-key="{html.escape(stem)}" '
+                 f'data-layout="{html.escape(json.dumps(layout, separators=(",", ":")), quote=True)}" '
                  f'role="group" aria-label="{alt}">\n'
                  f'<img class="ag-fallback" src="{html.escape(url)}" alt="{alt}" '
                  f'width="{index["width"]}" height="{index["height"]}" loading="lazy" decoding="async">\n'

@@ -121,8 +121,10 @@ class NeuronGroupsFigure:
         ctx.emit.script("js/neuron-groups.js")
         names = " and ".join(layer["name"] for layer in data["layers"])
         alt = spec.get("alt") or f"{data['groups']} groups of neurons of {names}, coloured over the input image."
+        # A few kilobytes (each group's map at the layer's resolution, its attribution to a
+        # few classes): the figure draws with the page, at its final height (`data-eager`).
         inner = (f'<vellum-neuron-groups role="group" class="neuron-groups" data-src="{html.escape(url)}" '
-                 f'data-key="{html.escape(key)}" aria-label="{html.escape(alt, quote=True)}">\n'
+                 f'data-key="{html.escape(key)}" data-eager aria-label="{html.escape(alt, quote=True)}">\n'
                  f'{fallback_img(fallback_url, alt, data["photo"])}\n</vellum-neuron-groups>')
         return figure_html(spec, ctx, inner, extra_class="figure-neuron-groups")
 

@@ -62,7 +62,7 @@ JOB_VERSION = 2        # the job's own version (the kind's changed without chang
 @KINDS.register
 class SpatialAttribution:
     name = "spatial-attribution"
-    version = 3       # 2: magenta and green, square cells; 3: a position's dictionary and what it does
+    version = 4       # 2: magenta and green, square cells; 3: a position's dictionary and what it does; 4: its layout drawn first
     options = {
         **{k: v for k, v in MODEL_OPTIONS.items() if k != "steps"},
         **PHOTO_OPTIONS,
@@ -142,7 +142,8 @@ class SpatialAttribution:
         ctx.emit.script("js/attribution-explorer.js")
         alt = spec.get("alt") or _describe(data)
         inner = (f'<vellum-attribution role="group" class="attribution-explorer" data-src="{html.escape(url)}" '
-                 f'data-key="{html.escape(key)}" aria-label="{html.escape(alt, quote=True)}">\n'
+                 f'data-key="{html.escape(key)}" aria-label="{html.escape(alt, quote=True)}" '
+                 f'data-layout="{html.escape(_layout(data, image_url), quote=True)}">\n'
                  f'{fallback_img(fallback_url, alt, data["photo"])}\n</vellum-attribution>')
         return figure_html(spec, ctx, inner, extra_class="figure-spatial-attribution")
 
@@ -155,6 +156,18 @@ class SpatialAttribution:
         icon_src = ctx.emit.data(f"{spec['layer'].replace('.', '-')}-icons", icons["format"], sprite)
         return {**data, "layer": spec["layer"], "units": units_url(ctx.model, spec["layer"]),
                 "positions": positions, "icons": {**icons, "src": icon_src}}
+
+
+def _layout(data: dict, image_url: str) -> str:
+    """What the component draws before its data loads (the panels, the readout, the position's
+    panel, empty): the figure's data without its maps, as JSON."""
+    layout = {k: v for k, v in data.items() if k not in ("attribution", "maps", "position")}
+    if "position" in data:
+        p = data["position"]
+        layout["position"] = {"layer": p["layer"], "top": len(p["channels"][0]), "icon_tile": p["icons"]["tile"][0],
+                              "labels": p["positions"]["labels"], "groups": len(p["positions"]["colours"]),
+                              "colours": p["positions"]["colours"]}
+    return json.dumps({**layout, "image": image_url}, separators=(",", ":"))
 
 
 def _check_spatial(model, layer: str, field: str):

@@ -22,7 +22,45 @@
     connectedCallback() {
       if (this._started || !window.VellumFigureData) return;
       this._started = true;
+      this.layout();
       window.VellumFigureData.elementNear(this, function (node, data) { node.build(data); });
+    }
+
+    // What the data does not change, drawn as the element connects: the zoom controls, the map
+    // (its static picture for now) and the panel beside it, so the figure takes its final
+    // height before the reader gets to it.
+    layout() {
+      var self = this;
+      this.view = this.querySelector(".aa-view");
+      var bar = element("div", "aa-controls");
+      bar.setAttribute("role", "group");
+      bar.setAttribute("aria-label", "Zoom");
+      this.buttons = [["+", "Zoom in", function () { self.zoomBy(STEP); }],
+       ["\u2212", "Zoom out", function () { self.zoomBy(1 / STEP); }],
+       ["Reset", "Reset the zoom: the whole atlas", function () { self.reset(); }]].map(function (spec) {
+        var button = element("button", "", spec[0]);
+        button.type = "button";
+        button.title = spec[1];
+        button.disabled = true;                       // until the data is there
+        button.setAttribute("aria-label", spec[1]);
+        button.addEventListener("click", spec[2]);
+        bar.appendChild(button);
+        return button;
+      });
+      this.levelLabel = element("span", "aa-level-label", "\u2009");
+      this.levelLabel.setAttribute("aria-live", "polite");
+      bar.appendChild(this.levelLabel);
+      this.panel = element("div", "aa-panel");
+      this.panel.setAttribute("aria-live", "polite");
+      this.panel.appendChild(element("p", "aa-hint", "Point at a cell to see its photos and classes. Drag to pan; " +
+        "zoom with the buttons, Ctrl + wheel or a pinch."));
+      var body = element("div", "aa-body");
+      this.view.parentNode.insertBefore(body, this.view);
+      var left = element("div", "aa-map");
+      left.appendChild(bar);
+      left.appendChild(this.view);
+      body.appendChild(left);
+      body.appendChild(this.panel);
     }
 
     build(data) {
@@ -34,7 +72,6 @@
         level.cells.forEach(function (cell, i) { map.set(cell[0] * level.grid + cell[1], i); });
         return map;
       });
-      this.view = this.querySelector(".aa-view");
       var still = this.view.querySelector(".aa-static");
       this.plane = element("div", "aa-plane");
       this.images = data.levels.map(function (level, n) {
@@ -60,35 +97,8 @@
       this.view.setAttribute("role", "application");
       this.view.setAttribute("aria-roledescription", "zoomable map");
       this.view.setAttribute("aria-label", "Activation atlas of " + data.layer + ". Arrow keys pan, plus and minus zoom, 0 resets.");
-
-      var bar = element("div", "aa-controls");
-      bar.setAttribute("role", "group");
-      bar.setAttribute("aria-label", "Zoom");
-      [["+", "Zoom in", function () { self.zoomBy(STEP); }],
-       ["\u2212", "Zoom out", function () { self.zoomBy(1 / STEP); }],
-       ["Reset", "Reset the zoom: the whole atlas", function () { self.reset(); }]].forEach(function (spec) {
-        var button = element("button", "", spec[0]);
-        button.type = "button";
-        button.title = spec[1];
-        button.setAttribute("aria-label", spec[1]);
-        button.addEventListener("click", spec[2]);
-        bar.appendChild(button);
-      });
-      this.levelLabel = element("span", "aa-level-label");
-      this.levelLabel.setAttribute("aria-live", "polite");
-      bar.appendChild(this.levelLabel);
-      this.panel = element("div", "aa-panel");
-      this.panel.setAttribute("aria-live", "polite");
-      this.panel.appendChild(element("p", "aa-hint", "Point at a cell to see its photos and classes. Drag to pan; " +
-        "zoom with the buttons, Ctrl + wheel or a pinch."));
-      var body = element("div", "aa-body");
-      this.view.parentNode.insertBefore(body, this.view);
-      var left = element("div", "aa-map");
-      left.appendChild(bar);
-      left.appendChild(this.view);
-      body.appendChild(left);
-      body.appendChild(this.panel);
-
+      this.buttons.forEach(function (button) { button.disabled = false; });
+      this.classList.add("is-drawn");
       this.listen();
       this.apply();
     }

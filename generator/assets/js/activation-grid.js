@@ -7,7 +7,10 @@
 // it fires), and its share of each of the layer's neuron groups (hover one: where the group
 // is). The position is outlined on the photo and in the grid. Several layers get a switcher. Loads its data script with figure-data.js and draws the
 // dictionary with window.VellumDictionary (semantic-dictionary.js) and what the position does
-// with window.VellumPosition (position-panel.js), all loaded before this file. Replaces the fallback <img> (the first layer's grid, the same sprite).
+// with window.VellumPosition (position-panel.js), all loaded before this file. The layout
+// (`data-layout`: the photo, each layer's shape and sprite) is drawn as the element connects, at
+// its final size; the data fills it when the figure comes near. Replaces the fallback <img>
+// (the first layer's grid, the same sprite), which print shows until then.
 (function () {
   "use strict";
 
@@ -15,20 +18,23 @@
     connectedCallback() {
       if (this._started || !window.VellumDictionary || !window.VellumFigureData) return;
       this._started = true;
-      window.VellumFigureData.elementNear(this, function (element, data) { element.build(data); });
+      if (this.dataset.layout) this.layout(JSON.parse(this.dataset.layout));
+      window.VellumFigureData.elementNear(this, function (element, data) { element.fill(data); });
     }
 
-    build(data) {
+    // Everything the data does not change, drawn at once: the switcher, the photo, the grid's
+    // cells at their size and the panel at its final height, so the figure takes its height
+    // before the reader gets to it (a jump to a later heading lands where it should).
+    layout(L) {
       var self = this;
-      this.data = data;
-      var fallback = this.querySelector(".ag-fallback");
-      if (fallback) fallback.remove();
-      if (data.layers.length > 1) {
+      this.L = L;
+      this.classList.add("is-laid-out");
+      if (L.layers.length > 1) {
         var bar = document.createElement("div");
         bar.className = "ag-switch";
         bar.setAttribute("role", "group");
         bar.setAttribute("aria-label", "Layer");
-        this.buttons = data.layers.map(function (layer, n) {
+        this.buttons = L.layers.map(function (layer, n) {
           var button = document.createElement("button");
           button.type = "button";
           button.textContent = layer.layer;
@@ -42,6 +48,7 @@
       fade.className = "ag-fade";
       this.fadeBox = document.createElement("input");
       this.fadeBox.type = "checkbox";
+      this.fadeBox.disabled = true;                          // until the magnitudes are there
       this.fadeBox.addEventListener("change", function () { self.applyFade(); });
       fade.appendChild(this.fadeBox);
       fade.appendChild(document.createTextNode(" Fade weak positions"));
@@ -51,10 +58,11 @@
       var photo = document.createElement("div");
       photo.className = "ag-photo";
       var img = document.createElement("img");
-      img.src = data.photo;
+      img.loading = "lazy";
       img.alt = "";
-      img.width = data.photo_size.width;
-      img.height = data.photo_size.height;
+      img.width = L.photo_size.width;
+      img.height = L.photo_size.height;
+      img.src = L.photo;
       photo.appendChild(img);
       this.map = document.createElement("canvas");           // where a hovered channel fires
       this.map.className = "sd-map";
@@ -76,13 +84,14 @@
       this.appendChild(body);
       this.grid.addEventListener("mouseover", function (event) {
         var i = event.target.getAttribute("data-i");
-        if (i !== null) self.select(Number(i));
+        if (i !== null && self.data) self.select(Number(i));
       });
       this.grid.addEventListener("click", function (event) {     // a tap selects the cell
         var i = event.target.getAttribute("data-i");
-        if (i !== null) self.select(Number(i));
+        if (i !== null && self.data) self.select(Number(i));
       });
       this.grid.addEventListener("keydown", function (event) {
+        if (!self.data) return;
         var layer = self.layer;
         var next = window.VellumDictionary.step(event.key, self.cell, layer.rows, layer.cols);
         if (next < 0) return;
@@ -92,8 +101,22 @@
       this.showLayer(0);
     }
 
+    // The data is there: each layer's dictionaries and positions join its layout.
+    fill(data) {
+      var L = this.L;
+      this.data = data;
+      if (!L) { this.layout({ photo: data.photo, photo_size: data.photo_size, layers: data.layers }); }
+      var fallback = this.querySelector(".ag-fallback");
+      if (fallback) fallback.remove();
+      this.fadeBox.disabled = false;
+      this.classList.add("is-drawn");
+      this.showLayer(this.shown || 0);
+    }
+
     showLayer(n) {
-      var layer = this.data.layers[n], cells = layer.cells;
+      var laid = this.L.layers[n], layer = this.data ? Object.assign({}, laid, this.data.layers[n]) : laid;
+      var cells = laid.cells;
+      this.shown = n;
       this.layer = layer;
       this.cell = -1;
       (this.buttons || []).forEach(function (b, m) { b.setAttribute("aria-pressed", String(m === n)); });
@@ -104,22 +127,29 @@
       var tall = width < 700 ? Infinity : 520;      // a tall photo's grid leaves room for the panel beside it
       var side = Math.max(8, Math.min(cells.tile[0], Math.floor(room / layer.cols), Math.floor(tall / layer.rows)));
       var scale = side / cells.tile[0];
-      var top = Math.max.apply(null, layer.magnitude) || 1;
+      var magnitude = layer.magnitude, top = magnitude ? Math.max.apply(null, magnitude) || 1 : 1;
       this.grid.style.gridTemplateColumns = "repeat(" + layer.cols + ", " + side + "px)";
       this.grid.textContent = "";
-      this.cellEls = layer.magnitude.map(function (m, i) {
+      this.cellEls = [];
+      for (var i = 0; i < layer.rows * layer.cols; i++) {
         var el = document.createElement("div");
         el.className = "ag-cell";
         el.setAttribute("data-i", String(i));
         el.style.width = el.style.height = side + "px";
-        el.style.backgroundImage = "url(\"" + cells.src + "\")";
-        el.style.backgroundSize = (cells.width * scale) + "px " + (cells.height * scale) + "px";
-        el.style.backgroundPosition = (-(i % cells.columns) * side) + "px " + (-Math.floor(i / cells.columns) * side) + "px";
-        el.setAttribute("data-strength", String(Math.max(0.04, m / top).toFixed(3)));
-        return el;
-      });
-      var grid = this.grid;
-      this.cellEls.forEach(function (el) { grid.appendChild(el); });
+        if (magnitude) {           // the sprite loads with the data, when the figure comes near
+          el.style.backgroundImage = "url(\"" + cells.src + "\")";
+          el.style.backgroundSize = (cells.width * scale) + "px " + (cells.height * scale) + "px";
+          el.style.backgroundPosition = (-(i % cells.columns) * side) + "px " + (-Math.floor(i / cells.columns) * side) + "px";
+          el.setAttribute("data-strength", String(Math.max(0.04, magnitude[i] / top).toFixed(3)));
+        }
+        this.grid.appendChild(el);
+        this.cellEls.push(el);
+      }
+      if (!magnitude) {            // no data yet: the panel empty, at its final height
+        window.VellumDictionary.render(this.panel, layer, -1);
+        if (layer.labels) this.panel.appendChild(window.VellumPosition.render(layer, -1));
+        return;
+      }
       this.applyFade();
       this.select(window.VellumDictionary.strongest(layer));
     }

@@ -32,6 +32,7 @@
     this.el.innerHTML = '<p class="va-title"></p><div class="va-stage"><img alt=""><canvas></canvas><div class="va-cell" hidden></div></div>';
     this.el.querySelector(".va-title").textContent = title;
     var img = this.el.querySelector("img");
+    img.loading = "lazy";         // laid out with the page, loaded when the figure comes near
     img.src = image;
     img.width = photo.width;      // the stage takes the photo's shape before it loads
     img.height = photo.height;
@@ -73,26 +74,60 @@
     return y * this.grid.width + x;
   };
 
-  function build(root, data) {
-    root.textContent = "";
-    var wrap = document.createElement("div");
-    wrap.className = "va-panels";
-    var readout = document.createElement("p");
-    readout.className = "va-readout";
-    readout.setAttribute("aria-live", "polite");
-    var legend = document.createElement("div");
-    legend.className = "va-legend";
-    legend.innerHTML = "<span>negative</span><span class=\"va-ramp\"></span><span>positive</span>";
-    root.appendChild(wrap);
-    root.appendChild(readout);
-    root.appendChild(legend);
-    var side = null;                          // to classes: the position's dictionary and what it does
-    if (data.position && window.VellumDictionary && window.VellumPosition) {
-      side = document.createElement("div");
-      side.className = "va-position";
-      root.appendChild(side);
+  // What the data does not change, drawn as the element is found: the panels over the photo,
+  // the readout, the legend and the position's panel, empty and at their final size, so the
+  // figure takes its height before the reader gets to it. `L` is `data-layout`: the figure's
+  // data without its maps.
+  function layout(root, L) {
+    var parts = { wrap: document.createElement("div"), readout: document.createElement("div"),
+                  legend: document.createElement("div"), side: null };
+    root.classList.add("is-laid-out");
+    parts.wrap.className = "va-panels";
+    parts.readout.className = "va-readout";
+    parts.readout.setAttribute("aria-live", "polite");
+    parts.legend.className = "va-legend";
+    parts.legend.innerHTML = "<span>negative</span><span class=\"va-ramp\"></span><span>positive</span>";
+    root.appendChild(parts.wrap);
+    root.appendChild(parts.readout);
+    root.appendChild(parts.legend);
+    if (L.mode === "layers") {
+      var a = L.layers[0], b = L.layers[1];
+      parts.panels = [
+        new Panel(a.name + " (earlier)", a, L.image, L.photo, a.name + " positions: arrow keys move the cell"),
+        new Panel(b.name + " (later)", b, L.image, L.photo, b.name + " positions: arrow keys move the cell")
+      ];
+    } else {
+      parts.panels = L.targets.map(function (name) {
+        return new Panel(name, L.layer, L.image, L.photo, "Attribution of " + L.layer.name + " to " + name + ": arrow keys move the cell");
+      });
+      parts.readout.style.minHeight = 1.5 * (1 + L.targets.length) + "em";    // a line for each target
     }
-    var view = data.mode === "layers" ? layersView(data, wrap, readout) : classesView(data, wrap, readout, side);
+    parts.panels.forEach(function (panel) { parts.wrap.appendChild(panel.el); });
+    if (L.position && window.VellumDictionary && window.VellumPosition) {  // to classes: the position's panel
+      parts.side = document.createElement("div");
+      parts.side.className = "va-position";
+      root.appendChild(parts.side);
+      var dictionary = document.createElement("div");
+      dictionary.className = "sd-panel";
+      window.VellumDictionary.render(dictionary, L.position, -1);
+      parts.side.appendChild(dictionary);
+      parts.side.appendChild(window.VellumPosition.render(L.position, -1));
+    }
+    root._parts = parts;
+    return parts;
+  }
+
+  function build(root, data) {
+    var parts = root._parts;
+    if (!parts) {
+      Array.prototype.forEach.call(root.querySelectorAll(".figure-fallback"), function (el) { el.remove(); });
+      parts = layout(root, data);
+    }
+    var fallback = root.querySelector(".figure-fallback");
+    if (fallback) fallback.remove();
+    root.classList.add("is-drawn");
+    var view = data.mode === "layers" ? layersView(data, parts.panels, parts.readout)
+                                      : classesView(data, parts.panels, parts.readout, parts.side);
     view.panels.forEach(function (panel, p) {
       var stage = panel.el.querySelector(".va-stage");
       function point(e) {
@@ -110,19 +145,14 @@
         var y = Math.min(g.height - 1, Math.max(0, Math.floor(cur / g.width) + move[1]));
         view.select(p, y * g.width + x);
       });
-      wrap.appendChild(panel.el);
     });
     view.start();
   }
 
-  function layersView(data, wrap, readout) {
+  function layersView(data, panels, readout) {
     var a = data.layers[0], b = data.layers[1];
     var values = decode(data.attribution);            // [P2 rows, P1 cols]
     var cols = a.width * a.height;
-    var panels = [
-      new Panel(a.name + " (earlier)", a, data.image, data.photo, a.name + " positions: arrow keys move the cell"),
-      new Panel(b.name + " (later)", b, data.image, data.photo, b.name + " positions: arrow keys move the cell")
-    ];
     function centre(g) { return Math.floor(g.height / 2) * g.width + Math.floor(g.width / 2); }
     var state = { panel: 1, cell: [centre(a), centre(b)] };
     function xy(g, i) { return "(" + (i % g.width) + ", " + Math.floor(i / g.width) + ")"; }
@@ -165,12 +195,16 @@
     }));
   }
 
-  function classesView(data, wrap, readout, side) {
+  function line(parent, text) {
+    var p = document.createElement("span");
+    p.className = "va-line";
+    p.textContent = text;
+    parent.appendChild(p);
+  }
+
+  function classesView(data, panels, readout, side) {
     var g = data.layer, n = g.width * g.height;
     var maps = decode(data.maps);                     // [T, H*W]
-    var panels = data.targets.map(function (name) {
-      return new Panel(name, g, data.image, data.photo, "Attribution of " + g.name + " to " + name + ": arrow keys move the cell");
-    });
     var peaks = data.targets.map(function (_, t) { return peak(maps.subarray(t * n, (t + 1) * n)); });
     var places = window.VellumFigureData.decimals(peaks);           // one precision in the figure
     function fmt(v) { return window.VellumFigureData.number(v, places, true); }
@@ -185,12 +219,14 @@
       var changed = state.cell !== i;
       state.cell = i;
       panels.forEach(function (panel) { panel.mark(i); });
-      if (side && (changed || !side.firstChild)) showPosition(side, data.position, panels, i);
-      readout.textContent = "Cell (" + (i % g.width) + ", " + Math.floor(i / g.width) + ") of " + g.name + ": " +
-        data.targets.map(function (name, t) {
-          var share = Math.round(100 * maps[t * n + i] / peaks[t]);     // one minus sign: U+2212
-          return name + " " + fmt(maps[t * n + i]) + " (" + (share < 0 ? "\u2212" + -share : share) + "% of peak)";
-        }).join("; ") + (data.steps ? " (integrated gradients, " + data.steps + " steps)." : ".");
+      if (side && (changed || !side.dataset.cell)) { side.dataset.cell = String(i); showPosition(side, data.position, panels, i); }
+      readout.textContent = "";                      // a line for the cell, one for each target
+      line(readout, "Cell (" + (i % g.width) + ", " + Math.floor(i / g.width) + ") of " + g.name +
+           (data.steps ? " (integrated gradients, " + data.steps + " steps):" : ":"));
+      data.targets.forEach(function (name, t) {
+        var share = Math.round(100 * maps[t * n + i] / peaks[t]);     // one minus sign: U+2212
+        line(readout, fmt(maps[t * n + i]) + " (" + (share < 0 ? "\u2212" + -share : share) + "% of peak): " + name);
+      });
     }
     return { panels: panels, select: select, current: function () { return state.cell; },
              start: function () {
@@ -199,5 +235,7 @@
              } };
   }
 
-  window.VellumFigureData.whenNear("vellum-attribution[data-src]", build);
+  window.VellumFigureData.whenNear("vellum-attribution[data-src]", build, function (root) {
+    if (root.dataset.layout) layout(root, JSON.parse(root.dataset.layout));
+  });
 })();

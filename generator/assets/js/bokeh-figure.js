@@ -16,31 +16,37 @@
     script.onload = function () { var queue = waiting; waiting = null; queue.forEach(function (f) { f(); }); };
     document.head.appendChild(script);
   }
-  function draw(script) {
+  // Draw the chart of `script` into `target`; a target no longer in the page when BokehJS
+  // arrives (the reader picked another photo meanwhile) waits, with `again`, until it is back.
+  function draw(script, target, again) {
     if (script.dataset.drawn) return;
     script.dataset.drawn = "1";
     withBokeh(script.dataset.bokeh, function () {
-      var target = document.getElementById(script.dataset.target);
+      if (!target.isConnected) { script.dataset.drawn = ""; again(target); return; }
       Promise.resolve(window.Bokeh.embed.embed_item(JSON.parse(script.textContent), script.dataset.target))
-        .then(function () { if (target) target.classList.add("is-drawn"); });
+        .then(function () { target.classList.add("is-drawn"); });
     });
   }
   function start(scope) {
     var scripts = Array.prototype.slice.call(scope.querySelectorAll("script.bokeh-item"));
     if (!scripts.length) return;
-    if (!("IntersectionObserver" in window)) { scripts.forEach(draw); return; }
+    var targets = new Map();
+    scripts.forEach(function (script) {
+      var target = scope.querySelector("#" + CSS.escape(script.dataset.target));
+      if (target) targets.set(target, script);
+    });
+    if (!("IntersectionObserver" in window)) {
+      targets.forEach(function (script, target) { draw(script, target, function () {}); });
+      return;
+    }
     var observer = new IntersectionObserver(function (entries) {
       entries.forEach(function (entry) {
         if (!entry.isIntersecting) return;
         observer.unobserve(entry.target);
-        var script = document.querySelector('script.bokeh-item[data-target="' + entry.target.id + '"]');
-        if (script) draw(script);
+        draw(targets.get(entry.target), entry.target, function (target) { observer.observe(target); });
       });
     }, { rootMargin: "400px 0px" });
-    scripts.forEach(function (script) {
-      var target = document.getElementById(script.dataset.target);
-      if (target) observer.observe(target);
-    });
+    targets.forEach(function (script, target) { observer.observe(target); });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { start(document); });
   else start(document);

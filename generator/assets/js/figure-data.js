@@ -3,9 +3,11 @@
 //   numbers: {dtype, shape, offset, scale, axis?, data: base64} -> Float32Array (row-major).
 //   uint8 data is offset + scale * byte (one offset and scale per row when axis is 0); float16
 //   is decoded bit by bit.
-// - `whenNear(selector, build)`: for each element matching `selector`, once it comes near the
+// - `whenNear(selector, build, layout?)`: for each element matching `selector`, `layout(element)`
+//   at once (what a figure draws before its data, so it takes its height), then, once it comes near the
 //   viewport, load its data script (`data-src`, a classic script that sets
 //   `window.VELLUM_DATA[data-key]`, which works from file://) and call `build(element, data)`.
+//   An element marked `data-eager` (data of a few kilobytes) loads and draws at once.
 //   Content put in the page later (a photo the reader picks) starts the same way when a
 //   `vellum:content` event ({root}) announces it.
 // - `decimals(values)` and `number(v, decimals, sign)`: one precision across a figure (the
@@ -59,19 +61,27 @@
   }
 
   function elementNear(root, build) {
+    if (root.hasAttribute("data-eager")) { load(root, build); return; }
     var watch = observer(build);
     if (watch) watch.observe(root);
     else load(root, build);
   }
 
-  function whenNear(selector, build) {
+  var parsed = document.readyState === "complete";
+  if (!parsed) document.addEventListener("DOMContentLoaded", function () { parsed = true; });
+
+  function whenNear(selector, build, layout) {
     function start(scope) {
       var roots = Array.prototype.slice.call(scope.querySelectorAll(selector));
       var watch = observer(build);
-      roots.forEach(function (root) { if (watch) watch.observe(root); else load(root, build); });
+      roots.forEach(function (root) {
+        if (layout && !root.dataset.laidOut) { root.dataset.laidOut = "1"; layout(root); }
+        if (watch && !root.hasAttribute("data-eager")) watch.observe(root); else load(root, build);
+      });
     }
-    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { start(document); });
-    else start(document);
+    // After every deferred script has run: a component's helpers may come later in the page.
+    if (parsed) start(document);
+    else document.addEventListener("DOMContentLoaded", function () { start(document); });
     document.addEventListener("vellum:content", function (event) { start(event.detail.root); });
   }
 

@@ -30,6 +30,7 @@
 
   function build(root, data) {
     root.textContent = "";
+    root.classList.add("is-drawn");
     var n = data.groups, colours = data.colours.map(rgb);
     var layers = data.layers.map(function (layer) {
       var maps = decode(layer.maps), size = layer.width * layer.height, peaks = [];
@@ -42,6 +43,7 @@
     });
     var main = el("div", "ng-main"), stage = el("div", "ng-stage"), side = el("div", "ng-side");
     var img = el("img");
+    img.loading = "lazy";
     img.src = data.image;
     img.alt = "";
     img.width = data.photo.width;

@@ -1,7 +1,8 @@
 // <vellum-dictionary>: hover (or move with the arrow keys over) a photo to see the semantic
 // dictionary of each position of a layer: its most active channels as feature-vis icons,
 // sized by activation, with values. Also defines window.VellumDictionary, which the
-// activation grid reuses: render(panel, layerData, cell), step(), strongest().
+// activation grid reuses: render(panel, layerData, cell) (cell < 0: the empty panel at its
+// final size, drawn before the data loads), step(), strongest().
 // Data comes from a classic script (data-src) that sets window.VELLUM_DATA[data-key],
 // inserted by figure-data.js (loaded before this file) when the figure nears the viewport.
 // Without JavaScript the figure shows its strongest position: outlined on the photo, and
@@ -53,25 +54,38 @@
 
   // Fills `panel` with the dictionary of cell `cell` of one layer's data; `onChannel(c)` is
   // called with a channel while the pointer or the focus is on its entry, and with null after.
+  // The height of one entry: the largest icon, or two lines of text. Every entry takes it,
+  // so the panel is as tall for every position, and before the data is there (`cell` < 0).
+  function rowHeight(tile) { return Math.max(Math.min(tile, 72), 30); }
+
+  // The dictionary of position `cell` in `panel`: `data` is a layer's dictionary (channels,
+  // values, icons). With `cell` < 0, the panel at its final size with empty entries: `data`
+  // then needs only `layer`, `top` (entries) and `icon_tile` (the icons' side).
   function render(panel, data, cell, onChannel) {
-    var icons = data.icons, tile = icons.tile[0], slot = {};
-    icons.channels.forEach(function (c, i) { slot[c] = i; });
-    var channels = data.channels[cell], values = data.values[cell];
-    var top = Math.max(values[0], 1e-6), base = Math.min(tile, 72);
+    var empty = cell < 0, icons = data.icons, tile = empty ? data.icon_tile : icons.tile[0], slot = {};
+    if (!empty) icons.channels.forEach(function (c, i) { slot[c] = i; });
+    var channels = empty ? new Array(data.top).fill(null) : data.channels[cell], values = empty ? [] : data.values[cell];
+    var top = Math.max(values[0] || 0, 1e-6), base = Math.min(tile, 72), row = rowHeight(tile);
     var list = document.createElement("ol");
     list.className = "sd-list";
     channels.forEach(function (channel, j) {
-      var scale = Math.max(0.35, Math.min(1, values[j] / top));
-      var side = Math.round(base * scale), k = side / tile, i = slot[channel];
       var item = document.createElement("li");
       item.className = "sd-item";
+      item.style.height = row + "px";
       var icon = document.createElement("span");
       icon.className = "sd-icon";
+      item.appendChild(icon);
+      list.appendChild(item);
+      if (channel === null) {
+        icon.style.width = icon.style.height = base + "px";
+        return;
+      }
+      var scale = Math.max(0.35, Math.min(1, values[j] / top));
+      var side = Math.round(base * scale), k = side / tile, i = slot[channel];
       icon.style.width = icon.style.height = side + "px";
       icon.style.backgroundImage = "url(\"" + icons.src + "\")";
       icon.style.backgroundSize = (icons.width * k) + "px " + (icons.height * k) + "px";
       icon.style.backgroundPosition = (-(i % icons.columns) * side) + "px " + (-Math.floor(i / icons.columns) * side) + "px";
-      item.appendChild(icon);
       var label = text(data.units ? "a" : "span", "sd-label", "channel " + channel);
       if (data.units) label.href = data.units + channel + "/index.html";   // the unit's page
       item.appendChild(label);
@@ -82,10 +96,14 @@
         label.addEventListener("focus", function () { onChannel(channel); });
         label.addEventListener("blur", function () { onChannel(null); });
       }
-      list.appendChild(item);
     });
-    var x = cell % data.cols, y = Math.floor(cell / data.cols);
     panel.textContent = "";
+    if (empty) {
+      panel.appendChild(text("p", "sd-where", data.layer + " at (\u2009, \u2009)"));
+      panel.appendChild(list);
+      return;
+    }
+    var x = cell % data.cols, y = Math.floor(cell / data.cols);
     panel.appendChild(text("p", "sd-where", data.layer + " at (" + x + ", " + y + ")"));
     panel.appendChild(list);
     panel.setAttribute("aria-label", data.layer + " at (" + x + ", " + y + "): " + channels.map(function (c, j) {
@@ -93,7 +111,6 @@
     }).join(", "));
   }
 
-  // The cell a keyboard arrow moves to, or -1 for another key.
   function step(key, cell, rows, cols) {
     var x = cell % cols, y = Math.floor(cell / cols);
     if (key === "ArrowLeft") x = Math.max(0, x - 1);
