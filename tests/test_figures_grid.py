@@ -168,6 +168,31 @@ def test_grid_has_a_static_fallback_image(site):
     assert src == payload(site, "fig-grid")["layers"][0]["cells"]["src"]   # one file: picture and sprite
 
 
+def test_the_grid_lays_out_before_its_data_with_a_sharper_photo_for_dense_screens(site):
+    """The layout the grid draws before its data (`data-layout`) agrees with the data, and the
+    photo comes with a second file of the same crop at twice the size (chelsea is 451x300, the
+    tiny model sees it 64 px high, so there are the pixels)."""
+    import html as html_lib
+    import json
+
+    from PIL import Image
+
+    figure = page_html(site).split('id="fig-grid"', 1)[1].split("</figure>", 1)[0]
+    layout = json.loads(html_lib.unescape(re.search(r'data-layout="([^"]+)"', figure)[1]))
+    data = payload(site, "fig-grid")
+    assert layout["photo"] == data["photo"] and layout["photo_size"] == data["photo_size"]
+    for laid, layer in zip(layout["layers"], data["layers"], strict=True):
+        assert (laid["rows"], laid["cols"], laid["cells"]) == (layer["rows"], layer["cols"], layer["cells"])
+        assert laid["top"] == len(layer["channels"][0]) and laid["labels"] == layer["positions"]["labels"]
+    one, two = [part.rsplit(" ", 1) for part in layout["photo_srcset"].split(", ")]
+    assert one == [data["photo"], "1x"] and two[1] == "2x"
+    small, sharp = (Image.open(site / "build" / "a" / src) for src in (one[0], two[0]))
+    assert sharp.size == (2 * small.size[0], 2 * small.size[1])
+    small_pixels = np.asarray(small.convert("RGB"), dtype=float)
+    halved = np.asarray(sharp.convert("RGB").resize(small.size, Image.BOX), dtype=float)
+    assert np.abs(halved - small_pixels).mean() < 6                   # the same crop of the same photo
+
+
 def test_dictionary_data_is_valid(site):
     data = payload(site, "fig-dict")
     validator("semantic-dictionary").validate(data)

@@ -50,8 +50,8 @@ from .base import FigureContext, KINDS, MODEL_OPTIONS, PHOTO_OPTIONS, Plan, figu
 from .icons import icon_jobs, icon_sprite
 from .model_cards import job_model, label
 from .neuron_groups import GROUP_COLOURS
-from .inputs import resolve_image_source
-from .semantic_dictionary import dictionary_job, dictionary_of, photo, used_channels
+from .inputs import photo, photo_srcset, resolve_image_source
+from .semantic_dictionary import dictionary_job, dictionary_of, used_channels
 
 VERSION = 3                                            # the kind (its page data)
 GRID_VERSION = 2                                       # the grid job
@@ -135,8 +135,10 @@ class ActivationGridFigure:
     def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         stem = figure_stem(spec, ctx)
         photo_bytes, ext, shape = photo(ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
-        payload = {"photo": ctx.emit.data(f"{stem}-photo", ext, photo_bytes), "photo_size": shape, "layers": []}
-        layout = {"photo": payload["photo"], "photo_size": shape, "layers": []}   # drawn before the data
+        payload = {"photo": ctx.emit.data("photo", ext, photo_bytes), "photo_size": shape, "layers": []}
+        layout = {"photo": payload["photo"], "photo_size": shape, "layers": [],   # drawn before the data
+                  "photo_srcset": photo_srcset(ctx, payload["photo"], ctx.card().input_size,
+                                               Path(plan.data["path"]), spec["crop"])}
         fallback = None
         layers = plan.data["layers"]
         at = PER_LAYER * len(layers)              # the icon jobs follow every layer's own jobs
@@ -152,7 +154,7 @@ class ActivationGridFigure:
             slug = layer.replace(".", "-")
             cells = ctx.emit.data(f"{stem}-{slug}-cells", meta["cells"]["format"], grid["cells"])
             sprite, icons = icon_sprite(icon_results, plan.data["channels"][n])
-            icon_src = ctx.emit.data(f"{stem}-{slug}-icons", icons["format"], sprite)
+            icon_src = ctx.emit.data(f"{slug}-icons", icons["format"], sprite)   # photos of a layer often share it
             if fallback is None:                  # without script: the first layer's grid, the same file
                 fallback = (cells, meta["cells"])
             payload["layers"].append({

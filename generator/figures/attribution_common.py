@@ -24,7 +24,7 @@ from ..pipeline.data_script import data_script
 from ..pipeline.quantize import quantize
 from .base import FigureContext, figure_stem
 from .model_cards import job_model
-from .inputs import resolve_image_source
+from .inputs import photo_srcset, resolve_image_source
 
 # Green (negative) to magenta (positive), the ends of ColorBrewer's PiYG, readable with every
 # common colour-vision deficiency and unlike any colour of a photo of fur or skin (orange
@@ -53,6 +53,14 @@ def model_and_image(spec: dict, ctx: FigureContext, field: str = "image"):
     path = resolve_image_source(spec["image"], ctx, field)
     io = model.job_io(path)
     return model, path, io["inputs"], io["files"]
+
+
+def image_srcset(spec: dict, ctx: FigureContext, image_url: str) -> str:
+    """`srcset` of the photo a job wrote (`image_url`, what the model saw) with the same crop at
+    twice the size for dense screens (see `photo_srcset`)."""
+    size = photo_params(spec, ctx.card())["size"]
+    path = resolve_image_source(spec["image"], ctx, "image")
+    return photo_srcset(ctx, image_url, size, path, spec["crop"])
 
 
 def photo_params(spec: dict, model) -> dict:

@@ -1,11 +1,15 @@
-"""Inputs that figure specs name: image files relative to the article, or `sample:NAME`."""
+"""Inputs that figure specs name: image files relative to the article, or `sample:NAME`;
+and the photo as a figure shows it (`photo`, `photo_srcset`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import SpecError
+from ..pipeline.sprites import pack_sprite
 from .base import FigureContext, check_input_file
+
+SHARPER = 1.2       # a sharper photo is offered when the file has this many times the pixels
 
 
 def resolve_image_source(value: str, ctx: FigureContext, key: str) -> Path:
@@ -25,4 +29,31 @@ def named_photos(spec: dict) -> list[tuple[str, str]]:
     """(field, value) of every photo a spec names: `image`, `src`, each of `images` (as
     `images[N]`), in that order; what a figure's cache keys hash and its warnings name."""
     found = [(name, spec[name]) for name in ("image", "src") if isinstance(spec.get(name), str)]
-    return found + [(f"images[{n}]", photo["image"]) for n, photo in enumerate(spec.get("images") or [])]
+    return found + [(f"images[{n}]", item["image"]) for n, item in enumerate(spec.get("images") or [])]
+
+
+def photo(size: int, image_path: Path, crop: str) -> tuple[bytes, str, dict]:
+    """The picture the model sees (shorter side `size`, seen with `crop`) as (file bytes,
+    extension, {"width", "height"})."""
+    from .. import interpret as vi
+
+    image = vi.load_image(image_path, size, crop)                  # (3, H, W)
+    pixels = (image.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()  # (H, W, 3)
+    data, index = pack_sprite(pixels[None])
+    return data, index["format"], {"width": pixels.shape[1], "height": pixels.shape[0]}
+
+
+def photo_srcset(ctx: FigureContext, src: str, size: int, image_path: Path, crop: str) -> str:
+    """`srcset` for the photo at `src` (what the model sees, shorter side `size`): it, and the
+    same crop with up to twice the pixels (as many as the file has) for dense screens, so the
+    photo is as sharp there as it can be; only `src` when the file has barely more pixels
+    (nothing is upscaled). Named by its content alone, so figures of one photo share the file."""
+    from .. import interpret as vi
+
+    source = vi.load_image(image_path)                             # (3, H, W), as the file has it
+    larger = min(2 * size, min(source.shape[-2:]))
+    if larger < SHARPER * size:
+        return f"{src} 1x"
+    pixels = (vi.fit_image(source, larger, crop) * 255).round().byte().permute(1, 2, 0).numpy()
+    data, index = pack_sprite(pixels[None])
+    return f"{src} 1x, {ctx.emit.data('photo-sharp', index['format'], data)} {larger / size:.3g}x"

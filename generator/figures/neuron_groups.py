@@ -37,6 +37,7 @@ from .attribution_common import (
     emit_data,
     encode,
     fallback_img,
+    image_srcset,
     photo_params,
     photo_shape,
     jpeg,
@@ -115,7 +116,8 @@ class NeuronGroupsFigure:
         icons_url = ctx.emit.data("group-icons", data["icons"]["format"], artifacts["icons"])
         image_url = ctx.emit.data("image", "jpg", artifacts["image.jpg"])
         fallback_url = ctx.emit.data("neuron-groups", "png", artifacts["fallback.png"])
-        url, key = emit_data(spec, ctx, {**data, "image": image_url, "icons": {**data["icons"], "src": icons_url}})
+        url, key = emit_data(spec, ctx, {**data, "image": image_url, "image_srcset": image_srcset(spec, ctx, image_url),
+                                         "icons": {**data["icons"], "src": icons_url}})
         ctx.emit.style("css/neuron-groups.css")
         ctx.emit.script("js/figure-data.js")
         ctx.emit.script("js/neuron-groups.js")

@@ -32,12 +32,11 @@ from ..errors import SpecError
 from ..pipeline.data_script import data_script
 from ..pipeline.jobs import Job
 from ..pipeline.runtime import Runtime
-from ..pipeline.sprites import pack_sprite
 from . import cells
 from .base import FigureContext, KINDS, MODEL_OPTIONS, PHOTO_OPTIONS, Plan, figure_html, figure_label, figure_stem, units_url
 from .icons import icon_jobs, icon_sprite
 from .model_cards import job_model
-from .inputs import resolve_image_source
+from .inputs import photo, photo_srcset, resolve_image_source
 
 ICON_SIDE = 72   # display side of the most active channel's icon, pixels (as the component)
 DICTIONARY_VERSION = 2     # 2: each shown channel's map over the photo
@@ -92,17 +91,6 @@ def rounded(tensor) -> list:
 def used_channels(data: dict) -> list[int]:
     """Every channel some position's dictionary shows, ascending."""
     return sorted({c for cell in data["channels"] for c in cell})
-
-
-def photo(size: int, image_path: Path, crop: str) -> tuple[bytes, str, dict]:
-    """The picture the model sees (shorter side `size`, seen with `crop`) as (file bytes,
-    extension, {"width", "height"})."""
-    from .. import interpret as vi
-
-    image = vi.load_image(image_path, size, crop)                  # (3, H, W)
-    pixels = (image.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()  # (H, W, 3)
-    data, index = pack_sprite(pixels[None])
-    return data, index["format"], {"width": pixels.shape[1], "height": pixels.shape[0]}
 
 
 def dictionary_html(data: dict, cell: int, icons: dict, icon_src: str, units: str) -> str:
@@ -181,8 +169,9 @@ class SemanticDictionaryFigure:
         icon_src = ctx.emit.data(f"{stem}-icons", icons["format"], sprite)
         alt = html.escape(spec.get("alt") or "", quote=True)
         photo_bytes, ext, shape = photo(ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
-        photo_src = ctx.emit.data(f"{stem}-photo", ext, photo_bytes)
-        size = f'width="{shape["width"]}" height="{shape["height"]}"'
+        photo_src = ctx.emit.data("photo", ext, photo_bytes)
+        srcset = photo_srcset(ctx, photo_src, ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
+        size = f'srcset="{html.escape(srcset)}" width="{shape["width"]}" height="{shape["height"]}"'
         units = units_url(ctx.model, spec["layer"])
         if cell is not None:
             inner = (f'<div class="vellum-dictionary-static" role="group" aria-label="{alt}">'

@@ -41,6 +41,7 @@ from .attribution_common import (
     emit_data,
     encode,
     fallback_img,
+    image_srcset,
     photo_params,
     photo_shape,
     jpeg,
@@ -137,6 +138,7 @@ class SpatialAttribution:
             ctx.emit.style("css/position-panel.css")
             ctx.emit.script("js/semantic-dictionary.js")
             ctx.emit.script("js/position-panel.js")
+        data["image_srcset"] = image_srcset(spec, ctx, image_url)
         url, key = emit_data(spec, ctx, {**data, "image": image_url})
         ctx.emit.style("css/attribution-explorer.css")
         ctx.emit.script("js/attribution-explorer.js")

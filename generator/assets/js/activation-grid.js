@@ -62,6 +62,7 @@
       img.alt = "";
       img.width = L.photo_size.width;
       img.height = L.photo_size.height;
+      if (L.photo_srcset) img.srcset = L.photo_srcset;   // twice the pixels for dense screens
       img.src = L.photo;
       photo.appendChild(img);
       this.map = document.createElement("canvas");           // where a hovered channel fires

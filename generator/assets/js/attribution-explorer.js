@@ -22,7 +22,7 @@
     return m || 1;
   }
 
-  function Panel(title, grid, image, photo, label) {
+  function Panel(title, grid, image, photo, label, srcset) {
     this.grid = grid;
     this.el = document.createElement("div");
     this.el.className = "va-panel";
@@ -33,6 +33,7 @@
     this.el.querySelector(".va-title").textContent = title;
     var img = this.el.querySelector("img");
     img.loading = "lazy";         // laid out with the page, loaded when the figure comes near
+    if (srcset) img.srcset = srcset;                 // twice the pixels for dense screens
     img.src = image;
     img.width = photo.width;      // the stage takes the photo's shape before it loads
     img.height = photo.height;
@@ -93,12 +94,13 @@
     if (L.mode === "layers") {
       var a = L.layers[0], b = L.layers[1];
       parts.panels = [
-        new Panel(a.name + " (earlier)", a, L.image, L.photo, a.name + " positions: arrow keys move the cell"),
-        new Panel(b.name + " (later)", b, L.image, L.photo, b.name + " positions: arrow keys move the cell")
+        new Panel(a.name + " (earlier)", a, L.image, L.photo, a.name + " positions: arrow keys move the cell", L.image_srcset),
+        new Panel(b.name + " (later)", b, L.image, L.photo, b.name + " positions: arrow keys move the cell", L.image_srcset)
       ];
     } else {
       parts.panels = L.targets.map(function (name) {
-        return new Panel(name, L.layer, L.image, L.photo, "Attribution of " + L.layer.name + " to " + name + ": arrow keys move the cell");
+        return new Panel(name, L.layer, L.image, L.photo, "Attribution of " + L.layer.name + " to " + name + ": arrow keys move the cell",
+                         L.image_srcset);
       });
       parts.readout.style.minHeight = 1.5 * (1 + L.targets.length) + "em";    // a line for each target
     }

@@ -44,6 +44,7 @@
     var main = el("div", "ng-main"), stage = el("div", "ng-stage"), side = el("div", "ng-side");
     var img = el("img");
     img.loading = "lazy";
+    if (data.image_srcset) img.srcset = data.image_srcset;   // twice the pixels for dense screens
     img.src = data.image;
     img.alt = "";
     img.width = data.photo.width;
