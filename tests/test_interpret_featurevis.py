@@ -289,3 +289,20 @@ def test_a_build_job_renders_with_its_runtime_thread_count(monkeypatch):
     monkeypatch.setattr(vi, "feature_vis", lambda *a, **k: seen.append(k.get("threads")) or real(*a, **k))
     assert execute(job)["icons.png"] == execute(job, Runtime(threads=1))["icons.png"]
     assert seen == [1, 1]
+
+
+def test_many_lists_render_together_as_each_renders_alone(model):
+    """`feature_vis_many` keeps each list's batches, seeds and transform draws: its images are
+    those of `feature_vis` on each list (stacked into one optimization, or in smaller groups)."""
+    first = [vi.channel(LAYER, c) for c in range(5)]
+    second = [vi.channel("blocks.0", c) for c in range(3)] + [vi.channel(LAYER, 7)]
+    alone = [vi.feature_vis(model, first, seed=3, quality=TINY, threads=1),
+             vi.feature_vis(model, second, seed=0, quality=TINY, threads=1)]
+    for most in (512, 4):
+        together = vi.feature_vis_many(model, [first, second], [3, 0], quality=TINY, threads=1, most=most)
+        for a, b in zip(together, alone, strict=True):
+            assert a.shape == b.shape and np.abs(a.astype(int) - b).max() <= 1
+    swapped = vi.feature_vis_many(model, [first, second], [0, 3], quality=TINY, threads=1)
+    assert np.abs(swapped[0].astype(int) - alone[0]).mean() > 5          # the seed is each list's own
+    with pytest.raises(vi.InterpretError, match="seeds"):
+        vi.feature_vis_many(model, [first, second], [0], quality=TINY)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from generator.pipeline import Cache, FreezeStore, InProcessExecutor, Job, JobFailed, NullProgress, run_jobs
-from generator.pipeline.executors import RUN_RECORD
+from generator.pipeline.executors import RUN_RECORD, Stack, StackingExecutor
 from generator.pipeline.progress import TqdmProgress
 from generator.pipeline.runtime import Runtime
 
@@ -33,8 +33,27 @@ def where(params, runtime):
     return {"device.txt": runtime.device.encode()}
 
 
+STACKED = []
+
+
+def _stacked_run(many, runtime):
+    STACKED.append([params["n"] for params in many])
+    if any(params["n"] == 13 for params in many):
+        raise RuntimeError("out of GPU memory")
+    return [render(params, runtime) for params in many]
+
+
+def stackable(params, runtime):
+    """A job function that can also be computed with others of the same `layer`."""
+    return render(params, runtime)
+
+
+stackable.stack = Stack(key=lambda params: params["layer"], run=_stacked_run)
+
+
 @pytest.fixture(autouse=True)
 def clear_calls():
+    STACKED.clear()
     CALLS.clear()
 
 
@@ -228,3 +247,31 @@ def test_the_executor_hands_every_job_the_build_runtime(tmp_path):
     assert {r["device.txt"] for r in results.values()} == {b"cuda"}
     with pytest.raises(ValueError, match="not one of cpu, cuda"):
         Runtime("tpu")
+
+
+def test_on_a_gpu_stackable_jobs_run_together_and_the_rest_on_the_pool(tmp_path):
+    """Jobs of a function with a `Stack` are computed in one call a key (their results the
+    same as alone, with a run record); the others go to the pool at the same time."""
+    alone = {n: run_jobs([job(n)], Cache(tmp_path / f"alone{n}"))[job(n).key] for n in (1, 2, 3)}
+    stacked = [Job(f"{HERE}:stackable", 1, {"n": n, "layer": layer}) for n, layer in
+               [(1, "blocks.1"), (2, "blocks.2"), (3, "blocks.1")]]
+    other = job(4)
+    executor = StackingExecutor(InProcessExecutor(), Runtime("cpu"))
+    results = run_jobs([*stacked, other], Cache(tmp_path / "stacked"), executor=executor)
+    assert sorted(STACKED) == [[1, 3], [2]]                      # one call a key, in the jobs' order
+    for one, n in zip(stacked, (1, 2, 3)):
+        got = {k: v for k, v in results[one.key].items() if k != RUN_RECORD}
+        assert got == {k: v for k, v in alone[n].items() if k != RUN_RECORD}
+        assert json.loads(results[one.key][RUN_RECORD])["seconds"] >= 0
+    assert results[other.key]["out.txt"] == b"8"
+
+
+def test_a_stack_that_fails_fails_each_of_its_jobs_and_no_other(tmp_path):
+    bad = [Job(f"{HERE}:stackable", 1, {"n": n, "layer": "blocks.1"}, label=f"job {n}") for n in (12, 13)]
+    good = Job(f"{HERE}:stackable", 1, {"n": 5, "layer": "blocks.2"})
+    cache = Cache(tmp_path)
+    with pytest.raises(JobFailed) as failed:
+        run_jobs([*bad, good, job(6)], cache, executor=StackingExecutor(InProcessExecutor(), Runtime("cpu")))
+    assert sorted(j.label for j, _ in failed.value.failures) == ["job 12", "job 13"]
+    assert "out of GPU memory" in failed.value.message
+    assert cache.get(good.key) is not None and cache.get(job(6).key) is not None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..errors import BuildError, Problem, UserError
 from ..interpret.errors import InterpretError
 from ..pipeline.cache import Cache
-from ..pipeline.executors import DaskExecutor, JobFailed, LocalPoolExecutor, run_jobs
+from ..pipeline.executors import DaskExecutor, JobFailed, LocalPoolExecutor, StackingExecutor, run_jobs
 from ..pipeline.freeze import FreezeStore
 from ..pipeline.progress import NullProgress, TqdmProgress
 from ..pipeline.runtime import Runtime
@@ -47,7 +47,8 @@ def _executor(options: BuildOptions):
     runtime = Runtime(options.device)
     if options.scheduler:
         return DaskExecutor(options.scheduler, runtime=runtime)
-    return LocalPoolExecutor(options.workers, runtime=runtime)
+    pool = LocalPoolExecutor(options.workers, runtime=runtime)
+    return StackingExecutor(pool, runtime) if runtime.device == "cuda" else pool   # renders batched on a GPU
 
 
 class _Counting:

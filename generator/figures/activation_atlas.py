@@ -43,6 +43,7 @@ from . import cells as notebook_cells
 from .base import FigureContext, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
 from .dataset_pass import example_job, pass_jobs, reduce_pass
 from .icons import ICON_SEED
+from .render_jobs import Render, render_job
 from .model_cards import job_model
 
 VERSION = 1             # the figure's rendering
@@ -318,17 +319,20 @@ def job_directions(params: dict) -> np.ndarray:
     return every[start:stop].copy()          # writable, as torch wants
 
 
-def render_atlas_icons(params: dict, runtime: Runtime) -> dict[str, bytes]:
-    """Job: `icons`, a sprite (WebP, quality 90) of one feature visualization per direction,
-    in order."""
+def _atlas_icons_request(params: dict) -> Render:
     from .. import interpret as vi
 
     objectives = [vi.direction(params["layer"], d, cossim_pow=params["cossim_pow"]) for d in job_directions(params)]
-    tiles = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
-                           steps=params["steps"], seed=params["seed"], quality=vi.QUALITY[params["quality"]],
-                           threads=runtime.threads)          # (n, S, S, 3)
+    return Render(objectives, params["seed"], params["size"], params["steps"], params["quality"])
+
+
+def _atlas_icons_artifacts(params: dict, render: Render, tiles: np.ndarray) -> dict[str, bytes]:
     blob, index = pack_sprite(tiles, webp_quality=90)
     return {"icons": blob, "index.json": json.dumps(index, sort_keys=True).encode()}
+
+
+render_atlas_icons = render_job(_atlas_icons_request, _atlas_icons_artifacts, """Job: `icons`, a sprite (WebP, quality 90)
+    of one feature visualization per direction, in order.""")
 
 
 def _tiles(result: dict[str, bytes]) -> np.ndarray:

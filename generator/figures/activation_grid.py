@@ -50,6 +50,7 @@ from .base import FigureContext, KINDS, MODEL_OPTIONS, PHOTO_OPTIONS, Plan, figu
 from .icons import icon_jobs, icon_sprite
 from .model_cards import job_model, label
 from .neuron_groups import GROUP_COLOURS
+from .render_jobs import Render, render_job
 from .inputs import photo, photo_srcset, resolve_image_source
 from .semantic_dictionary import dictionary_job, dictionary_of, used_channels
 
@@ -221,12 +222,8 @@ def _layer_names(spec: dict) -> list[str]:
     return names
 
 
-def render_grid(params: dict, runtime: Runtime) -> dict[str, bytes]:
-    """Job: one direction visualization per position of the layer.
-
-    Artifacts: `cells` (a sprite whose tiles are laid out as the layer's grid: tile i is
-    position (i % cols, i // cols); it is also the figure's picture without script) and
-    `index.json` with its index."""
+def _grid_request(params: dict) -> Render:
+    """One direction objective per position of the layer: the photo's activation vector there."""
     from .. import interpret as vi
 
     model = job_model(params)
@@ -236,12 +233,22 @@ def render_grid(params: dict, runtime: Runtime) -> dict[str, bytes]:
     channels, rows, cols = activation.shape
     vectors = activation.permute(1, 2, 0).reshape(rows * cols, channels)    # (H*W, C)
     objectives = [vi.direction(layer, v, cossim_pow=params["cossim_pow"]) for v in vectors]
-    tiles = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
-                           steps=params["steps"], seed=params["seed"],
-                           quality=vi.QUALITY[params["quality"]], threads=runtime.threads)  # (H*W, s, s, 3)
+    return Render(objectives, params["seed"], params["size"], params["steps"], params["quality"],
+                  {"rows": rows, "cols": cols})
+
+
+def _grid_artifacts(params: dict, render: Render, tiles: np.ndarray) -> dict[str, bytes]:
+    rows, cols = render.found["rows"], render.found["cols"]
     cells_data, cells_index = pack_sprite(tiles, columns=cols)
     index = {"cells": cells_index, "rows": rows, "cols": cols}
     return {"cells": cells_data, "index.json": json.dumps(index, sort_keys=True).encode()}
+
+
+render_grid = render_job(_grid_request, _grid_artifacts, """Job: one direction visualization per position of the layer.
+
+    Artifacts: `cells` (a sprite whose tiles are laid out as the layer's grid: tile i is
+    position (i % cols, i // cols); it is also the figure's picture without script) and
+    `index.json` with its index.""")
 
 
 def _short(value) -> float:

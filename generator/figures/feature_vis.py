@@ -38,6 +38,7 @@ from . import cells
 from .base import CROP_OPTION, FigureContext, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, figure_stem
 from .icons import icon_jobs, icon_lookup, icon_settings
 from .inputs import resolve_image_source
+from .render_jobs import Render, render_job
 from .model_cards import job_model
 
 VERSION = 1
@@ -290,14 +291,10 @@ def _images(result: dict[str, bytes]) -> np.ndarray:
     return unpack_sprite(result["images"], json.loads(result["index.json"]))[..., :3]
 
 
-def render_units(params: dict, runtime: Runtime) -> dict[str, bytes]:
-    """Job: one image per unit (or one for an expression), uint8 tiles in a lossless sprite."""
-    from .. import interpret as vi
-
-    images = vi.feature_vis(job_model(params, runtime.device), _objectives(params), size=params["size"],
-                            steps=params["steps"], seed=params["seed"], quality=vi.QUALITY[params["quality"]],
-                            threads=runtime.threads)  # (N, S, S, 3)
-    return _encode(images)
+render_units = render_job(
+    lambda params: Render(_objectives(params), params["seed"], params["size"], params["steps"], params["quality"]),
+    lambda params, render, images: _encode(images),
+    "Job: one image per unit (or one for an expression), uint8 tiles in a lossless sprite.")
 
 
 def render_diverse(params: dict, runtime: Runtime) -> dict[str, bytes]:

@@ -32,9 +32,9 @@ from PIL import Image
 from ..errors import SpecError
 from ..pipeline.jobs import Job
 from ..pipeline.sprites import pack_sprite
-from ..pipeline.runtime import Runtime
 from ..quality import PROFILES
-from .model_cards import ModelCard, job_model
+from .model_cards import ModelCard
+from .render_jobs import Render, render_job
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +79,22 @@ def icon_jobs(card: ModelCard, layer: str, units: Sequence[int], quality: str, *
     return jobs
 
 
-def render_icons(params: dict, runtime: Runtime) -> dict[str, bytes]:
-    """Job: the channel icons of channels start..stop-1 of a layer."""
+def _icon_request(params: dict) -> Render:
     from .. import interpret as vi
 
-    layer, start, stop = params["layer"], params["start"], params["stop"]
-    objectives = [vi.channel(layer, c) for c in range(start, stop)]
-    images = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
-                            steps=params["steps"], seed=params["seed"],
-                            quality=vi.QUALITY[params["quality"]], threads=runtime.threads)  # (n, S, S, 3)
+    return Render([vi.channel(params["layer"], c) for c in range(params["start"], params["stop"])],
+                  params["seed"], params["size"], params["steps"], params["quality"])
+
+
+def _icon_artifacts(params: dict, render: Render, images: np.ndarray) -> dict[str, bytes]:
     strip = np.concatenate(list(images), axis=1)  # (S, n*S, 3)
     out = io.BytesIO()
     Image.fromarray(strip).save(out, format="PNG", optimize=True)
-    meta = {"layer": layer, "start": start, "stop": stop, "size": params["size"]}
+    meta = {"layer": params["layer"], "start": params["start"], "stop": params["stop"], "size": params["size"]}
     return {"icons.png": out.getvalue(), "meta.json": json.dumps(meta, sort_keys=True).encode()}
+
+
+render_icons = render_job(_icon_request, _icon_artifacts, "Job: the channel icons of channels start..stop-1 of a layer.")
 
 
 def icon_lookup(results: Sequence[dict[str, bytes]], units: Sequence[int]) -> np.ndarray:

@@ -128,6 +128,55 @@ def feature_vis(
     return (out, np.concatenate(history, axis=1)) if return_history else out
 
 
+def feature_vis_many(
+    model: nn.Module,
+    requests: Sequence[Sequence[Objective]],
+    seeds: Sequence[int],
+    size: int | None = None,
+    steps: int | None = None,
+    quality: Quality | None = None,
+    device=None,
+    most: int = 512,
+    threads: int | None = None,
+) -> list[np.ndarray]:
+    """Render several lists of objectives at once: list k as `feature_vis(model, requests[k],
+    seed=seeds[k], ...)` renders it (the same batches, each with its own seed, starting image
+    and transform draws), but up to `most` images of all the lists are optimized together, so
+    the model runs once a step for all of them. That is what keeps a GPU busy (16 images a
+    batch leave it waiting on kernel launches); the images match a render of each list alone
+    up to the last bits of a larger batch's arithmetic. On the CPU render each list with
+    `feature_vis`, whose bytes are stable. Returns one uint8 (n_k, size, size, 3) per list.
+    Diversity is not offered: it compares images within a list."""
+    if len(requests) != len(seeds):
+        raise InterpretError(f"{len(requests)} lists of objectives but {len(seeds)} seeds", "give one seed a list")
+    q = quality or DEFAULT_QUALITY
+    size, steps = size or q.size, steps or q.steps
+    extra = q.extra()
+    device = _device_of(model, device)
+    parts = []                                     # (owner, batch, seed): every list's own batches
+    for k, (objectives, seed) in enumerate(zip(requests, seeds)):
+        parts += [(k, batch, seed + b) for b, batch in enumerate(_plan(list(objectives), q.batch_size))]
+    groups, group, count = [], [], 0                # consecutive parts, at most `most` images a group
+    for part in parts:
+        if group and count + part[1].n > most:
+            groups.append(group)
+            group, count = [], 0
+        group.append(part)
+        count += part[1].n
+    if group:
+        groups.append(group)
+    rendered: list[list[np.ndarray]] = [[] for _ in requests]
+    with frozen(model), torch_threads(threads):
+        for group in groups:
+            images, _ = _optimize_stacked(model, [(batch, seed) for _, batch, seed in group], size, steps, q.lr,
+                                          q.param, q.transforms, extra, 0.0, device, None, q.average)
+            at = 0
+            for owner, batch, _ in group:
+                rendered[owner].append(images[at:at + batch.n])
+                at += batch.n
+    return [np.concatenate(parts_of) for parts_of in rendered]
+
+
 class _Batch:
     """One optimization batch: per-image objectives (list mode) or one batch-wide objective."""
 
@@ -191,41 +240,60 @@ def _diversity(objs: list[Objective], ctx: Context) -> torch.Tensor:
 
 def _optimize(model, batch: _Batch, size, steps, seed, lr, param, transforms, extra, weight, device, tick, ema=0.0):
     """Optimize one batch; returns uint8 (N, size, size, 3) and float32 (steps, N)."""
-    n = batch.n
-    image_param: ImageParam = param.build((n, 3, size, size), seed=seed, device=device)
-    generator = torch.Generator().manual_seed(seed)  # on the CPU: the same draws on any device
-    layers = set().union(*(o.layers for o in batch.objectives))
+    return _optimize_stacked(model, [(batch, seed)], size, steps, lr, param, transforms, extra, weight, device,
+                             tick, ema)
+
+
+def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, param, transforms, extra, weight,
+                      device, tick, ema=0.0):
+    """Optimize several batches, each with its own seed, as one: each keeps its own starting
+    image and transform draws, so its images are those it gets alone (up to the last bits
+    of a larger batch's arithmetic), while the model runs once a step for all of them, which
+    is what keeps a GPU busy. Returns uint8 (N, size, size, 3) and float32 (steps, N), the
+    parts' images in order."""
+    counts = [batch.n for batch, _ in parts]
+    n = sum(counts)
+    image_params: list[ImageParam] = [param.build((batch.n, 3, size, size), seed=seed, device=device)
+                                      for batch, seed in parts]
+    generators = [torch.Generator().manual_seed(seed) for _, seed in parts]  # on the CPU: the same draws on any device
+    whole = parts[0][0] if len(parts) == 1 else _Batch([o for batch, _ in parts for o in batch.objectives], None, n)
+    layers = set().union(*(o.layers for o in whole.objectives))
     layers |= extra.layers if extra is not None else set()
     if weight > 0:
-        layers |= {sorted(o.layers)[0] for o in batch.objectives if o.layers}
+        layers |= {sorted(o.layers)[0] for o in whole.objectives if o.layers}
     model = folded(model, layers)
-    optimizer = torch.optim.Adam(image_param.params, lr=lr)
+    params = [p for image_param in image_params for p in image_param.params]
+    optimizer = torch.optim.Adam(params, lr=lr)
     history = np.zeros((steps, n), dtype=np.float32)
     memory = torch.channels_last if _channels_last(device) else torch.contiguous_format
-    average = [p.detach().clone() for p in image_param.params] if ema else None
+    average = [p.detach().clone() for p in params] if ema else None
     for step in range(steps):
         optimizer.zero_grad(set_to_none=True)
-        image = image_param()  # (N, 3, size, size)
-        x = transforms(image, generator) if transforms else image
+        images = [image_param() for image_param in image_params]  # each (n_k, 3, size, size)
+        if transforms:
+            x = torch.cat([transforms(image, generator) for image, generator in zip(images, generators)])
+        else:
+            x = torch.cat(images)
+        image = images[0] if len(images) == 1 else torch.cat(images)  # (N, 3, size, size)
         acts = run_to_layers(model, x.contiguous(memory_format=memory), sorted(layers)) if layers else {}
-        values = _values(batch, Context(acts, image), extra, weight)  # (N,)
-        _check_finite(values, step, batch)
+        values = _values(whole, Context(acts, image), extra, weight)  # (N,)
+        _check_finite(values, step, whole)
         (-values.sum()).backward()
         optimizer.step()
         if average is not None:
             with torch.no_grad():
-                for a, p in zip(average, image_param.params):
+                for a, p in zip(average, params):
                     a.lerp_(p, 1 - ema)  # a = ema * a + (1 - ema) * p
         history[step] = values.detach().cpu().numpy()
         if tick:
             tick(step + 1)
     with torch.no_grad():
         if average is not None:  # show the averaged parameters: the transforms' jitter cancels
-            for a, p in zip(average, image_param.params):
+            for a, p in zip(average, params):
                 p.copy_(a)
-        final = image_param()  # (N, 3, size, size)
-    _check_finite(final.flatten(1).sum(1), steps, batch)
-    log.debug("rendered %d images, %d steps, final objective %s", n, steps, history[-1])
+        final = torch.cat([image_param() for image_param in image_params])  # (N, 3, size, size)
+    _check_finite(final.flatten(1).sum(1), steps, whole)
+    log.debug("rendered %d images in %d parts, %d steps, final objective %s", n, len(parts), steps, history[-1])
     return to_uint8(final), history
 
 

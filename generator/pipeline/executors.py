@@ -12,13 +12,13 @@ no access to the cache.
 from __future__ import annotations
 
 import contextlib
-
+import dataclasses
 import functools
 import importlib
 import logging
 import os
 import time
-from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Callable, Hashable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from .cache import Cache, check_artifacts
 from .freeze import FreezeStore
@@ -75,10 +75,15 @@ def execute(job: Job, runtime: Runtime = CPU) -> Artifacts:
     fn = resolve(job.fn)
     with pinned_threads(runtime.threads if "model" in job.params else None):
         result = fn(job.call_params(), runtime)
+    return recorded(job, result, time.perf_counter() - start)
+
+
+def recorded(job: Job, result: Mapping[str, bytes], seconds: float) -> Artifacts:
+    """A job's checked result with its `run-record.json` added."""
     artifacts = check_artifacts(result, f"{job.fn} (version {job.version})")
     if RUN_RECORD in artifacts:
         raise ValueError(f"{job.fn} returned an artifact named {RUN_RECORD}, a name the pipeline keeps")
-    artifacts[RUN_RECORD] = run_record(time.perf_counter() - start)
+    artifacts[RUN_RECORD] = run_record(seconds)
     return artifacts
 
 
@@ -338,6 +343,78 @@ class DaskExecutor:
         if self._client is not None and self.address is not None:
             self._client.close()
             self._client = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Stack:
+    """What a job function may carry as its `stack` attribute: jobs of it whose params (with
+    their `files`) give the same `key(params)` can be computed together, `run(list of params, runtime)` returning
+    each one's artifacts in order. `StackingExecutor` uses it on a GPU."""
+
+    key: Callable[[dict], Hashable]
+    run: Callable[[list[dict], Runtime], list[Mapping[str, bytes]]]
+
+
+class StackingExecutor:
+    """On a GPU: the pending jobs whose function has a `Stack` are grouped by function and
+    key and each group computed at once here (renders batched hundreds of images at a time,
+    which keeps the GPU busy); every other job goes to `rest` (a pool of CPU workers) at the
+    same time. A group that fails fails each of its jobs."""
+
+    def __init__(self, rest: Executor, runtime: Runtime, clock: Callable[[], float] = time.perf_counter):
+        self.rest, self.runtime, self._clock = rest, runtime, clock
+
+    def groups(self, jobs: Sequence[Job]) -> tuple[list[list[Job]], list[Job]]:
+        """(groups of jobs to compute together, the other jobs), in the jobs' order."""
+        together: dict[tuple, list[Job]] = {}
+        other = []
+        for job in jobs:
+            stack = getattr(resolve(job.fn), "stack", None)
+            if isinstance(stack, Stack):
+                together.setdefault((job.fn, stack.key(job.call_params())), []).append(job)
+            else:
+                other.append(job)
+        return list(together.values()), other
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
+        import queue
+        import threading
+
+        groups, other = self.groups(jobs)
+        outcomes: queue.Queue = queue.Queue()
+
+        def stacked() -> None:
+            steady_allocator()
+            for group in groups:
+                start = self._clock()
+                try:
+                    results = resolve(group[0].fn).stack.run([job.call_params() for job in group], self.runtime)
+                    seconds = (self._clock() - start) / len(group)
+                    done = [Outcome(job, recorded(job, result, seconds), None, seconds)
+                            for job, result in zip(group, results, strict=True)]
+                except Exception as e:  # reported per job; run_jobs decides what to raise
+                    done = [Outcome(job, None, e, 0.0) for job in group]
+                for outcome in done:
+                    outcomes.put(outcome)
+
+        def rest() -> None:
+            reported = set()
+            try:
+                for outcome in self.rest.run(other):
+                    reported.add(outcome.job.key)
+                    outcomes.put(outcome)
+            except Exception as e:  # the pool itself broke: each job it had not reported failed
+                for job in other:
+                    if job.key not in reported:
+                        outcomes.put(Outcome(job, None, e, 0.0))
+
+        threads = [threading.Thread(target=target, daemon=True) for target in (stacked, rest)]
+        for thread in threads:
+            thread.start()
+        for _ in range(len(jobs)):
+            yield outcomes.get()
+        for thread in threads:
+            thread.join()
 
 
 def unique(jobs: Iterable[Job]) -> list[Job]:
