@@ -18,8 +18,11 @@ one with our settings, one with Lucent's defaults (no total-variation penalty, n
 
 On a GPU (`--device cuda`, and after the CPU numbers whenever torch sees one) it renders all
 112 channels for real, in batches of 16 and in one batch of 112, at draft and at final
-quality, and compares with float32 matmul FLOP/s on the same GPU; process-level parallelism
-and thread counts do not apply there.
+quality, and compares with float32 matmul FLOP/s on the same GPU; then, at draft, renders
+batched across jobs as the build batches them there (seven jobs of 16 channels, repeated
+with other seeds up to 896 images an optimization step; target: 20,000 image-steps/s on an
+H100), and the best of those with channels-last memory and with TF32 convolutions switched.
+Process-level parallelism and thread counts do not apply there.
 
 The machine may be shared: the load average before and after is reported with the numbers,
 and the speed is measured with one torch thread and with torch's default; the faster is used
@@ -203,6 +206,8 @@ def run_gpu(device: str = "cuda", save: str | None = None, report=None) -> dict[
             put(f"achieved / matmul, {where}", rate * flops / 1e9 / gflops)
             if batch == BATCH:
                 kept = images
+        if name == "draft":
+            stacked(model, quality, flops, gflops, device, put)
         tv, sat = legibility(kept)
         put(f"TV/pixel, {name}, all 112", tv)
         put(f"saturated fraction, {name}, all 112", sat)
@@ -214,6 +219,53 @@ def run_gpu(device: str = "cuda", save: str | None = None, report=None) -> dict[
             ratio = vi.objective_values(model, sample, kept[: len(SAMPLE)]) / vi.objective_values(model, sample, solo)
             put(f"median objective vs 512-step solo (channels 0-{BATCH - 1})", float(np.median(ratio)))
     return results
+
+
+def stacked(model, quality: vi.Quality, flops: float, gflops: float, device: str, put) -> None:
+    """Renders batched across jobs (`vi.feature_vis_many`, as the build's GPU executor runs
+    them): the 112 channels as seven jobs of 16, repeated with other seeds up to 896 images
+    an optimization step; then the largest with channels-last memory and with TF32 convolutions
+    off, each against the same batch, with the yardstick's colourfulness and objective."""
+    jobs = [[vi.channel(LAYER, c) for c in range(start, start + BATCH)] for start in range(0, CHANNELS, BATCH)]
+
+    def timed(copies: int, most: int) -> tuple[float, np.ndarray]:
+        requests = [job for _ in range(copies) for job in jobs]
+        seeds = [copy for copy in range(copies) for _ in jobs]
+        _sync(device)
+        start = time.perf_counter()
+        images = vi.feature_vis_many(model, requests, seeds, quality=quality, most=most)
+        _sync(device)
+        return len(requests) * BATCH * quality.steps / (time.perf_counter() - start), np.concatenate(images)
+
+    where = f"draft ({quality.size} px, {quality.steps} steps)"
+    best = (0.0, 0, None)
+    for copies, most in ((1, 16), (1, 112), (4, 448), (8, 896)):
+        rate, images = timed(copies, most)
+        put(f"image-steps/s, {where}, jobs batched {most} images a step", rate)
+        put(f"achieved / matmul, {where}, {most} a step", rate * flops / 1e9 / gflops)
+        if rate > best[0]:
+            best = (rate, copies, images)
+    rate, copies, images = best
+    put(f"colourfulness, {where}, best batch", colourfulness(images[:CHANNELS]))
+    put(f"median objective, {where}, best batch",
+        float(np.median(vi.objective_values(model, [o for job in jobs for o in job], images[:CHANNELS]))))
+    from generator.interpret import render
+
+    plain = render._channels_last
+    render._channels_last = lambda device: True
+    try:
+        put(f"image-steps/s, {where}, best batch, channels-last", timed(copies, copies * CHANNELS)[0])
+    finally:
+        render._channels_last = plain
+    before = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = not before
+    try:
+        rate, other = timed(copies, copies * CHANNELS)
+        put(f"image-steps/s, {where}, best batch, TF32 convolutions {'on' if not before else 'off'}", rate)
+        put(f"colourfulness, {where}, best batch, TF32 convolutions {'on' if not before else 'off'}",
+            colourfulness(other[:CHANNELS]))
+    finally:
+        torch.backends.cudnn.allow_tf32 = before
 
 
 def run(full: bool = False, save: str | None = None) -> dict[str, object]:

@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="build the site into build/")
     _build_flags(build)
     build.add_argument("--fresh", action="store_true", help="ignore the freeze and the cache; draft quality")
+    build.add_argument("--compute-only", action="store_true",
+                       help="compute every figure's results into .cache and stop: no page is written "
+                            "(on a GPU machine; build the pages where you like)")
     build.set_defaults(run=_build)
 
     check = sub.add_parser("check", help="validate every article: compute nothing, write nothing")
@@ -168,8 +171,12 @@ def _print_warnings(warnings) -> None:
 def _build(args) -> int:
     from .build import build
 
-    report = build(_options(args))
+    report = build(_options(args, compute_only=args.compute_only))
     _print_warnings(report.warnings)
+    if args.compute_only:
+        print(f"computed {report.computed} of {report.jobs} jobs into .cache/ in {report.seconds:.1f} s "
+              "(--compute-only: no page written)")
+        return 0
     print(f"built {len(report.pages)} article{'s' if len(report.pages) != 1 else ''} "
           f"({report.jobs} jobs) into {args.out or 'build'}/ in {report.seconds:.1f} s")
     return 0

@@ -72,6 +72,30 @@ def test_build_one_article(tmp_path, monkeypatch):
     assert main(["build", "--quiet", "--article", "c"]) == 1
 
 
+def test_compute_only_fills_the_cache_and_writes_no_page(tmp_path, monkeypatch, capsys):
+    """A GPU machine computes (`--compute-only`); the pages are built elsewhere from its
+    results, computing nothing."""
+    import figure_projects
+    from generator.build import BuildOptions, build
+
+    root = figure_projects.make_project(tmp_path, figure_projects.figure("feature-vis", """
+id: fig-units
+layer: blocks.1
+units: [0, 1]
+caption: Two units.
+alt: Two images.
+"""))
+    monkeypatch.chdir(root)
+    assert main(["build", "--quiet", "--compute-only", "--quality", "tiny"]) == 0
+    import re
+
+    done = re.search(r"computed (\d+) of (\d+) jobs into \.cache/", capsys.readouterr().out)
+    assert done and done[1] == done[2] != "0"                     # the figure's and its units' pages
+    assert not (root / "build").exists()
+    assert build(BuildOptions(root=root, quality="tiny", progress=False)).computed == 0
+    assert (root / "build" / "a" / "index.html").is_file()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -122,6 +122,10 @@ def _build(options: BuildOptions) -> BuildReport:
         jobs += more
         results.update(found)
         computed += counted
+    if options.compute_only:                          # every result is in the cache (or a freeze)
+        return BuildReport(pages=[p.article.slug for p in pages], warnings=problems.warnings,
+                           jobs=len({j.key for j in jobs}), seconds=time.perf_counter() - started,
+                           articles=pages, computed=computed)
 
     others = built_elsewhere(options)                 # with --article: the articles kept as they are
     writer = SiteWriter(options.root, site, today=_build_date([p.article for p in pages] + others))

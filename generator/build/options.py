@@ -31,6 +31,7 @@ class BuildOptions:
     cache: Path | None = None                        # default: root / ".cache"
     write: bool = True                               # False: build, but publish nothing
     check: bool = False                              # True: validate only; compute and write nothing
+    compute_only: bool = False                       # True: compute every result into the cache; write nothing
     progress: bool = True
 
     @property
