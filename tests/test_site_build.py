@@ -131,6 +131,13 @@ def flagship_figure(browser_page, site: Path, figure: str, drawn: str):
     return page
 
 
+def flagship_at(browser_page, site: Path, width: int, height: int):
+    """The flagship opened in a `width` x `height` viewport; returns the Playwright page."""
+    browser_page.page.set_viewport_size({"width": width, "height": height})
+    browser_page.open(site / "build" / FLAGSHIP / "index.html")
+    return browser_page.page
+
+
 def _scroll_through(page) -> None:
     """Scroll to the end in steps, so every lazily loaded figure loads its data."""
     height = page.evaluate("document.documentElement.scrollHeight")
@@ -241,9 +248,7 @@ def test_the_flagship_opens_with_under_a_megabyte_and_loads_bokehjs_only_near_a_
 @pytest.mark.browser
 @pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
 def test_the_contents_link_to_the_last_section_lands_on_its_heading(guide_site, browser_page, width, height):
-    page = browser_page.page
-    page.set_viewport_size({"width": width, "height": height})
-    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
+    page = flagship_at(browser_page, guide_site, width, height)
     link = page.locator(".toc a").last
     target = link.get_attribute("href")
     link.click()                                    # figures on the way draw and change height
@@ -261,9 +266,7 @@ FIGURE_HEIGHTS = "Object.fromEntries(Array.from(document.querySelectorAll('figur
 @pytest.mark.browser
 @pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
 def test_figures_take_their_final_height_before_they_draw(guide_site, browser_page, width, height):
-    page = browser_page.page
-    page.set_viewport_size({"width": width, "height": height})
-    browser_page.open(guide_site / "build" / FLAGSHIP / "index.html")
+    page = flagship_at(browser_page, guide_site, width, height)
     before = page.evaluate(FIGURE_HEIGHTS)                        # only the opening figures have drawn
     _scroll_through(page)
     for figure in ["fig-grid", "fig-spatial", "fig-groups", "fig-atlas"]:
