@@ -306,3 +306,23 @@ def test_many_lists_render_together_as_each_renders_alone(model):
     assert np.abs(swapped[0].astype(int) - alone[0]).mean() > 5          # the seed is each list's own
     with pytest.raises(vi.InterpretError, match="seeds"):
         vi.feature_vis_many(model, [first, second], [0], quality=TINY)
+
+
+def test_parts_of_a_batch_start_and_move_as_each_alone():
+    """A batch built from (images, seed) parts starts as each part would alone, and a
+    transform drawn part by part (one resampling for all) moves each part as alone."""
+    from generator.interpret.transforms import by_parts
+
+    recipe = vi.ParamRecipe()
+    whole = recipe.build((5, 3, 16, 16), seed=[(2, 0), (3, 7)])()
+    alone = torch.cat([recipe.build((2, 3, 16, 16), seed=0)(), recipe.build((3, 3, 16, 16), seed=7)()])
+    assert torch.equal(whole, alone)
+    with pytest.raises(vi.InterpretError, match="add up"):
+        recipe.build((4, 3, 16, 16), seed=[(2, 0), (3, 7)])
+    x = torch.rand(5, 3, 24, 24, generator=torch.Generator().manual_seed(2))
+    gen = lambda seed: torch.Generator().manual_seed(seed)        # noqa: E731
+    for transform in (vi.standard_transforms(), vi.compose([vi.jitter(4), lambda t, g: t.flip(-1)])):
+        together = by_parts(transform, x, [(2, gen(1)), (3, gen(2))])
+        assert torch.equal(together, torch.cat([transform(x[:2], gen(1)), transform(x[2:], gen(2))]))
+    assert not torch.equal(by_parts(vi.standard_transforms(), x, [(2, gen(1)), (3, gen(1))]),
+                           by_parts(vi.standard_transforms(), x, [(2, gen(1)), (3, gen(2))]))

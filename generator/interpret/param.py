@@ -47,10 +47,20 @@ def _check_shape(shape: Sequence[int]) -> tuple[int, int, int, int]:
     return shape  # type: ignore[return-value]
 
 
-def _normal(shape, sd: float, seed: int, device) -> torch.Tensor:
-    """Seeded N(0, sd) drawn on the CPU, so a seed gives the same start on every device."""
-    gen = torch.Generator().manual_seed(seed)
-    return (torch.randn(shape, generator=gen) * sd).to(device).requires_grad_(True)
+Seed = int | Sequence[tuple[int, int]]   # a seed, or (images, seed) of consecutive parts
+
+
+def _normal(shape, sd: float, seed: Seed, device) -> torch.Tensor:
+    """Seeded N(0, sd) drawn on the CPU, so a seed gives the same start on every device.
+    With parts, (images, seed) each, each part is drawn as it would be alone."""
+    if isinstance(seed, int):
+        gen = torch.Generator().manual_seed(seed)
+        return (torch.randn(shape, generator=gen) * sd).to(device).requires_grad_(True)
+    if sum(k for k, _ in seed) != shape[0]:
+        raise InterpretError(f"parts of {sum(k for k, _ in seed)} images for a batch of {shape[0]}",
+                             "give (images, seed) pairs that add up to the batch")
+    parts = [torch.randn((k, *shape[1:]), generator=torch.Generator().manual_seed(s)) * sd for k, s in seed]
+    return torch.cat(parts).to(device).requires_grad_(True)
 
 
 def to_valid_rgb(t: torch.Tensor, decorrelate: bool = True, sigmoid: bool = True) -> torch.Tensor:
@@ -73,7 +83,7 @@ def rfft2d_freqs(h: int, w: int) -> torch.Tensor:
 
 def fft_image(
     shape: Sequence[int], sd: float = 0.01, decay_power: float = 1.0, decorrelate: bool = True,
-    sigmoid: bool = True, seed: int = 0, device=None,
+    sigmoid: bool = True, seed: Seed = 0, device=None,
 ) -> ImageParam:
     """Lucid's FFT image: a spectrum ~ N(0, sd), scaled by 1 / max(f, 1/max(h, w))^decay_power
     and sqrt(h*w), transformed back and divided by 4. Higher `decay_power` -> smoother."""
@@ -93,7 +103,7 @@ def fft_image(
 
 def pixel_image(
     shape: Sequence[int], sd: float = 0.01, decorrelate: bool = True, sigmoid: bool = True,
-    seed: int = 0, device=None,
+    seed: Seed = 0, device=None,
 ) -> ImageParam:
     """One free value per pixel and channel: the simplest, and the noisiest."""
     n, c, h, w = _check_shape(shape)
@@ -103,7 +113,7 @@ def pixel_image(
 
 def lowres_image(
     shape: Sequence[int], factor: int = 4, sd: float = 0.01, decorrelate: bool = True,
-    sigmoid: bool = True, seed: int = 0, device=None,
+    sigmoid: bool = True, seed: Seed = 0, device=None,
 ) -> ImageParam:
     """Pixels at 1/`factor` of the resolution, upsampled bilinearly: smooth by construction."""
     n, c, h, w = _check_shape(shape)
@@ -138,7 +148,9 @@ class ParamRecipe:
                 f"unknown parameterization '{self.kind}'", f"expected one of {', '.join(_KINDS)}"
             )
 
-    def build(self, shape: Sequence[int], seed: int = 0, device=None) -> ImageParam:
+    def build(self, shape: Sequence[int], seed: Seed = 0, device=None) -> ImageParam:
+        """The images' parameters, drawn from `seed`, or from (images, seed) for consecutive
+        parts of the batch, each as it would start alone."""
         common = dict(sd=self.sd, decorrelate=self.decorrelate, seed=seed, device=device)
         if self.kind == "fft":
             return fft_image(shape, decay_power=self.decay_power, **common)

@@ -26,6 +26,7 @@ from .hooks import run_to_layers
 from .objectives import Context, Objective, as_objective_list, diversity as diversity_objective
 from .param import ImageParam, ParamRecipe
 from .quality import DEFAULT_QUALITY, Quality
+from .transforms import by_parts
 
 log = logging.getLogger(__name__)
 
@@ -251,30 +252,30 @@ def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, p
     of a larger batch's arithmetic), while the model runs once a step for all of them, which
     is what keeps a GPU busy. Returns uint8 (N, size, size, 3) and float32 (steps, N), the
     parts' images in order."""
-    counts = [batch.n for batch, _ in parts]
-    n = sum(counts)
-    image_params: list[ImageParam] = [param.build((batch.n, 3, size, size), seed=seed, device=device)
-                                      for batch, seed in parts]
-    generators = [torch.Generator().manual_seed(seed) for _, seed in parts]  # on the CPU: the same draws on any device
+    n = sum(batch.n for batch, _ in parts)
+    seeds = parts[0][1] if len(parts) == 1 else [(batch.n, seed) for batch, seed in parts]
+    image_param: ImageParam = param.build((n, 3, size, size), seed=seeds, device=device)  # each part as alone
+    generators = [(batch.n, torch.Generator().manual_seed(seed)) for batch, seed in parts]  # on the CPU: the same draws on any device
     whole = parts[0][0] if len(parts) == 1 else _Batch([o for batch, _ in parts for o in batch.objectives], None, n)
     layers = set().union(*(o.layers for o in whole.objectives))
     layers |= extra.layers if extra is not None else set()
     if weight > 0:
         layers |= {sorted(o.layers)[0] for o in whole.objectives if o.layers}
     model = folded(model, layers)
-    params = [p for image_param in image_params for p in image_param.params]
+    params = image_param.params
     optimizer = torch.optim.Adam(params, lr=lr)
     history = np.zeros((steps, n), dtype=np.float32)
     memory = torch.channels_last if _channels_last(device) else torch.contiguous_format
     average = [p.detach().clone() for p in params] if ema else None
     for step in range(steps):
         optimizer.zero_grad(set_to_none=True)
-        images = [image_param() for image_param in image_params]  # each (n_k, 3, size, size)
-        if transforms:
-            x = torch.cat([transforms(image, generator) for image, generator in zip(images, generators)])
-        else:
-            x = torch.cat(images)
-        image = images[0] if len(images) == 1 else torch.cat(images)  # (N, 3, size, size)
+        image = image_param()  # (N, 3, size, size)
+        if not transforms:
+            x = image
+        elif len(generators) == 1:
+            x = transforms(image, generators[0][1])
+        else:                                        # each part its own draws, one resampling
+            x = by_parts(transforms, image, generators)
         acts = run_to_layers(model, x.contiguous(memory_format=memory), sorted(layers)) if layers else {}
         values = _values(whole, Context(acts, image), extra, weight)  # (N,)
         _check_finite(values, step, whole)
@@ -291,7 +292,7 @@ def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, p
         if average is not None:  # show the averaged parameters: the transforms' jitter cancels
             for a, p in zip(average, params):
                 p.copy_(a)
-        final = torch.cat([image_param() for image_param in image_params])  # (N, 3, size, size)
+        final = image_param()  # (N, 3, size, size)
     _check_finite(final.flatten(1).sum(1), steps, whole)
     log.debug("rendered %d images in %d parts, %d steps, final objective %s", n, len(parts), steps, history[-1])
     return to_uint8(final), history

@@ -148,12 +148,24 @@ class Compose:
 
 def _warp(x: torch.Tensor, run: Sequence[Geometric], generator: torch.Generator) -> torch.Tensor:
     """Apply a run of geometric transforms to x (N, C, H, W) with one grid_sample."""
-    n, c, h, w = x.shape
-    size: Size = (h, w)
+    return _resample(x, run, _matrices(run, x.shape[0], tuple(x.shape[-2:]), generator))
+
+
+def _matrices(run: Sequence[Geometric], n: int, size: Size, generator: torch.Generator) -> torch.Tensor:
+    """The run's composed matrices for n images of `size`, drawn from `generator`, (N, 3, 3)."""
     m = _eye(n, generator.device)  # output pixel -> input pixel, composed
-    fill = next((t.fill for t in run if t.fill is not None), 0.5)
     for t in run:
         m = m @ t.matrices(n, size, generator)
+        size = t.out_size(size)
+    return m
+
+
+def _resample(x: torch.Tensor, run: Sequence[Geometric], m: torch.Tensor) -> torch.Tensor:
+    """x (N, C, H, W) resampled through the run's composed matrices `m` (N, 3, 3)."""
+    n, c, h, w = x.shape
+    fill = next((t.fill for t in run if t.fill is not None), 0.5)
+    size: Size = (h, w)
+    for t in run:
         size = t.out_size(size)
     ho, wo = size
     to_pixels = torch.tensor([[wo / 2, 0, wo / 2], [0, ho / 2, ho / 2], [0, 0, 1]], device=m.device)
@@ -162,6 +174,22 @@ def _warp(x: torch.Tensor, run: Sequence[Geometric], generator: torch.Generator)
     grid = F.affine_grid(theta, [n, c, ho, wo], align_corners=False)  # (N, ho, wo, 2)
     out = F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     return out + fill  # (N, C, ho, wo)
+
+
+def by_parts(transform: Callable, x: torch.Tensor, parts: Sequence[tuple[int, torch.Generator]]) -> torch.Tensor:
+    """`transform` applied to consecutive parts of x, (images, generator) each, every part
+    drawing from its own generator as it would alone. Geometric transforms (and compositions
+    of them alone) resample the whole batch at once; others run part by part."""
+    run = [transform] if isinstance(transform, Geometric) else (
+        list(transform.transforms) if isinstance(transform, Compose) else None)
+    if run is None or not all(isinstance(t, Geometric) for t in run):
+        out, at = [], 0
+        for k, generator in parts:
+            out.append(transform(x[at:at + k], generator))
+            at += k
+        return torch.cat(out)
+    size: Size = tuple(x.shape[-2:])
+    return _resample(x, run, torch.cat([_matrices(run, k, size, generator) for k, generator in parts]))
 
 
 def pad(width: int, value: float = 0.5) -> Pad:
