@@ -326,3 +326,18 @@ def test_parts_of_a_batch_start_and_move_as_each_alone():
         assert torch.equal(together, torch.cat([transform(x[:2], gen(1)), transform(x[2:], gen(2))]))
     assert not torch.equal(by_parts(vi.standard_transforms(), x, [(2, gen(1)), (3, gen(1))]),
                            by_parts(vi.standard_transforms(), x, [(2, gen(1)), (3, gen(2))]))
+
+
+def test_channel_and_direction_values_together_equal_each_alone():
+    from generator.interpret.objectives import values_together
+
+    acts = torch.randn(6, 24, 8, 8, generator=torch.Generator().manual_seed(5))
+    ctx = vi.Context({LAYER: acts, "blocks.0": acts[:, :8] * 2}, torch.rand(6, 3, 16, 16))
+    vectors = torch.randn(3, 24, generator=torch.Generator().manual_seed(6))
+    objectives = [vi.channel(LAYER, 3), vi.direction(LAYER, vectors[0], cossim_pow=2), vi.channel("blocks.0", 7),
+                  vi.direction(LAYER, vectors[1]), vi.channel(LAYER, 23), vi.direction(LAYER, vectors[2], cossim_pow=2)]
+    alone = torch.cat([o(ctx.select(i)) for i, o in enumerate(objectives)])
+    assert torch.allclose(values_together(objectives, ctx), alone, rtol=1e-5, atol=1e-6)
+    assert values_together([*objectives[:5], 2 * vi.channel(LAYER, 1)], ctx) is None     # not of one kind
+    with pytest.raises(vi.ChannelOutOfRange):
+        values_together([vi.channel(LAYER, 24)] * 6, ctx)

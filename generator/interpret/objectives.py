@@ -61,6 +61,7 @@ class Objective:
         self.batch = frozenset(batch)  # the batch indices it names explicitly
         self._precedence = precedence
         self._scaled: tuple[float, Objective] | None = None  # (weight, base) of `weight * base`
+        self.each: tuple | None = None  # ("channel", layer, n) or ("direction", layer, v, p): see `values_together`
 
     def __call__(self, ctx: Context) -> torch.Tensor:
         return self.fn(ctx)
@@ -194,7 +195,39 @@ def _vector(t: torch.Tensor, layer: str, v: torch.Tensor) -> torch.Tensor:
 def channel(layer: str, n: int, batch: int | None = None) -> Objective:
     """The mean of channel `n` of `layer` over all positions."""
     fn = _batched(layer, batch, lambda t: t[:, _unit(t, layer, n)].mean((-2, -1)))
-    return Objective(fn, f"channel({_args(layer, n, _batch_arg(batch))})", [layer], _bset(batch))
+    objective = Objective(fn, f"channel({_args(layer, n, _batch_arg(batch))})", [layer], _bset(batch))
+    if batch is None:
+        objective.each = ("channel", layer, n)
+    return objective
+
+
+def values_together(objectives: Sequence[Objective], ctx: Context) -> torch.Tensor | None:
+    """Image i's value of objectives[i], (N,), computed for all images at once where every
+    objective is a `channel` or a `direction` (one gather or one product a layer, instead of
+    N small computations: what a batch of hundreds of images on a GPU needs); None otherwise.
+    The values are those of each objective on its own image, up to rounding."""
+    if not objectives or any(o.each is None for o in objectives):
+        return None
+    groups: dict[tuple, list[int]] = {}
+    for i, o in enumerate(objectives):
+        kind, layer = o.each[:2]
+        groups.setdefault((kind, layer, o.each[3] if kind == "direction" else None), []).append(i)
+    out = torch.empty(len(objectives), device=ctx.image.device)
+    for (kind, layer, power), idx in groups.items():
+        t = _read(ctx, layer)[idx]  # (k, C, H, W)
+        where = torch.tensor(idx, device=t.device)
+        if kind == "channel":
+            units = torch.tensor([_unit(t, layer, objectives[i].each[2]) for i in idx], device=t.device)
+            values = t[torch.arange(len(idx), device=t.device), units].mean((-2, -1))  # (k,)
+        else:
+            vec = torch.stack([_vector(t, layer, objectives[i].each[2]) for i in idx]).view(len(idx), -1, 1, 1)
+            dot = (t * vec).sum(1)  # (k, H, W)
+            if power > 0:
+                cos = dot / (t.norm(dim=1) * vec.flatten(1).norm(dim=1).view(-1, 1, 1) + 1e-6)
+                dot = dot * cos.clamp(min=0.1) ** power
+            values = dot.mean((-2, -1))
+        out = out.index_put((where,), values.to(out.dtype))
+    return out
 
 
 def neuron(
@@ -228,7 +261,10 @@ def direction(
 
     pow_arg = f"cossim_pow={cossim_pow:g}" if cossim_pow else None
     desc = f"direction({_args(layer, _vector_text(v), pow_arg, _batch_arg(batch))})"
-    return Objective(_batched(layer, batch, per_image), desc, [layer], _bset(batch))
+    objective = Objective(_batched(layer, batch, per_image), desc, [layer], _bset(batch))
+    if batch is None:
+        objective.each = ("direction", layer, v, float(cossim_pow))
+    return objective
 
 
 def direction_neuron(

@@ -23,7 +23,7 @@ from torch import nn
 from .errors import InterpretError
 from .fold import folded
 from .hooks import run_to_layers
-from .objectives import Context, Objective, as_objective_list, diversity as diversity_objective
+from .objectives import Context, Objective, as_objective_list, diversity as diversity_objective, values_together
 from .param import ImageParam, ParamRecipe
 from .quality import DEFAULT_QUALITY, Quality
 from .transforms import by_parts
@@ -211,12 +211,16 @@ def _plan(objectives, batch_size: int) -> list[_Batch]:
     ]
 
 
-def _values(batch: _Batch, ctx: Context, extra: Objective | None, weight: float) -> torch.Tensor:
-    """Each image's objective value, (N,)."""
+def _values(batch: _Batch, ctx: Context, extra: Objective | None, weight: float,
+            together: bool = False) -> torch.Tensor:
+    """Each image's objective value, (N,); `together`: all at once where the objectives allow
+    (`values_together`), as stacked renders on a GPU do."""
     if batch.whole is not None:
         values = batch.whole(ctx)
     else:
-        values = torch.cat([obj(ctx.select(i)) for i, obj in enumerate(batch.per_image)])
+        values = values_together(batch.per_image, ctx) if together else None
+        if values is None:
+            values = torch.cat([obj(ctx.select(i)) for i, obj in enumerate(batch.per_image)])
     if extra is not None:
         values = values + extra(ctx)
     if weight > 0 and batch.per_image is not None:
@@ -277,7 +281,7 @@ def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, p
         else:                                        # each part its own draws, one resampling
             x = by_parts(transforms, image, generators)
         acts = run_to_layers(model, x.contiguous(memory_format=memory), sorted(layers)) if layers else {}
-        values = _values(whole, Context(acts, image), extra, weight)  # (N,)
+        values = _values(whole, Context(acts, image), extra, weight, together=len(parts) > 1)  # (N,)
         _check_finite(values, step, whole)
         (-values.sum()).backward()
         optimizer.step()
