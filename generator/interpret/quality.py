@@ -44,11 +44,28 @@ channels of blocks.10 and from 24.7 to 36.6 on eight of blocks.14 (0, 9, 20, 33,
 150), whose icons went from grey-blue to nameable eyes and snouts. The draft's median channel
 reached 95.4% of a 512-step render's objective with the old settings (channels 0-15).
 
-The final profile renders four times the steps at 160 px, with a penalty of 48 and lr 0.03:
-over 1,024 steps the draft's settings blow highlights out. Measured on channels 0-7 of
-blocks.10 at 110 px (icon size), 1,024 steps: penalty 32 at lr 0.05 gave TV/pixel 0.104,
-0.21% saturated values and a median objective of 41.6; penalty 48 at lr 0.03 gave 0.071,
-0.004% and 41.7 (penalty 48 alone 0.086, 0.15%, 41.5; lr 0.03 alone 0.090, 0.008%, 41.3).
+The final profile renders four times the steps at 160 px with lr 0.03, decay 1.2, a penalty
+of 8 and a saturation penalty of 4 (`saturation()`: colours pushed past a sigmoid input of 4).
+Over 1,024 steps the draft's settings blow whites out; the saturation penalty holds them
+(0.4% saturated without it, 0.1% with), so the total-variation penalty can be small and the
+colour stays. The same eight channels at 160 px and 1,024 steps, against a Lucent-style render
+at the same size and steps (1.9 times slower than ours):
+
+| render (final size and steps) | colour | top octave | TV/pixel | saturated | objective |
+|---|---|---|---|---|---|
+| Lucent-style, no penalty, no average | 48.0 | 0.263 | 0.277 | 0.03% | 32.8 |
+| decay 1.0, penalty 48 (the final until now) | 26.2 | 0.021 | 0.046 | 0 | 40.0 |
+| decay 1.2, penalty 32 | 32.4 | 0.016 | 0.055 | — | 41.3 |
+| decay 1.2, penalty 24 | 35.1 | 0.022 | 0.068 | 0.42% | 41.9 |
+| decay 1.2, penalty 16 | 40.6 | 0.034 | 0.086 | 0.40% | 43.1 |
+| decay 1.2, penalty 16, saturation 4 | 41.1 | 0.033 | 0.086 | 0.10% | 43.1 |
+| decay 1.2, penalty 12, saturation 4 | 43.1 | 0.045 | 0.103 | 0.09% | 42.7 |
+| decay 1.3, penalty 24, saturation 4 | 40.7 | 0.015 | 0.071 | 0.18% | 41.5 |
+| decay 1.3, penalty 12, saturation 4 | 45.9 | 0.041 | 0.103 | 0.15% | 42.3 |
+| **decay 1.2, penalty 8, saturation 4 (final)** | **48.6** | **0.059** | **0.122** | **0.09%** | **42.2** |
+
+Earlier, at 110 px and 1,024 steps: penalty 32 at lr 0.05 gave TV/pixel 0.104, 0.21% saturated
+values and a median objective of 41.6; penalty 48 at lr 0.03 gave 0.071, 0.004% and 41.7.
 """
 
 from __future__ import annotations
@@ -108,6 +125,7 @@ QUALITY: dict[str, Quality] = {
     "tiny": Quality("tiny", size=32, steps=8, lr=0.05, icon_size=32, group_icon_size=32),
     "draft": Quality("draft", size=128, steps=256, tv_weight=16.0, average=0.9,
                      param=ParamRecipe(decay_power=1.2)),
-    "final": Quality("final", size=160, steps=1024, lr=0.03, tv_weight=48.0, average=0.9),
+    "final": Quality("final", size=160, steps=1024, lr=0.03, param=ParamRecipe(decay_power=1.2), tv_weight=8.0,
+                     saturation_weight=4.0, average=0.9),
 }
 DEFAULT_QUALITY = QUALITY["draft"]
