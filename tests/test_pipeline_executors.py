@@ -45,6 +45,8 @@ def _stacked_run(many, runtime):
 
 def stackable(params, runtime):
     """A job function that can also be computed with others of the same `layer`."""
+    if params["n"] == 13:
+        raise RuntimeError("channel 13 has no gradient")
     return render(params, runtime)
 
 
@@ -266,12 +268,16 @@ def test_on_a_gpu_stackable_jobs_run_together_and_the_rest_on_the_pool(tmp_path)
     assert results[other.key]["out.txt"] == b"8"
 
 
-def test_a_stack_that_fails_fails_each_of_its_jobs_and_no_other(tmp_path):
-    bad = [Job(f"{HERE}:stackable", 1, {"n": n, "layer": "blocks.1"}, label=f"job {n}") for n in (12, 13)]
+def test_a_stack_that_fails_is_computed_job_by_job(tmp_path):
+    """Out of memory together, say: each job then runs alone, and only a job that fails
+    alone fails."""
+    group = [Job(f"{HERE}:stackable", 1, {"n": n, "layer": "blocks.1"}, label=f"job {n}") for n in (12, 13)]
     good = Job(f"{HERE}:stackable", 1, {"n": 5, "layer": "blocks.2"})
     cache = Cache(tmp_path)
     with pytest.raises(JobFailed) as failed:
-        run_jobs([*bad, good, job(6)], cache, executor=StackingExecutor(InProcessExecutor(), Runtime("cpu")))
-    assert sorted(j.label for j, _ in failed.value.failures) == ["job 12", "job 13"]
-    assert "out of GPU memory" in failed.value.message
-    assert cache.get(good.key) is not None and cache.get(job(6).key) is not None
+        run_jobs([*group, good, job(6)], cache, executor=StackingExecutor(InProcessExecutor(), Runtime("cpu")))
+    assert [j.label for j, _ in failed.value.failures] == ["job 13"]
+    assert "channel 13 has no gradient" in failed.value.message
+    assert sorted(STACKED) == [[5], [12, 13]]                     # the group was tried together first
+    for one in (group[0], good, job(6)):
+        assert cache.get(one.key) is not None

@@ -359,7 +359,7 @@ class StackingExecutor:
     """On a GPU: the pending jobs whose function has a `Stack` are grouped by function and
     key and each group computed at once here (renders batched hundreds of images at a time,
     which keeps the GPU busy); every other job goes to `rest` (a pool of CPU workers) at the
-    same time. A group that fails fails each of its jobs."""
+    same time. A group that fails together (out of GPU memory, say) is computed job by job."""
 
     def __init__(self, rest: Executor, runtime: Runtime, clock: Callable[[], float] = time.perf_counter):
         self.rest, self.runtime, self._clock = rest, runtime, clock
@@ -392,8 +392,10 @@ class StackingExecutor:
                     seconds = (self._clock() - start) / len(group)
                     done = [Outcome(job, recorded(job, result, seconds), None, seconds)
                             for job, result in zip(group, results, strict=True)]
-                except Exception as e:  # reported per job; run_jobs decides what to raise
-                    done = [Outcome(job, None, e, 0.0) for job in group]
+                except Exception as e:  # out of memory, say: each job alone, each failure its own
+                    log.warning("%d jobs together failed (%s: %s); computing them one by one",
+                                len(group), type(e).__name__, e)
+                    done = list(InProcessExecutor(self._clock, self.runtime).run(group))
                 for outcome in done:
                     outcomes.put(outcome)
 
