@@ -21,8 +21,12 @@
 #     python -m generator freeze what-a-small-network-sees --quality final   # and the guide
 #
 # then set `quality: final` in both articles' front matter and commit the freezes.
+#
+# A dry run on a CPU, to check the procedure: DEVICE=cpu QUALITY=tiny BENCH_SECONDS=0.
 set -uo pipefail
 OUT=${1:?give the folder for the results}
+DEVICE=${DEVICE:-cuda}
+QUALITY=${QUALITY:-final}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 if [ -d .whl ]; then
@@ -32,17 +36,21 @@ if [ -d .whl ]; then
 else
   export PYTHONPATH=$PWD
 fi
-python3 -c "import torch; assert torch.cuda.is_available(), 'torch sees no GPU'; print(torch.__version__, torch.cuda.get_device_name(0))" \
-  | tee "$OUT/gpu.txt" || exit 1
+if [ "$DEVICE" = cuda ]; then
+  python3 -c "import torch; assert torch.cuda.is_available(), 'torch sees no GPU'; print(torch.__version__, torch.cuda.get_device_name(0))" \
+    | tee "$OUT/gpu.txt" || exit 1
+fi
 
-echo "== benchmark" | tee -a "$OUT/gpu.txt"
-timeout "${BENCH_SECONDS:-200}" python3 -m benchmarks.featurevis --device cuda >"$OUT/benchmark.txt" 2>&1
-echo "benchmark exit $?" | tee -a "$OUT/gpu.txt"
+if [ "${BENCH_SECONDS:-200}" != 0 ]; then
+  echo "== benchmark" | tee -a "$OUT/gpu.txt"
+  timeout "${BENCH_SECONDS:-200}" python3 -m benchmarks.featurevis --device "$DEVICE" >"$OUT/benchmark.txt" 2>&1
+  echo "benchmark exit $?" | tee -a "$OUT/gpu.txt"
+fi
 
-echo "== final-quality results of the example articles" | tee -a "$OUT/gpu.txt"
+echo "== $QUALITY-quality results of the example articles" | tee -a "$OUT/gpu.txt"
 start=$(date +%s)
-timeout "${COMPUTE_SECONDS:-300}" python3 -m generator build --compute-only --quality final --device cuda --quiet \
-  >"$OUT/compute.txt" 2>&1
+timeout "${COMPUTE_SECONDS:-300}" python3 -m generator build --compute-only --quality "$QUALITY" --device "$DEVICE" \
+  --quiet >"$OUT/compute.txt" 2>&1
 echo "compute exit $? after $(( $(date +%s) - start )) s" | tee -a "$OUT/compute.txt" "$OUT/gpu.txt"
 
 echo "== packing" | tee -a "$OUT/gpu.txt"
