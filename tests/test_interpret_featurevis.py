@@ -302,6 +302,12 @@ def test_many_lists_render_together_as_each_renders_alone(model):
         together = vi.feature_vis_many(model, [first, second], [3, 0], quality=TINY, threads=1, most=most)
         for a, b in zip(together, alone, strict=True):
             assert a.shape == b.shape and np.abs(a.astype(int) - b).max() <= 1
+    copies = [[vi.channel(LAYER, 1)] * 3] * 2             # the same unit in two lists: diversity within each alone
+    diverse = [vi.feature_vis(model, objs, seed=s, quality=TINY, diversity=0.5, batch_size=3, threads=1)
+               for objs, s in zip(copies, (4, 9))]
+    both = vi.feature_vis_many(model, copies, [4, 9], quality=TINY, diversity=0.5, batch_size=3, threads=1)
+    for a, b in zip(both, diverse, strict=True):
+        assert np.abs(a.astype(int) - b).max() <= 1
     swapped = vi.feature_vis_many(model, [first, second], [0, 3], quality=TINY, threads=1)
     assert np.abs(swapped[0].astype(int) - alone[0]).mean() > 5          # the seed is each list's own
     with pytest.raises(vi.InterpretError, match="seeds"):

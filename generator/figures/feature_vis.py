@@ -297,16 +297,17 @@ render_units = render_job(
     "Job: one image per unit (or one for an expression), uint8 tiles in a lossless sprite.")
 
 
-def render_diverse(params: dict, runtime: Runtime) -> dict[str, bytes]:
-    """Job: `n` images per unit, optimized together with a diversity penalty among them.
-    Tiles are grouped by unit: unit i's images are tiles i*n .. i*n+n-1."""
+def _diverse_request(params: dict) -> Render:
+    """`n` copies of each unit's objective, a unit's copies in one batch, seed + 1."""
     from .. import interpret as vi
 
     n = params["n"]
     objectives = [o for o in _objectives(params) for _ in range(n)]
-    quality = vi.QUALITY[params["quality"]]
-    batch = max(n, quality.batch_size // n * n)   # keep a unit's images in one batch
-    images = vi.feature_vis(job_model(params, runtime.device), objectives, size=params["size"],
-                            steps=params["steps"], seed=params["seed"] + 1, quality=quality,
-                            diversity=params["weight"], batch_size=batch, threads=runtime.threads)  # (N*n, S, S, 3)
-    return _encode(images, params.get("webp"))
+    batch = max(n, vi.QUALITY[params["quality"]].batch_size // n * n)   # keep a unit's images in one batch
+    return Render(objectives, params["seed"] + 1, params["size"], params["steps"], params["quality"],
+                  diversity=params["weight"], batch_size=batch)
+
+
+render_diverse = render_job(_diverse_request, lambda params, render, images: _encode(images, params.get("webp")),
+                            """Job: `n` images per unit, optimized together with a diversity penalty among them.
+    Tiles are grouped by unit: unit i's images are tiles i*n .. i*n+n-1.""")

@@ -29,7 +29,8 @@ from .model_cards import job_model
 class Render:
     """What a render job asks for: one image per objective, rendered from `seed` at `size`
     pixels for `steps` steps with the settings of the quality profile named `quality`;
-    `found`: what the request learnt that the job's artifacts need (a grid's shape, say)."""
+    `found`: what the request learnt that the job's artifacts need (a grid's shape, say);
+    `diversity` and `batch_size` as `vi.feature_vis` takes them."""
 
     objectives: list[Any]
     seed: int
@@ -37,6 +38,8 @@ class Render:
     steps: int
     quality: str
     found: dict = field(default_factory=dict)
+    diversity: float = 0.0
+    batch_size: int | None = None
 
 
 def stack_key(params: dict) -> tuple:
@@ -56,15 +59,23 @@ def render_job(request: Callable[[dict], Render], artifacts: Callable[[dict, Ren
     def job(params: dict, runtime: Runtime) -> dict[str, bytes]:
         r = request(params)
         images = vi.feature_vis(job_model(params, runtime.device), r.objectives, size=r.size, steps=r.steps,
-                                seed=r.seed, quality=vi.QUALITY[r.quality], threads=runtime.threads)
+                                seed=r.seed, quality=vi.QUALITY[r.quality], diversity=r.diversity,
+                                batch_size=r.batch_size, threads=runtime.threads)
         return artifacts(params, r, images)
 
     def together(many: list[dict], runtime: Runtime) -> list[dict[str, bytes]]:
         renders = [request(params) for params in many]
-        first = renders[0]
-        images = vi.feature_vis_many(job_model(many[0], runtime.device), [r.objectives for r in renders],
-                                     [r.seed for r in renders], size=first.size, steps=first.steps,
-                                     quality=vi.QUALITY[first.quality], threads=runtime.threads)
+        model = job_model(many[0], runtime.device)
+        alike: dict[tuple, list[int]] = {}                 # renders with the same settings, together
+        for i, r in enumerate(renders):
+            alike.setdefault((r.size, r.steps, r.quality, r.diversity, r.batch_size), []).append(i)
+        images: list[np.ndarray | None] = [None] * len(renders)
+        for (size, steps, quality, diversity, batch_size), which in alike.items():
+            done = vi.feature_vis_many(model, [renders[i].objectives for i in which], [renders[i].seed for i in which],
+                                       size=size, steps=steps, quality=vi.QUALITY[quality], diversity=diversity,
+                                       batch_size=batch_size, threads=runtime.threads)
+            for i, tiles in zip(which, done, strict=True):
+                images[i] = tiles
         return [artifacts(params, r, tiles) for params, r, tiles in zip(many, renders, images, strict=True)]
 
     job.__doc__ = doc

@@ -139,6 +139,8 @@ def feature_vis_many(
     device=None,
     most: int = 512,
     threads: int | None = None,
+    diversity: float = 0.0,
+    batch_size: int | None = None,
 ) -> list[np.ndarray]:
     """Render several lists of objectives at once: list k as `feature_vis(model, requests[k],
     seed=seeds[k], ...)` renders it (the same batches, each with its own seed, starting image
@@ -147,7 +149,8 @@ def feature_vis_many(
     batch leave it waiting on kernel launches); the images match a render of each list alone
     up to the last bits of a larger batch's arithmetic. On the CPU render each list with
     `feature_vis`, whose bytes are stable. Returns one uint8 (n_k, size, size, 3) per list.
-    Diversity is not offered: it compares images within a list."""
+    `diversity` and `batch_size` are `feature_vis`'s, for every list; diversity compares
+    images within each batch of a list, never across lists."""
     if len(requests) != len(seeds):
         raise InterpretError(f"{len(requests)} lists of objectives but {len(seeds)} seeds", "give one seed a list")
     q = quality or DEFAULT_QUALITY
@@ -156,7 +159,7 @@ def feature_vis_many(
     device = _device_of(model, device)
     parts = []                                     # (owner, batch, seed): every list's own batches
     for k, (objectives, seed) in enumerate(zip(requests, seeds)):
-        parts += [(k, batch, seed + b) for b, batch in enumerate(_plan(list(objectives), q.batch_size))]
+        parts += [(k, batch, seed + b) for b, batch in enumerate(_plan(list(objectives), batch_size or q.batch_size))]
     groups, group, count = [], [], 0                # consecutive parts, at most `most` images a group
     for part in parts:
         if group and count + part[1].n > most:
@@ -170,7 +173,7 @@ def feature_vis_many(
     with frozen(model), torch_threads(threads):
         for group in groups:
             images, _ = _optimize_stacked(model, [(batch, seed) for _, batch, seed in group], size, steps, q.lr,
-                                          q.param, q.transforms, extra, 0.0, device, None, q.average)
+                                          q.param, q.transforms, extra, diversity, device, None, q.average)
             at = 0
             for owner, batch, _ in group:
                 rendered[owner].append(images[at:at + batch.n])
@@ -212,9 +215,11 @@ def _plan(objectives, batch_size: int) -> list[_Batch]:
 
 
 def _values(batch: _Batch, ctx: Context, extra: Objective | None, weight: float,
-            together: bool = False) -> torch.Tensor:
-    """Each image's objective value, (N,); `together`: all at once where the objectives allow
-    (`values_together`), as stacked renders on a GPU do."""
+            parts: list[int] | None = None) -> torch.Tensor:
+    """Each image's objective value, (N,). With `parts` (the image counts of stacked parts):
+    all at once where the objectives allow (`values_together`), as stacked renders on a GPU
+    do, and diversity within each part alone."""
+    together = parts is not None
     if batch.whole is not None:
         values = batch.whole(ctx)
     else:
@@ -224,7 +229,16 @@ def _values(batch: _Batch, ctx: Context, extra: Objective | None, weight: float,
     if extra is not None:
         values = values + extra(ctx)
     if weight > 0 and batch.per_image is not None:
-        values = values - weight * _diversity(batch.per_image, ctx)
+        if parts is None:
+            diversity = _diversity(batch.per_image, ctx)
+        else:
+            pieces, at = [], 0
+            for k in parts:
+                part = Context({layer: a[at:at + k] for layer, a in ctx.acts.items()}, ctx.image[at:at + k])
+                pieces.append(_diversity(batch.per_image[at:at + k], part))
+                at += k
+            diversity = torch.cat(pieces)
+        values = values - weight * diversity
     return values  # (N,)
 
 
@@ -257,6 +271,7 @@ def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, p
     is what keeps a GPU busy. Returns uint8 (N, size, size, 3) and float32 (steps, N), the
     parts' images in order."""
     n = sum(batch.n for batch, _ in parts)
+    counts = [batch.n for batch, _ in parts] if len(parts) > 1 else None
     seeds = parts[0][1] if len(parts) == 1 else [(batch.n, seed) for batch, seed in parts]
     image_param: ImageParam = param.build((n, 3, size, size), seed=seeds, device=device)  # each part as alone
     generators = [(batch.n, torch.Generator().manual_seed(seed)) for batch, seed in parts]  # on the CPU: the same draws on any device
@@ -281,7 +296,7 @@ def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, p
         else:                                        # each part its own draws, one resampling
             x = by_parts(transforms, image, generators)
         acts = run_to_layers(model, x.contiguous(memory_format=memory), sorted(layers)) if layers else {}
-        values = _values(whole, Context(acts, image), extra, weight, together=len(parts) > 1)  # (N,)
+        values = _values(whole, Context(acts, image), extra, weight, counts)  # (N,)
         _check_finite(values, step, whole)
         (-values.sum()).backward()
         optimizer.step()
