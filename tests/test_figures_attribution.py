@@ -212,7 +212,7 @@ def test_channel_job_artifact_is_valid(tmp_path):
 def test_hover_and_arrow_keys_move_the_linked_views(site, browser_page):
     browser_page.open(site / "build" / "a" / "index.html")
     page = browser_page.page
-    page.locator("#fig-layers .va-panel").first.wait_for()
+    page.locator("#fig-layers vellum-attribution.is-drawn").wait_for()   # laid out at once, drawn with its data
     earlier, later = page.locator("#fig-layers .va-panel").all()
     heat = "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join()"
     before = earlier.locator("canvas").evaluate(heat)
@@ -227,7 +227,7 @@ def test_hover_and_arrow_keys_move_the_linked_views(site, browser_page):
     assert earlier.locator(".va-cell").evaluate("e => [e.hidden, e.style.left, e.style.top]") == [False, "0%", "0%"]
     assert "(0, 0) of stem" in page.locator("#fig-layers .va-readout").inner_text()
     page.locator("#fig-classes").scroll_into_view_if_needed()
-    page.locator("#fig-classes .va-panel").first.wait_for()
+    page.locator("#fig-classes vellum-attribution.is-drawn").wait_for()
     assert page.locator("#fig-classes .va-panel").count() == 3
     browser_page.assert_clean()
 
@@ -244,8 +244,7 @@ def test_a_position_of_a_class_map_shows_what_it_does(site, browser_page, width,
     figure = page.locator("#fig-classes")
     figure.scroll_into_view_if_needed()
     stage = figure.locator(".va-stage").first
-    stage.wait_for()
-    figure.locator(".sd-where").wait_for()
+    figure.locator("vellum-attribution.is-drawn").wait_for()
     stage.scroll_into_view_if_needed()
     box = stage.bounding_box()
     page.mouse.move(box["x"] + 3, box["y"] + box["height"] - 3)          # the bottom-left cell

@@ -240,7 +240,7 @@ def test_grid_keys_hover_and_layer_switch(site, browser_page):
     figure = page.locator("#fig-grid")
     figure.scroll_into_view_if_needed()
     grid = figure.locator(".ag-grid")
-    grid.wait_for()
+    figure.locator("vellum-activation-grid.is-drawn").wait_for()     # laid out at once, drawn with its data
     panel = figure.locator(".sd-panel")
     start = panel.inner_text()
     grid.focus()

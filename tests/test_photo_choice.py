@@ -112,12 +112,12 @@ def test_picking_a_photo_changes_every_view(site, browser_page, width, height):
     browser_page.open(site / "build" / "a" / "index.html")
     figure = page.locator("#fig-grid")
     figure.scroll_into_view_if_needed()
-    figure.locator(".ag-cell").first.wait_for()
+    figure.locator("vellum-activation-grid.is-drawn").wait_for()     # laid out at once, drawn with its data
     before = figure.locator(".ag-photo img").get_attribute("src")
     cells_before = figure.locator(".ag-cell").first.evaluate("c => getComputedStyle(c).backgroundImage")
     assert not any("photo2" in url for url in requests)          # a template loads nothing
     figure.locator(".pc-thumb", has_text="a cup of coffee").click()
-    figure.locator(".ag-cell").first.wait_for()
+    figure.locator('.pc-view[data-choice="1"] vellum-activation-grid.is-drawn').wait_for()
     assert _keys(figure) == ["fig-grid-photo2"]
     assert figure.locator(".ag-photo img").get_attribute("src") != before
     assert figure.locator(".ag-cell").first.evaluate("c => getComputedStyle(c).backgroundImage") != cells_before
@@ -126,7 +126,7 @@ def test_picking_a_photo_changes_every_view(site, browser_page, width, height):
     thumb = figure.locator('.pc-thumb[aria-checked="true"]')
     assert thumb.inner_text() == "a cup of coffee"
     thumb.press("ArrowRight")                                   # the keyboard picks too
-    figure.locator('.pc-view[data-choice="2"] .ag-cell').first.wait_for()
+    figure.locator('.pc-view[data-choice="2"] vellum-activation-grid.is-drawn').wait_for()
     assert _keys(figure) == ["fig-grid-photo3"]
     assert page.evaluate("document.activeElement.textContent") == "astronaut"
     thumb = figure.locator('.pc-thumb[aria-checked="true"]')
@@ -137,7 +137,7 @@ def test_picking_a_photo_changes_every_view(site, browser_page, width, height):
     spatial = page.locator("#fig-sa")                          # a component that starts on page load
     spatial.scroll_into_view_if_needed()
     spatial.locator(".pc-thumb").nth(1).click()
-    spatial.locator('.pc-view[data-choice="1"] canvas').first.wait_for()
+    spatial.locator('.pc-view[data-choice="1"] vellum-attribution.is-drawn').wait_for()
     assert _keys(spatial) == ["fig-sa-photo2"]
     chart = page.locator("#fig-ca")                             # and a Bokeh chart
     chart.scroll_into_view_if_needed()

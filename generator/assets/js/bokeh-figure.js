@@ -17,14 +17,17 @@
     document.head.appendChild(script);
   }
   // Draw the chart of `script` into `target`; a target no longer in the page when BokehJS
-  // arrives (the reader picked another photo meanwhile) waits, with `again`, until it is back.
+  // arrives or when it embeds (the reader picked another photo meanwhile) waits, with
+  // `again`, until it is back.
   function draw(script, target, again) {
     if (script.dataset.drawn) return;
     script.dataset.drawn = "1";
+    function later() { script.dataset.drawn = ""; again(target); }
     withBokeh(script.dataset.bokeh, function () {
-      if (!target.isConnected) { script.dataset.drawn = ""; again(target); return; }
-      Promise.resolve(window.Bokeh.embed.embed_item(JSON.parse(script.textContent), script.dataset.target))
-        .then(function () { target.classList.add("is-drawn"); });
+      if (!target.isConnected) { later(); return; }
+      Promise.resolve(window.Bokeh.embed.embed_item(JSON.parse(script.textContent), target))
+        .then(function () { target.classList.add("is-drawn"); },
+              function (error) { if (target.isConnected) throw error; later(); });
     });
   }
   function start(scope) {

@@ -76,8 +76,9 @@
       icon.className = "sd-icon";
       item.appendChild(icon);
       list.appendChild(item);
-      if (channel === null) {
+      if (channel === null) {                    // before the data: a grey square where the icon goes
         icon.style.width = icon.style.height = base + "px";
+        icon.style.background = "#f1f1ee";
         return;
       }
       var scale = Math.max(0.35, Math.min(1, values[j] / top));
@@ -99,7 +100,7 @@
     });
     panel.textContent = "";
     if (empty) {
-      panel.appendChild(text("p", "sd-where", data.layer + " at (\u2009, \u2009)"));
+      panel.appendChild(text("p", "sd-where", data.layer));
       panel.appendChild(list);
       return;
     }
