@@ -11,12 +11,15 @@
 #    (`build --compute-only --quality final --device cuda`; OUT/compute.txt, with its seconds);
 #    results that do not depend on the quality (activations, attribution, layouts, dataset
 #    passes) come from the committed freezes, so the example photos need not travel;
-# 4. packs what it computed (.cache/) into OUT/results.tar.part* (15 MB each).
+# 4. packs what it computed (.cache/) into OUT/results-1.tar.part* (15 MB each), the first
+#    slice of at most 58 MB: a call brings back 64 MB at most. `OUT/gpu.txt` says how many
+#    slices there are; while the machine is still warm (30 s), the next call
+#    `bash scripts/gpu-session.sh OUT --pack 2` packs the second, and so on.
 #
 # Each step has its own time limit, and what a step finished is kept when a later one is cut
 # short. Back on a machine with the repository:
 #
-#     cat OUT/results.tar.part* | tar -xf -            # the results, into .cache/
+#     cat OUT/results-1.tar.part* | tar -xf -          # the results, into .cache/ (each slice)
 #     python -m generator build --quality final        # computes nothing; check the pictures
 #     python -m generator freeze what-a-small-network-sees --quality final   # and the guide
 #
@@ -29,6 +32,42 @@ DEVICE=${DEVICE:-cuda}
 QUALITY=${QUALITY:-final}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
+
+# Slice N (from 1) of the computed results, 58 MB of cache entries a slice, into
+# OUT/results-N.tar.part* of 15 MB.
+pack() {
+  echo "== packing slice $1" | tee -a "$OUT/gpu.txt"
+  python3 - "$1" "$OUT" "${SLICE_BYTES:-58000000}" <<'PY' | tee -a "$OUT/gpu.txt"
+import pathlib, sys, tarfile
+n, out, most = int(sys.argv[1]), pathlib.Path(sys.argv[2]), int(sys.argv[3])
+cache = pathlib.Path(".cache")
+entries = sorted(p for p in [*cache.glob("[0-9a-f][0-9a-f]/*"), *cache.glob("blobs/*")] if p.exists())
+slices, current, size = [], [], 0
+for entry in entries:
+    bytes_ = sum(f.stat().st_size for f in ([entry] if entry.is_file() else entry.rglob("*")) if f.is_file())
+    if current and size + bytes_ > most:
+        slices.append(current)
+        current, size = [], 0
+    current.append(entry)
+    size += bytes_
+if current:
+    slices.append(current)
+print(f"{len(entries)} results in {len(slices)} slice(s); this is slice {n}")
+if n <= len(slices):
+    with tarfile.open(out / f"results-{n}.tar", "w") as tar:
+        for entry in slices[n - 1]:
+            tar.add(entry)
+PY
+  if [ -f "$OUT/results-$1.tar" ]; then
+    split -b 15m "$OUT/results-$1.tar" "$OUT/results-$1.tar.part" && rm "$OUT/results-$1.tar"
+  fi
+  ls -la "$OUT" | tee -a "$OUT/gpu.txt"
+}
+
+if [ "${2:-}" = --pack ]; then       # a later slice, on the same warm machine
+  pack "${3:?give the slice}"
+  exit 0
+fi
 if [ -d .whl ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     || { echo "installing .whl/ failed"; exit 1; }
@@ -53,7 +92,4 @@ timeout "${COMPUTE_SECONDS:-300}" python3 -m generator build --compute-only --qu
   --quiet >"$OUT/compute.txt" 2>&1
 echo "compute exit $? after $(( $(date +%s) - start )) s" | tee -a "$OUT/compute.txt" "$OUT/gpu.txt"
 
-echo "== packing" | tee -a "$OUT/gpu.txt"
-ls -d .cache/[0-9a-f][0-9a-f] >/dev/null 2>&1 && tar -cf - .cache/[0-9a-f][0-9a-f] .cache/blobs 2>/dev/null \
-  | split -b 15m - "$OUT/results.tar.part"
-ls -la "$OUT" | tee -a "$OUT/gpu.txt"
+pack 1
