@@ -163,7 +163,7 @@ def test_each_position_knows_what_it_does(site):
 def test_grid_has_a_static_fallback_image(site):
     html = page_html(site)
     grid = html.split('id="fig-grid"', 1)[1].split("</figure>", 1)[0]
-    src = re.search(r'<img class="ag-fallback" src="([^"]+)" alt="A grid of synthetic images."', grid)[1]
+    src = re.search(r'<img class="figure-fallback" src="([^"]+)" alt="A grid of synthetic images."', grid)[1]
     assert (site / "build" / "a" / src).is_file()
     assert src == payload(site, "fig-grid")["layers"][0]["cells"]["src"]   # one file: picture and sprite
 

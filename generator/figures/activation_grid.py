@@ -51,7 +51,7 @@ from .icons import icon_jobs, icon_sprite
 from .model_cards import job_model, label
 from .neuron_groups import GROUP_COLOURS
 from .render_jobs import Render, render_job
-from .inputs import photo, photo_srcset, resolve_image_source
+from .inputs import emit_photo, resolve_image_source
 from .semantic_dictionary import dictionary_job, dictionary_of, used_channels
 
 VERSION = 3                                            # the kind (its page data)
@@ -135,11 +135,9 @@ class ActivationGridFigure:
 
     def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list[dict[str, bytes]]) -> str:
         stem = figure_stem(spec, ctx)
-        photo_bytes, ext, shape = photo(ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
-        payload = {"photo": ctx.emit.data("photo", ext, photo_bytes), "photo_size": shape, "layers": []}
-        layout = {"photo": payload["photo"], "photo_size": shape, "layers": [],   # drawn before the data
-                  "photo_srcset": photo_srcset(ctx, payload["photo"], ctx.card().input_size,
-                                               Path(plan.data["path"]), spec["crop"])}
+        src, srcset, shape = emit_photo(ctx, ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
+        payload = {"photo": src, "photo_size": shape, "layers": []}
+        layout = {"photo": src, "photo_size": shape, "photo_srcset": srcset, "layers": []}   # drawn before the data
         fallback = None
         layers = plan.data["layers"]
         at = PER_LAYER * len(layers)              # the icon jobs follow every layer's own jobs
@@ -163,11 +161,8 @@ class ActivationGridFigure:
                 "cells": {**meta["cells"], "src": cells},
                 "icons": {**icons, "src": icon_src},
             })
-            layout["layers"].append({
-                "layer": layer, "rows": data["rows"], "cols": data["cols"], "cells": {**meta["cells"], "src": cells},
-                "top": len(data["channels"][0]), "icon_tile": icons["tile"][0],
-                "labels": positions["labels"], "groups": len(positions["colours"]), "colours": positions["colours"],
-            })
+            layout["layers"].append({**panel_layout(layer, data, icons, positions), "rows": data["rows"],
+                                     "cols": data["cols"], "cells": {**meta["cells"], "src": cells}})
         src = ctx.emit.data(stem, "js", data_script(stem, payload))
         ctx.emit.style("css/semantic-dictionary.css")
         ctx.emit.style("css/activation-grid.css")
@@ -181,7 +176,7 @@ class ActivationGridFigure:
         inner = (f'<vellum-activation-grid data-src="{html.escape(src)}" data-key="{html.escape(stem)}" '
                  f'data-layout="{html.escape(json.dumps(layout, separators=(",", ":")), quote=True)}" '
                  f'role="group" aria-label="{alt}">\n'
-                 f'<img class="ag-fallback" src="{html.escape(url)}" alt="{alt}" '
+                 f'<img class="figure-fallback" src="{html.escape(url)}" alt="{alt}" '
                  f'width="{index["width"]}" height="{index["height"]}" loading="lazy" decoding="async">\n'
                  f"</vellum-activation-grid>")
         return figure_html(spec, ctx, inner, extra_class="figure-activation-grid")
@@ -199,6 +194,14 @@ def positions_job(card, path: Path, crop: str, info, label: str, classes: list[i
         params["classes"] = list(classes)
     return Job("generator.figures.activation_grid:run_positions", POSITIONS_VERSION, params=params,
                **card.job_io(path), label=f"{label}: positions {info.name}")
+
+
+def panel_layout(layer: str, dictionary: dict, icons: dict, positions: dict) -> dict:
+    """What a position's dictionary and panel show before the data loads (semantic-dictionary.js
+    and position-panel.js with no cell): the layer, the entries a dictionary lists, the
+    icons' side, the classes and the groups' colours."""
+    return {"layer": layer, "top": len(dictionary["channels"][0]), "icon_tile": icons["tile"][0],
+            "labels": positions["labels"], "colours": positions["colours"]}
 
 
 def named_positions(result: dict, card, rows: int, cols: int, maps: dict) -> tuple[dict, dict]:

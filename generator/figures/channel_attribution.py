@@ -50,7 +50,7 @@ from .chart_fallback import chart_png
 from .icons import icon_jobs, icon_sprite
 from .model_cards import label
 from .numbers import decimals_for, number
-from .inputs import photo, photo_srcset
+from .inputs import emit_photo
 
 SCHEMA_ID = "https://vellum.example.org/schemas/channel-attribution/1.json"
 ICON_DISPLAY = 72
@@ -124,10 +124,8 @@ class ChannelAttribution:
         shown = sorted({r["channel"] for r in rows})
         maps = {"rows": grid["rows"], "cols": grid["cols"], "channels": shown,
                 "data": base64.b64encode(every[shown].tobytes()).decode("ascii")}
-        size = int(spec.get("size") or ctx.card().input_size)
-        picture, ext, shape = photo(size, Path(plan.data["path"]), spec["crop"])
-        src = ctx.emit.data("photo", ext, picture)
-        srcset = photo_srcset(ctx, src, size, Path(plan.data["path"]), spec["crop"])
+        src, srcset, shape = emit_photo(ctx, int(spec.get("size") or ctx.card().input_size), Path(plan.data["path"]),
+                                        spec["crop"])
         return (f'<div class="ca-photo"><div class="ca-stage"><img src="{html.escape(src)}" alt="" '
                 f'srcset="{html.escape(srcset)}" '
                 f'width="{shape["width"]}" height="{shape["height"]}" loading="lazy" decoding="async">'

@@ -1,5 +1,5 @@
 """Inputs that figure specs name: image files relative to the article, or `sample:NAME`;
-and the photo as a figure shows it (`photo`, `photo_srcset`)."""
+and the photo as a figure shows it (`emit_photo`, `photo_srcset`)."""
 
 from __future__ import annotations
 
@@ -32,15 +32,16 @@ def named_photos(spec: dict) -> list[tuple[str, str]]:
     return found + [(f"images[{n}]", item["image"]) for n, item in enumerate(spec.get("images") or [])]
 
 
-def photo(size: int, image_path: Path, crop: str) -> tuple[bytes, str, dict]:
-    """The picture the model sees (shorter side `size`, seen with `crop`) as (file bytes,
-    extension, {"width", "height"})."""
+def emit_photo(ctx: FigureContext, size: int, image_path: Path, crop: str) -> tuple[str, str, dict]:
+    """The photo as a figure shows it, read once: (the URL of what the model sees, shorter side
+    `size`, seen with `crop`; its `srcset` with a sharper copy for dense screens, see
+    `photo_srcset`; {"width", "height"})."""
     from .. import interpret as vi
 
-    image = vi.load_image(image_path, size, crop)                  # (3, H, W)
-    pixels = (image.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()  # (H, W, 3)
-    data, index = pack_sprite(pixels[None])
-    return data, index["format"], {"width": pixels.shape[1], "height": pixels.shape[0]}
+    source = vi.load_image(image_path)                             # (3, H, W), as the file has it
+    data, index = _sheet(vi.fit_image(source, size, crop))
+    src = ctx.emit.data("photo", index["format"], data)
+    return src, f"{src} 1x{_sharper(ctx, source, size, crop)}", {"width": index["width"], "height": index["height"]}
 
 
 def photo_srcset(ctx: FigureContext, src: str, size: int, image_path: Path, crop: str) -> str:
@@ -50,10 +51,22 @@ def photo_srcset(ctx: FigureContext, src: str, size: int, image_path: Path, crop
     (nothing is upscaled). Named by its content alone, so figures of one photo share the file."""
     from .. import interpret as vi
 
-    source = vi.load_image(image_path)                             # (3, H, W), as the file has it
+    return f"{src} 1x{_sharper(ctx, vi.load_image(image_path), size, crop)}"
+
+
+def _sharper(ctx: FigureContext, source, size: int, crop: str) -> str:
+    """`, URL Nx` of `source` (3, H, W) fitted to up to twice `size`, or "" when it has not
+    SHARPER times the pixels."""
+    from .. import interpret as vi
+
     larger = min(2 * size, min(source.shape[-2:]))
     if larger < SHARPER * size:
-        return f"{src} 1x"
-    pixels = (vi.fit_image(source, larger, crop) * 255).round().byte().permute(1, 2, 0).numpy()
-    data, index = pack_sprite(pixels[None])
-    return f"{src} 1x, {ctx.emit.data('photo-sharp', index['format'], data)} {larger / size:.3g}x"
+        return ""
+    data, index = _sheet(vi.fit_image(source, larger, crop))
+    return f", {ctx.emit.data('photo-sharp', index['format'], data)} {larger / size:.3g}x"
+
+
+def _sheet(image) -> tuple[bytes, dict]:
+    """A photo (3, H, W) in [0, 1] as an image file and its sprite index."""
+    pixels = (image.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()  # (H, W, 3)
+    return pack_sprite(pixels[None])

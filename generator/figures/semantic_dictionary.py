@@ -36,7 +36,7 @@ from . import cells
 from .base import FigureContext, KINDS, MODEL_OPTIONS, PHOTO_OPTIONS, Plan, figure_html, figure_label, figure_stem, units_url
 from .icons import icon_jobs, icon_sprite
 from .model_cards import job_model
-from .inputs import photo, photo_srcset, resolve_image_source
+from .inputs import emit_photo, resolve_image_source
 
 ICON_SIDE = 72   # display side of the most active channel's icon, pixels (as the component)
 DICTIONARY_VERSION = 2     # 2: each shown channel's map over the photo
@@ -168,9 +168,7 @@ class SemanticDictionaryFigure:
         sprite, icons = icon_sprite(results[1:], plan.data["channels"])
         icon_src = ctx.emit.data(f"{stem}-icons", icons["format"], sprite)
         alt = html.escape(spec.get("alt") or "", quote=True)
-        photo_bytes, ext, shape = photo(ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
-        photo_src = ctx.emit.data("photo", ext, photo_bytes)
-        srcset = photo_srcset(ctx, photo_src, ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
+        photo_src, srcset, shape = emit_photo(ctx, ctx.card().input_size, Path(plan.data["path"]), spec["crop"])
         size = f'srcset="{html.escape(srcset)}" width="{shape["width"]}" height="{shape["height"]}"'
         units = units_url(ctx.model, spec["layer"])
         if cell is not None:

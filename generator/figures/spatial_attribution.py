@@ -50,7 +50,7 @@ from .attribution_common import (
     overlay_png,
 )
 from . import cells
-from .activation_grid import named_positions, positions_job, pushing_channels
+from .activation_grid import named_positions, panel_layout, positions_job, pushing_channels
 from .base import FigureContext, PHOTO_OPTIONS, KINDS, MODEL_OPTIONS, Plan, figure_html, figure_label, units_url
 from .icons import icon_jobs, icon_sprite
 from .model_cards import label
@@ -166,9 +166,7 @@ def _layout(data: dict, image_url: str) -> str:
     layout = {k: v for k, v in data.items() if k not in ("attribution", "maps", "position")}
     if "position" in data:
         p = data["position"]
-        layout["position"] = {"layer": p["layer"], "top": len(p["channels"][0]), "icon_tile": p["icons"]["tile"][0],
-                              "labels": p["positions"]["labels"], "groups": len(p["positions"]["colours"]),
-                              "colours": p["positions"]["colours"]}
+        layout["position"] = panel_layout(p["layer"], p, p["icons"], p["positions"])
     return json.dumps({**layout, "image": image_url}, separators=(",", ":"))
 
 

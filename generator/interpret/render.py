@@ -219,11 +219,10 @@ def _values(batch: _Batch, ctx: Context, extra: Objective | None, weight: float,
     """Each image's objective value, (N,). With `parts` (the image counts of stacked parts):
     all at once where the objectives allow (`values_together`), as stacked renders on a GPU
     do, and diversity within each part alone."""
-    together = parts is not None
     if batch.whole is not None:
         values = batch.whole(ctx)
     else:
-        values = values_together(batch.per_image, ctx) if together else None
+        values = values_together(batch.per_image, ctx) if parts is not None else None
         if values is None:
             values = torch.cat([obj(ctx.select(i)) for i, obj in enumerate(batch.per_image)])
     if extra is not None:

@@ -18,7 +18,7 @@
     connectedCallback() {
       if (this._started || !window.VellumDictionary || !window.VellumFigureData) return;
       this._started = true;
-      if (this.dataset.layout) this.layout(JSON.parse(this.dataset.layout));
+      this.layout(JSON.parse(this.dataset.layout));
       window.VellumFigureData.elementNear(this, function (element, data) { element.fill(data); });
     }
 
@@ -104,10 +104,8 @@
 
     // The data is there: each layer's dictionaries and positions join its layout.
     fill(data) {
-      var L = this.L;
       this.data = data;
-      if (!L) { this.layout({ photo: data.photo, photo_size: data.photo_size, layers: data.layers }); }
-      var fallback = this.querySelector(".ag-fallback");
+      var fallback = this.querySelector(".figure-fallback");
       if (fallback) fallback.remove();
       this.fadeBox.disabled = false;
       this.classList.add("is-drawn");

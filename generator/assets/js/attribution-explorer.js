@@ -116,15 +116,10 @@
       parts.side.appendChild(window.VellumPosition.render(L.position, -1));
     }
     root._parts = parts;
-    return parts;
   }
 
   function build(root, data) {
     var parts = root._parts;
-    if (!parts) {
-      Array.prototype.forEach.call(root.querySelectorAll(".figure-fallback"), function (el) { el.remove(); });
-      parts = layout(root, data);
-    }
     var fallback = root.querySelector(".figure-fallback");
     if (fallback) fallback.remove();
     root.classList.add("is-drawn");
@@ -238,6 +233,6 @@
   }
 
   window.VellumFigureData.whenNear("vellum-attribution[data-src]", build, function (root) {
-    if (root.dataset.layout) layout(root, JSON.parse(root.dataset.layout));
+    layout(root, JSON.parse(root.dataset.layout));
   });
 })();

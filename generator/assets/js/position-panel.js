@@ -40,7 +40,7 @@
   // What position `cell` does: its attribution to classes A and B, the channels pushing
   // toward each, and its share of each neuron group. With `cell` < 0, the panel at its final
   // size with nothing in it, drawn before the data loads: `layer` then needs only `labels`
-  // (the classes) and `groups` (how many).
+  // (the classes) and `colours` (the groups').
   function render(layer, cell, onChannel, onGroup) {
     var empty = cell < 0, P = empty ? null : layer.positions, F = window.VellumFigureData;
     var box = element("div", "pos-does"), labels = empty ? layer.labels : P.labels;
@@ -86,7 +86,7 @@
       });
       box.appendChild(list);
     });
-    var groups = empty ? layer.groups : (P.groups ? P.groups.share[cell].length : 0);
+    var groups = empty ? layer.colours.length : (P.groups ? P.groups.share[cell].length : 0);
     if (groups) {
       var share = empty ? new Array(groups).fill(null) : P.groups.share[cell], colours = empty ? layer.colours : P.colours;
       box.appendChild(element("p", "pos-push-title", "Its share of the layer's " + groups + " neuron groups"));

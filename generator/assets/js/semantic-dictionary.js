@@ -52,14 +52,13 @@
     canvas.hidden = false;
   }
 
-  // Fills `panel` with the dictionary of cell `cell` of one layer's data; `onChannel(c)` is
-  // called with a channel while the pointer or the focus is on its entry, and with null after.
   // The height of one entry: the largest icon, or two lines of text. Every entry takes it,
   // so the panel is as tall for every position, and before the data is there (`cell` < 0).
   function rowHeight(tile) { return Math.max(Math.min(tile, 72), 30); }
 
   // The dictionary of position `cell` in `panel`: `data` is a layer's dictionary (channels,
-  // values, icons). With `cell` < 0, the panel at its final size with empty entries: `data`
+  // values, icons); `onChannel(c)` is called with a channel while the pointer or the focus is
+  // on its entry, and with null after. With `cell` < 0, the panel at its final size with empty entries: `data`
   // then needs only `layer`, `top` (entries) and `icon_tile` (the icons' side).
   function render(panel, data, cell, onChannel) {
     var empty = cell < 0, icons = data.icons, tile = empty ? data.icon_tile : icons.tile[0], slot = {};
