@@ -8,13 +8,20 @@
 # 2. benchmarks feature visualization on the GPU (OUT/benchmark.txt: batch 16, one batch of
 #    112, renders batched across jobs up to 896 images a step, channels-last, TF32);
 # 3. computes every result of the example articles at final quality on the GPU
-#    (`build --compute-only --quality final --device cuda`; OUT/compute.txt, with its seconds);
+#    (`build --compute-only --quality final --device cuda`; OUT/compute.txt, with its seconds),
+#    or of one article with ARTICLE=SLUG;
 #    results that do not depend on the quality (activations, attribution, layouts, dataset
 #    passes) come from the committed freezes, so the example photos need not travel;
 # 4. packs what it computed (.cache/) into OUT/results-1.tar.part* (15 MB each), the first
 #    slice of at most 58 MB: a call brings back 64 MB at most. `OUT/gpu.txt` says how many
 #    slices there are; while the machine is still warm (30 s), the next call
 #    `bash scripts/gpu-session.sh OUT --pack 2` packs the second, and so on.
+#
+# An article frozen at QUALITY already has its renders computed again (scripts/gpu-strip-renders.py
+# takes them out of the machine's copy of its freeze), so the time is that of every render.
+# If the tree and the wheels pass 64 MiB, run `python3 scripts/gpu-strip-renders.py final` here
+# before the call (the machine recomputes those renders anyway) and `git checkout -- articles/`
+# after it.
 #
 # Each step has its own time limit, and what a step finished is kept when a later one is cut
 # short. Back on a machine with the repository:
@@ -87,9 +94,11 @@ if [ "${BENCH_SECONDS:-200}" != 0 ]; then
 fi
 
 echo "== $QUALITY-quality results of the example articles" | tee -a "$OUT/gpu.txt"
+# Articles frozen at this quality already: their renders are computed again here, to time them.
+python3 scripts/gpu-strip-renders.py "$QUALITY" | tee -a "$OUT/gpu.txt"
 start=$(date +%s)
 timeout "${COMPUTE_SECONDS:-300}" python3 -m generator build --compute-only --quality "$QUALITY" --device "$DEVICE" \
-  --quiet >"$OUT/compute.txt" 2>&1
+  ${ARTICLE:+--article "$ARTICLE"} --quiet >"$OUT/compute.txt" 2>&1
 echo "compute exit $? after $(( $(date +%s) - start )) s" | tee -a "$OUT/compute.txt" "$OUT/gpu.txt"
 
 pack 1

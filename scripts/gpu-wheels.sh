@@ -23,3 +23,14 @@ for spec in \
       -d .whl "$spec"
 done
 du -sh .whl
+# What a call carries: the working tree git knows of, and .whl/. Over 64 MiB, the call fails.
+git ls-files -z --cached --others --exclude-standard | python3 -c '
+import os, pathlib, sys
+tree = sum(os.path.getsize(p) for p in sys.stdin.read().split("\0") if p and os.path.isfile(p))
+wheels = sum(p.stat().st_size for p in pathlib.Path(".whl").iterdir())
+total = (tree + wheels) / 2**20
+print(f"a call carries {total:.1f} MiB: the tree {tree / 2**20:.1f}, the wheels {wheels / 2**20:.1f}")
+if total > 64:
+    sys.exit("over the 64 MiB a call carries: run `python3 scripts/gpu-strip-renders.py final` before "
+             "the call (the machine renders them again) and `git checkout -- articles/` after it")
+'
