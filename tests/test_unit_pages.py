@@ -240,3 +240,34 @@ def test_a_wrong_units_entry_names_its_site_yml_line(tmp_path, entry, message):
         build(BuildOptions(root=root, progress=False, check=True))
     [line] = [str(p) for p in info.value.problems]
     assert line.startswith(message) and " — " in line
+
+
+def test_layers_site_yml_adds_take_the_builds_quality(site):
+    """`blocks.0` has pages only because site.yml asks for them: its icons are rendered at the
+    quality the build was asked for, as those of `blocks.1`, which a figure uses."""
+    sides = {layer: int(re.search(r'class="unit-icon">\s*<span class="unit-crop" style="width:(\d+)px',
+                                  unit_page(site, layer, 0)).group(1)) for layer in ("blocks.0", "blocks.1")}
+    assert sides["blocks.0"] == sides["blocks.1"], sides
+
+
+def test_articles_sharing_a_layer_at_two_qualities_are_warned_of(tmp_path):
+    """A layer's unit pages take the quality of the first article that uses it; a figure of
+    the layer at another quality would show another picture than the unit's card: the build
+    says so at that figure's line."""
+    from generator.build import BuildOptions, build
+
+    root = make_project(tmp_path, FIGURES)
+    second = root / "articles" / "b"
+    second.mkdir()
+    text = (root / "articles" / "a" / "index.md").read_text(encoding="utf-8")
+    (second / "index.md").write_text(text.replace("status: draft", "status: draft\nquality: final")
+                                     .replace("published: 2026-11-26", "published: 2026-11-27"), encoding="utf-8")
+    report = build(BuildOptions(root=root, progress=False, check=True))
+    warned = [str(w) for w in report.warnings if "unit pages" in w.message]
+    line = 1 + text.replace("status: draft", "status: draft\nquality: final").splitlines().index("```{feature-vis}")
+    assert len(warned) == 1, warned
+    assert warned[0].startswith(f"articles/b/index.md:{line}: this figure is at final quality, but the unit "
+                                "pages of tiny/blocks.1 are at draft, the quality of a,")
+    assert "same `quality:`" in warned[0]
+    same = build(BuildOptions(root=root, progress=False, check=True, quality="draft"))
+    assert not [w for w in same.warnings if "unit pages" in w.message]

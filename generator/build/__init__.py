@@ -94,7 +94,7 @@ def _build(options: BuildOptions) -> BuildReport:
     cards = ModelCards(options.cache_dir / "models", save=not options.check)
     jobs = plan_figures(pages, options, cards, kept, problems, datasets)
     problems.raise_if_any()
-    units = plan_units(pages, site, datasets, cards, problems, kept)
+    units = plan_units(pages, site, datasets, cards, problems, kept, options.quality)
     problems.raise_if_any()
     for unit_layer in units:
         if unit_layer.owner is not None:

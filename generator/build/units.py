@@ -67,11 +67,15 @@ class UnitLayer:
         return f"units/{self.model_slug}/{self.layer}"
 
 
-def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problems, cache=None) -> list[UnitLayer]:
+def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problems, cache=None,
+               quality: str | None = None) -> list[UnitLayer]:
     """The unit layers of the site, in the order articles first use them, with their first
     jobs. A layer's jobs are kept in `cache` by what names them (naming icon jobs reads the
-    engine's render settings, which imports torch: a rebuild that changed nothing should not)."""
+    engine's render settings, which imports torch: a rebuild that changed nothing should not).
+    A layer takes the quality of the first figure that uses it; the layers only `site.yml`
+    asks for, `quality` (the build's `--quality`) or else the first article's."""
     found: dict[tuple[str, str], UnitLayer] = {}
+    mixed: set = set()                           # (layer, article) already warned of another quality
     dataset = next((d for d in datasets.values() if hasattr(d, "images")), None)
     for page in pages:
         for figure in page.figures:
@@ -83,6 +87,14 @@ def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problem
                 unit_layer = _layer(found, figure.ctx.model, name, cards, figure.ctx.quality, page, dataset)
                 if unit_layer is None:
                     continue
+                if unit_layer.quality != figure.ctx.quality and (unit_layer.layer, page.source) not in mixed:
+                    mixed.add((unit_layer.layer, page.source))
+                    problems.warn(figure.source, figure.directive.line,
+                                  f"this figure is at {figure.ctx.quality} quality, but the unit pages of "
+                                  f"{unit_layer.model_slug}/{unit_layer.layer} are at {unit_layer.quality}, the quality "
+                                  f"of {unit_layer.owner.article.slug}, the first article that uses the layer: "
+                                  f"a unit's card here would show another picture than the figure",
+                                  "give the articles that share the layer the same `quality:`")
                 label = figure.directive.id or f"figure {figure.directive.number}"
                 mention = (page.article.slug, page.article.meta["title"], figure.directive.id or "", label)
                 units = spec.get("units")
@@ -94,7 +106,7 @@ def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problem
     for entry in site.get("units") or []:        # kept in the first article's freeze
         for name in _site_layers(entry, cards, problems):
             if pages:
-                _layer(found, entry["model"], name, cards, "draft", pages[0], dataset)
+                _layer(found, entry["model"], name, cards, quality or pages[0].article.meta["quality"], pages[0], dataset)
     layers = list(found.values())
     _chain(layers)
     for unit_layer in layers:
