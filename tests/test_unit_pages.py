@@ -194,8 +194,6 @@ def test_unit_pages_list_downstream_effects_both_ways(site):
 
 
 def test_a_labelled_dataset_gives_each_unit_its_classes_by_mean_activation(tmp_path):
-    from test_datasets import datasets_of
-
     root = make_project(tmp_path, FIGURES)
     (root / "site.yml").write_text(SITE + "  photos: {path: data/photos, labels: data/labels.csv}\n")
     paths = photo_folder(root / "data" / "photos", 4)
