@@ -16,13 +16,14 @@ values (<= 1/255 or >= 254/255), for our renders and for two Lucent-style render
 the channels, both with the 128 px image upsampled to 224 px before the model as Lucent does:
 one with our settings, one with Lucent's defaults (no total-variation penalty, no average).
 
-On a GPU (`--device cuda`, and after the CPU numbers whenever torch sees one) it renders all
-112 channels for real, in batches of 16 and in one batch of 112, at draft and at final
-quality, and compares with float32 matmul FLOP/s on the same GPU; then, at draft, renders
-batched across jobs as the build batches them there (seven jobs of 16 channels, repeated
-with other seeds up to 896 images an optimization step; target: 20,000 image-steps/s on an
-H100), and the best of those with channels-last memory and with TF32 convolutions switched.
-Process-level parallelism and thread counts do not apply there.
+On a GPU (`--device cuda`, and after the CPU numbers whenever torch sees one) it measures, in
+about two minutes on an H100, the draft profile's image-steps/s as the build batches jobs
+there (seven jobs of 16 channels, repeated with other seeds, from 16 to 1,792 images an
+optimization step; target: 20,000 image-steps/s on an H100) against float32 matmul FLOP/s;
+the fastest of those with channels-last memory, with a bfloat16 forward pass and with TF32
+convolutions switched (`generator.interpret.render.Speed`); the yardstick of a whole draft
+render of the 112 channels with each; and the final profile's rate. Process-level
+parallelism and thread counts do not apply there.
 
 The machine may be shared: the load average before and after is reported with the numbers,
 and the speed is measured with one torch thread and with torch's default; the faster is used
@@ -173,9 +174,21 @@ def save_grid(images: np.ndarray, path: Path, cols: int = 8) -> None:
     Image.fromarray(grid).save(path)
 
 
+THROUGHPUT_STEPS = 32   # steps of each timed GPU render (after two untimed ones at the same size)
+SIZES = ((1, 16), (1, 112), (4, 448), (8, 896), (16, 1792))   # (copies of the 7 jobs, images a step)
+
+
 def run_gpu(device: str = "cuda", save: str | None = None, report=None) -> dict[str, object]:
-    """The same measurements on a GPU: every render for real, draft and final profiles.
-    `report(key, value)` is called as each number is measured (a long run shows progress)."""
+    """The measurements on a GPU, the most wanted first (a GPU is lent for minutes; about two
+    minutes on an H100): the draft profile's throughput as the build batches jobs there (the
+    112 channels as seven jobs of 16, repeated with other seeds, from 16 to 1,792 images an
+    optimization step); the best of those with channels-last memory, with a bfloat16 forward
+    pass and with TF32 convolutions switched; the yardstick (colourfulness, objective, total
+    variation, saturation, ribbing) of a whole draft render of the 112 channels with each;
+    then the final profile's throughput. `report(key, value)` is called as each number is
+    measured, so a run cut short keeps what it measured."""
+    from generator.interpret.render import SPEED, speed
+
     results: dict[str, object] = {}
 
     def put(key: str, value) -> None:
@@ -189,83 +202,82 @@ def run_gpu(device: str = "cuda", save: str | None = None, report=None) -> dict[
     put("torch", torch.__version__)
     gflops = matmul_gflops(device=device)
     put("matmul GFLOP/s (float32, TF32 off)", gflops)
-    objectives = [vi.channel(LAYER, c) for c in range(CHANNELS)]
-    vi.feature_vis(model, objectives[:BATCH], steps=4)  # warm-up: kernels, allocator
-    for name in ("draft", "final"):
-        quality = vi.QUALITY[name]
-        flops = flops_per_image_step(model, quality)
-        for batch in (BATCH, CHANNELS):
-            _sync(device)
-            start = time.perf_counter()
-            images = vi.feature_vis(model, objectives, quality=quality, batch_size=batch)
-            elapsed = time.perf_counter() - start
-            rate = CHANNELS * quality.steps / elapsed
-            where = f"{name} ({quality.size} px, {quality.steps} steps), batch {batch}"
-            put(f"all 112 channels, {where} (s)", elapsed)
-            put(f"image-steps/s, {where}", rate)
-            put(f"achieved / matmul, {where}", rate * flops / 1e9 / gflops)
-            if batch == BATCH:
-                kept = images
-        if name == "draft":
-            stacked(model, quality, flops, gflops, device, put)
-        tv, sat = legibility(kept)
-        put(f"TV/pixel, {name}, all 112", tv)
-        put(f"saturated fraction, {name}, all 112", sat)
-        if save:
-            save_grid(kept, Path(save) / f"featurevis_{device}_{name}.png")
-        if name == "draft":
-            sample = [vi.channel(LAYER, c) for c in SAMPLE]
-            solo = vi.feature_vis(model, sample, quality=quality, steps=2 * quality.steps)
-            ratio = vi.objective_values(model, sample, kept[: len(SAMPLE)]) / vi.objective_values(model, sample, solo)
-            put(f"median objective vs 512-step solo (channels 0-{BATCH - 1})", float(np.median(ratio)))
-    return results
-
-
-def stacked(model, quality: vi.Quality, flops: float, gflops: float, device: str, put) -> None:
-    """Renders batched across jobs (`vi.feature_vis_many`, as the build's GPU executor runs
-    them): the 112 channels as seven jobs of 16, repeated with other seeds up to 896 images
-    an optimization step; then the largest with channels-last memory and with TF32 convolutions
-    off, each against the same batch, with the yardstick's colourfulness and objective."""
+    draft, final = vi.QUALITY["draft"], vi.QUALITY["final"]
+    flops = flops_per_image_step(model, draft)
+    put("model GFLOP per draft image-step (fwd+bwd to layer)", flops / 1e9)
     jobs = [[vi.channel(LAYER, c) for c in range(start, start + BATCH)] for start in range(0, CHANNELS, BATCH)]
+    vi.feature_vis(model, jobs[0], steps=4)  # warm-up: kernels, allocator
 
-    def timed(copies: int, most: int) -> tuple[float, np.ndarray]:
+    def rate(copies: int, most: int, quality: vi.Quality) -> float:
+        """Image-steps/s of the jobs, `copies` times over, rendered `most` images a step."""
         requests = [job for _ in range(copies) for job in jobs]
         seeds = [copy for copy in range(copies) for _ in jobs]
+        warm = max(1, most // BATCH)                        # one step's worth, untimed
+        vi.feature_vis_many(model, requests[:warm], seeds[:warm], quality=quality, steps=2, most=most)
         _sync(device)
         start = time.perf_counter()
-        images = vi.feature_vis_many(model, requests, seeds, quality=quality, most=most)
+        vi.feature_vis_many(model, requests, seeds, quality=quality, steps=THROUGHPUT_STEPS, most=most)
         _sync(device)
-        return len(requests) * BATCH * quality.steps / (time.perf_counter() - start), np.concatenate(images)
+        return len(requests) * BATCH * THROUGHPUT_STEPS / (time.perf_counter() - start)
 
-    where = f"draft ({quality.size} px, {quality.steps} steps)"
-    best = (0.0, 0, None)
-    for copies, most in ((1, 16), (1, 112), (4, 448), (8, 896)):
-        rate, images = timed(copies, most)
-        put(f"image-steps/s, {where}, jobs batched {most} images a step", rate)
-        put(f"achieved / matmul, {where}, {most} a step", rate * flops / 1e9 / gflops)
-        if rate > best[0]:
-            best = (rate, copies, images)
-    rate, copies, images = best
-    put(f"colourfulness, {where}, best batch", colourfulness(images[:CHANNELS]))
-    put(f"median objective, {where}, best batch",
-        float(np.median(vi.objective_values(model, [o for job in jobs for o in job], images[:CHANNELS]))))
-    from generator.interpret import render
+    where = f"draft ({draft.size} px)"
+    best = (0.0, 1, BATCH)
+    for copies, most in SIZES:
+        try:
+            measured = rate(copies, most, draft)
+        except torch.cuda.OutOfMemoryError:
+            put(f"image-steps/s, {where}, {most} images a step", "out of memory")
+            torch.cuda.empty_cache()
+            break
+        put(f"image-steps/s, {where}, {most} images a step", measured)
+        put(f"achieved / matmul, {where}, {most} images a step", measured * flops / 1e9 / gflops)
+        best = max(best, (measured, copies, most))
+    _, copies, most = best
+    put("images a step, fastest", most)
+    channels_last = SPEED.memory(torch.device(device)) == torch.channels_last
+    variants = {"as set": {},                              # each other one switches one setting
+                f"channels-last {'off' if channels_last else 'on'}": {"channels_last": not channels_last},
+                f"bfloat16 forward {'off' if SPEED.bfloat16 else 'on'}": {"bfloat16": not SPEED.bfloat16}}
+    tf32 = torch.backends.cudnn.allow_tf32
+    for name, settings in list(variants.items())[1:]:
+        with speed(**settings):
+            put(f"image-steps/s, {where}, {most} a step, {name}", rate(copies, most, draft))
+    torch.backends.cudnn.allow_tf32 = not tf32
+    try:
+        put(f"image-steps/s, {where}, {most} a step, TF32 convolutions {'on' if not tf32 else 'off'}",
+            rate(copies, most, draft))
+    finally:
+        torch.backends.cudnn.allow_tf32 = tf32
 
-    plain = render._channels_last
-    render._channels_last = lambda device: True
-    try:
-        put(f"image-steps/s, {where}, best batch, channels-last", timed(copies, copies * CHANNELS)[0])
-    finally:
-        render._channels_last = plain
-    before = torch.backends.cudnn.allow_tf32
-    torch.backends.cudnn.allow_tf32 = not before
-    try:
-        rate, other = timed(copies, copies * CHANNELS)
-        put(f"image-steps/s, {where}, best batch, TF32 convolutions {'on' if not before else 'off'}", rate)
-        put(f"colourfulness, {where}, best batch, TF32 convolutions {'on' if not before else 'off'}",
-            colourfulness(other[:CHANNELS]))
-    finally:
-        torch.backends.cudnn.allow_tf32 = before
+    everything = [o for job in jobs for o in job]
+    for name, settings in [*variants.items(), (f"TF32 convolutions {'on' if not tf32 else 'off'}", None)]:
+        if settings is None:
+            torch.backends.cudnn.allow_tf32 = not tf32
+        try:
+            with speed(**(settings or {})):
+                images = np.concatenate(vi.feature_vis_many(model, jobs, [0] * len(jobs), quality=draft, most=CHANNELS))
+        finally:
+            torch.backends.cudnn.allow_tf32 = tf32
+        tv, saturated = legibility(images)
+        put(f"yardstick, {where} {draft.steps} steps, {name}: colourfulness", colourfulness(images))
+        put(f"yardstick, {where} {draft.steps} steps, {name}: median objective",
+            float(np.median(vi.objective_values(model, everything, images))))
+        put(f"yardstick, {where} {draft.steps} steps, {name}: TV/pixel", tv)
+        put(f"yardstick, {where} {draft.steps} steps, {name}: saturated fraction", saturated)
+        put(f"yardstick, {where} {draft.steps} steps, {name}: top-octave power share", top_octave_power(images))
+        if save:
+            save_grid(images, Path(save) / f"featurevis_{device}_draft_{name.replace(' ', '-')}.png")
+    final_flops = flops_per_image_step(model, final)
+    for copies_, most_ in ((1, BATCH), (copies, most)):
+        try:
+            measured = rate(copies_, most_, final)
+        except torch.cuda.OutOfMemoryError:
+            put(f"image-steps/s, final ({final.size} px), {most_} images a step", "out of memory")
+            torch.cuda.empty_cache()
+            continue
+        put(f"image-steps/s, final ({final.size} px), {most_} images a step", measured)
+        put(f"achieved / matmul, final, {most_} images a step", measured * final_flops / 1e9 / gflops)
+    return results
 
 
 def run(full: bool = False, save: str | None = None) -> dict[str, object]:

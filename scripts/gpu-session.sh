@@ -5,8 +5,9 @@
 #     bash scripts/gpu-session.sh OUT
 #
 # 1. installs the packages the machine lacks from .whl/ (no network there);
-# 2. benchmarks feature visualization on the GPU (OUT/benchmark.txt: batch 16, one batch of
-#    112, renders batched across jobs up to 896 images a step, channels-last, TF32);
+# 2. benchmarks feature visualization on the GPU (OUT/benchmark.txt, about two minutes:
+#    draft renders batched across jobs, 16 to 1,792 images a step; the fastest with
+#    channels-last, a bfloat16 forward pass and TF32 switched, each with the yardstick; final);
 # 3. computes every result of the example articles at final quality on the GPU
 #    (`build --compute-only --quality final --device cuda`; OUT/compute.txt, with its seconds),
 #    or of one article with ARTICLE=SLUG;

@@ -347,3 +347,38 @@ def test_channel_and_direction_values_together_equal_each_alone():
     assert values_together([*objectives[:5], 2 * vi.channel(LAYER, 1)], ctx) is None     # not of one kind
     with pytest.raises(vi.ChannelOutOfRange):
         values_together([vi.channel(LAYER, 24)] * 6, ctx)
+
+
+def test_bfloat16_forward_renders_and_speed_settings_restore(model):
+    """`speed(bfloat16=True)` autocasts the model's forward pass: the render still climbs its
+    objective, in other bytes than float32's; the settings are restored after, and an
+    unknown one is refused."""
+    from generator.interpret.render import SPEED, speed
+
+    objs = [vi.channel(LAYER, c) for c in live_channels(model, 3)]
+    plain, plain_history = vi.feature_vis(model, objs, quality=TINY, steps=24, return_history=True)
+    with speed(bfloat16=True):
+        half, history = vi.feature_vis(model, objs, quality=TINY, steps=24, return_history=True)
+    assert SPEED.bfloat16 is False and SPEED.channels_last is None
+    assert history.dtype == np.float32 and np.isfinite(history).all()
+    assert (history[-1] > history[0]).all()
+    assert half.tobytes() != plain.tobytes()
+    assert np.median(history[-1] / plain_history[-1]) > 0.8
+    assert vi.feature_vis(model, objs, quality=TINY, steps=24).tobytes() == plain.tobytes()
+    with pytest.raises(vi.InterpretError, match="unknown speed setting 'fp8'"):
+        with speed(fp8=True):
+            pass
+
+
+def test_nan_late_in_a_render_names_its_step(model):
+    """The objective is read every few steps (each read waits for a GPU): a NaN is still
+    reported at the step where it appeared."""
+    calls = []
+
+    def late(ctx):
+        calls.append(1)
+        value = ctx.image.flatten(1).mean(1)
+        return value * float("nan") if len(calls) > 40 else value
+
+    with pytest.raises(vi.InterpretError, match=r"NaN or infinite at step 40 for image 0 \('late\(\)'\)"):
+        vi.feature_vis(model, [vi.Objective(late, "late()")], quality=TINY, steps=100)

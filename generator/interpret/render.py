@@ -6,14 +6,17 @@ What makes it fast on a CPU (see benchmarks/featurevis.py for the numbers):
 - many units at once, one per batch index (batches of 16 by default);
 - the image is rendered at its own size, with no upsampling to the model's input size;
 - the forward pass stops once the layers the objectives read have run;
-- the model's weights get no gradients, tensors are float32 and channels_last;
+- the model's weights get no gradients, tensors are float32 and, on the CPU, channels_last
+  (`Speed` sets what runs otherwise);
 - pad, jitter, scale and rotate are fused into one resampling per step.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -71,8 +74,44 @@ def _device_of(model: nn.Module, device) -> torch.device:
     return first.device if first is not None else torch.device("cpu")
 
 
-def _channels_last(device: torch.device) -> bool:
-    return device.type == "cpu"
+@dataclass
+class Speed:
+    """How renders run, beyond what they compute. `channels_last`: the model's weights and
+    input in channels-last memory (None: on the CPU, where it is faster; a GPU keeps PyTorch's
+    default). `bfloat16`: the model's forward pass autocast to bfloat16, its activations read
+    back in float32 (off: renders in float32 everywhere). `benchmarks.featurevis --device cuda`
+    measures each with the yardstick; the build uses what is set here."""
+
+    channels_last: bool | None = None
+    bfloat16: bool = False
+
+    def memory(self, device: torch.device) -> torch.memory_format:
+        on = device.type == "cpu" if self.channels_last is None else self.channels_last
+        return torch.channels_last if on else torch.contiguous_format
+
+    def forward(self, device: torch.device):
+        """The context the model's forward pass runs in."""
+        return torch.autocast(device.type, dtype=torch.bfloat16) if self.bfloat16 else nullcontext()
+
+
+SPEED = Speed()
+
+
+@contextmanager
+def speed(**settings):
+    """Render with other `Speed` settings (e.g. `speed(bfloat16=True)`), then restore them."""
+    names = {f.name for f in dataclasses.fields(Speed)}
+    unknown = sorted(set(settings) - names)
+    if unknown:
+        raise InterpretError(f"unknown speed setting '{unknown[0]}'", f"use one of {', '.join(sorted(names))}")
+    before = dataclasses.asdict(SPEED)
+    for name, value in settings.items():
+        setattr(SPEED, name, value)
+    try:
+        yield SPEED
+    finally:
+        for name, value in before.items():
+            setattr(SPEED, name, value)
 
 
 def feature_vis(
@@ -279,11 +318,13 @@ def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, p
     layers |= extra.layers if extra is not None else set()
     if weight > 0:
         layers |= {sorted(o.layers)[0] for o in whole.objectives if o.layers}
-    model = folded(model, layers)
+    memory = SPEED.memory(device)
+    original, model = model, folded(model, layers)
+    if model is not original and device.type != "cpu":   # a copy of ours: weights in the input's format
+        model.to(memory_format=memory)
     params = image_param.params
     optimizer = torch.optim.Adam(params, lr=lr)
-    history = np.zeros((steps, n), dtype=np.float32)
-    memory = torch.channels_last if _channels_last(device) else torch.contiguous_format
+    history = torch.zeros((steps, n), dtype=torch.float32, device=device)  # read every CHECK_EVERY steps:
     average = [p.detach().clone() for p in params] if ema else None
     for step in range(steps):
         optimizer.zero_grad(set_to_none=True)
@@ -294,16 +335,20 @@ def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, p
             x = transforms(image, generators[0][1])
         else:                                        # each part its own draws, one resampling
             x = by_parts(transforms, image, generators)
-        acts = run_to_layers(model, x.contiguous(memory_format=memory), sorted(layers)) if layers else {}
+        with SPEED.forward(device):
+            acts = run_to_layers(model, x.contiguous(memory_format=memory), sorted(layers)) if layers else {}
+        acts = {layer: a.float() for layer, a in acts.items()}
         values = _values(whole, Context(acts, image), extra, weight, counts)  # (N,)
-        _check_finite(values, step, whole)
         (-values.sum()).backward()
         optimizer.step()
         if average is not None:
             with torch.no_grad():
                 for a, p in zip(average, params):
                     a.lerp_(p, 1 - ema)  # a = ema * a + (1 - ema) * p
-        history[step] = values.detach().cpu().numpy()
+        history[step] = values.detach()
+        if (step + 1) % CHECK_EVERY == 0 or step + 1 == steps:
+            first = max(0, step + 1 - CHECK_EVERY)
+            _check_finite(history[first:step + 1], first, whole)
         if tick:
             tick(step + 1)
     with torch.no_grad():
@@ -311,17 +356,23 @@ def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, p
             for a, p in zip(average, params):
                 p.copy_(a)
         final = image_param()  # (N, 3, size, size)
-    _check_finite(final.flatten(1).sum(1), steps, whole)
+    _check_finite(final.flatten(1).sum(1)[None], steps, whole)
+    history = history.cpu().numpy()
     log.debug("rendered %d images in %d parts, %d steps, final objective %s", n, len(parts), steps, history[-1])
     return to_uint8(final), history
 
 
-def _check_finite(values: torch.Tensor, step: int, batch: _Batch) -> None:
-    bad = (~torch.isfinite(values)).nonzero().flatten().tolist()
+CHECK_EVERY = 32    # steps between reads of the objective: each read waits for a GPU to catch up
+
+
+def _check_finite(values: torch.Tensor, first: int, batch: _Batch) -> None:
+    """Raise at the first row of `values` ((steps, N), its first row step `first`) where an
+    image's value is NaN or infinite."""
+    bad = (~torch.isfinite(values)).nonzero().tolist()
     if bad:
-        i = bad[0]
+        step, i = bad[0]
         raise InterpretError(
-            f"the objective became NaN or infinite at step {step} for image {i} ('{batch.describe(i)}')"
+            f"the objective became NaN or infinite at step {first + step} for image {i} ('{batch.describe(i)}')"
             "", "lower the learning rate or check the objective's weights"
         )
 
