@@ -36,6 +36,7 @@ import argparse
 import dataclasses
 import os
 import time
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -220,44 +221,48 @@ def run_gpu(device: str = "cuda", save: str | None = None, report=None) -> dict[
         _sync(device)
         return len(requests) * BATCH * THROUGHPUT_STEPS / (time.perf_counter() - start)
 
+    def measure(label: str, copies: int, most: int, quality: vi.Quality, flops: float) -> float:
+        """Put the rate (and its share of matmul FLOP/s) under `label`; 0 when out of memory."""
+        try:
+            measured = rate(copies, most, quality)
+        except torch.cuda.OutOfMemoryError:
+            put(f"image-steps/s, {label}", "out of memory")
+            torch.cuda.empty_cache()
+            return 0.0
+        put(f"image-steps/s, {label}", measured)
+        put(f"achieved / matmul, {label}", measured * flops / 1e9 / gflops)
+        return measured
+
+    @contextmanager
+    def tf32_switched():
+        before = torch.backends.cudnn.allow_tf32
+        torch.backends.cudnn.allow_tf32 = not before
+        try:
+            yield
+        finally:
+            torch.backends.cudnn.allow_tf32 = before
+
     where = f"draft ({draft.size} px)"
     best = (0.0, 1, BATCH)
     for copies, most in SIZES:
-        try:
-            measured = rate(copies, most, draft)
-        except torch.cuda.OutOfMemoryError:
-            put(f"image-steps/s, {where}, {most} images a step", "out of memory")
-            torch.cuda.empty_cache()
+        measured = measure(f"{where}, {most} images a step", copies, most, draft, flops)
+        if not measured:
             break
-        put(f"image-steps/s, {where}, {most} images a step", measured)
-        put(f"achieved / matmul, {where}, {most} images a step", measured * flops / 1e9 / gflops)
         best = max(best, (measured, copies, most))
     _, copies, most = best
     put("images a step, fastest", most)
     channels_last = SPEED.memory(torch.device(device)) == torch.channels_last
-    variants = {"as set": {},                              # each other one switches one setting
-                f"channels-last {'off' if channels_last else 'on'}": {"channels_last": not channels_last},
-                f"bfloat16 forward {'off' if SPEED.bfloat16 else 'on'}": {"bfloat16": not SPEED.bfloat16}}
-    tf32 = torch.backends.cudnn.allow_tf32
-    for name, settings in list(variants.items())[1:]:
-        with speed(**settings):
-            put(f"image-steps/s, {where}, {most} a step, {name}", rate(copies, most, draft))
-    torch.backends.cudnn.allow_tf32 = not tf32
-    try:
-        put(f"image-steps/s, {where}, {most} a step, TF32 convolutions {'on' if not tf32 else 'off'}",
-            rate(copies, most, draft))
-    finally:
-        torch.backends.cudnn.allow_tf32 = tf32
-
+    variants = {"as set": nullcontext,                       # each other one switches one setting
+                f"channels-last {'off' if channels_last else 'on'}": lambda: speed(channels_last=not channels_last),
+                f"bfloat16 forward {'off' if SPEED.bfloat16 else 'on'}": lambda: speed(bfloat16=not SPEED.bfloat16),
+                f"TF32 convolutions {'off' if torch.backends.cudnn.allow_tf32 else 'on'}": tf32_switched}
+    for name, switched in list(variants.items())[1:]:
+        with switched():
+            measure(f"{where}, {most} a step, {name}", copies, most, draft, flops)
     everything = [o for job in jobs for o in job]
-    for name, settings in [*variants.items(), (f"TF32 convolutions {'on' if not tf32 else 'off'}", None)]:
-        if settings is None:
-            torch.backends.cudnn.allow_tf32 = not tf32
-        try:
-            with speed(**(settings or {})):
-                images = np.concatenate(vi.feature_vis_many(model, jobs, [0] * len(jobs), quality=draft, most=CHANNELS))
-        finally:
-            torch.backends.cudnn.allow_tf32 = tf32
+    for name, switched in variants.items():
+        with switched():
+            images = np.concatenate(vi.feature_vis_many(model, jobs, [0] * len(jobs), quality=draft, most=CHANNELS))
         tv, saturated = legibility(images)
         put(f"yardstick, {where} {draft.steps} steps, {name}: colourfulness", colourfulness(images))
         put(f"yardstick, {where} {draft.steps} steps, {name}: median objective",
@@ -269,14 +274,7 @@ def run_gpu(device: str = "cuda", save: str | None = None, report=None) -> dict[
             save_grid(images, Path(save) / f"featurevis_{device}_draft_{name.replace(' ', '-')}.png")
     final_flops = flops_per_image_step(model, final)
     for copies_, most_ in ((1, BATCH), (copies, most)):
-        try:
-            measured = rate(copies_, most_, final)
-        except torch.cuda.OutOfMemoryError:
-            put(f"image-steps/s, final ({final.size} px), {most_} images a step", "out of memory")
-            torch.cuda.empty_cache()
-            continue
-        put(f"image-steps/s, final ({final.size} px), {most_} images a step", measured)
-        put(f"achieved / matmul, final, {most_} images a step", measured * final_flops / 1e9 / gflops)
+        measure(f"final ({final.size} px), {most_} images a step", copies_, most_, final, final_flops)
     return results
 
 
