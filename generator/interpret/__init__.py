@@ -43,7 +43,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
                    "diversity", "neuron", "saturation", "total_variation",),
     "param": ("ImageParam", "ParamRecipe", "fft_image", "lowres_image", "pixel_image",),
     "quality": ("QUALITY", "Quality",),
-    "render": ("feature_vis", "feature_vis_many", "objective_values",),
+    "render": ("feature_vis", "feature_vis_many", "objective_values", "speed",),
     "transforms": ("compose", "jitter", "pad", "random_rotate", "random_scale",
                    "same_size_transforms", "standard_transforms",),
     "attribution": ("channel_attribution", "class_attribution_maps", "layer_attribution",
