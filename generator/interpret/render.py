@@ -324,7 +324,7 @@ def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, p
         model.to(memory_format=memory)
     params = image_param.params
     optimizer = torch.optim.Adam(params, lr=lr)
-    history = torch.zeros((steps, n), dtype=torch.float32, device=device)  # read every CHECK_EVERY steps:
+    history = torch.zeros((steps, n), dtype=torch.float32, device=device)  # read every CHECK_EVERY steps
     average = [p.detach().clone() for p in params] if ema else None
     for step in range(steps):
         optimizer.zero_grad(set_to_none=True)
@@ -337,7 +337,8 @@ def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, p
             x = by_parts(transforms, image, generators)
         with SPEED.forward(device):
             acts = run_to_layers(model, x.contiguous(memory_format=memory), sorted(layers)) if layers else {}
-        acts = {layer: a.float() for layer, a in acts.items()}
+        if SPEED.bfloat16:
+            acts = {layer: a.float() for layer, a in acts.items()}
         values = _values(whole, Context(acts, image), extra, weight, counts)  # (N,)
         (-values.sum()).backward()
         optimizer.step()

@@ -171,9 +171,10 @@ def _resample(x: torch.Tensor, run: Sequence[Geometric], m: torch.Tensor) -> tor
     to_pixels = torch.tensor([[wo / 2, 0, wo / 2], [0, ho / 2, ho / 2], [0, 0, 1]], device=m.device)
     to_unit = torch.tensor([[2 / w, 0, -1], [0, 2 / h, -1], [0, 0, 1]], device=m.device)
     theta = (to_unit @ m @ to_pixels)[:, :2].to(dtype=x.dtype)  # (N, 2, 3), drawn on the CPU
-    if x.device.type == "cuda":      # copied without waiting for the GPU to finish its queue
+    if x.device.type == "cuda" and theta.device.type == "cpu":   # copied without waiting for the GPU
         theta = theta.pin_memory().to(x.device, non_blocking=True)
-    theta = theta.to(x.device)
+    else:
+        theta = theta.to(x.device)
     grid = F.affine_grid(theta, [n, c, ho, wo], align_corners=False)  # (N, ho, wo, 2)
     out = F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     return out + fill  # (N, C, ho, wo)
