@@ -6,7 +6,7 @@ import json
 import pytest
 
 from generator.pipeline import Cache, FreezeStore, InProcessExecutor, Job, JobFailed, NullProgress, run_jobs
-from generator.pipeline.executors import RUN_RECORD, Stack, StackingExecutor
+from generator.pipeline.executors import RUN_RECORD, LocalPoolExecutor, Stack, StackingExecutor
 from generator.pipeline.progress import TqdmProgress
 from generator.pipeline.runtime import Runtime
 
@@ -67,7 +67,7 @@ class Recorder:
     def __init__(self):
         self.events = []
 
-    def start(self, total):
+    def start(self, total, side_by_side=1):
         self.events.append(("start", total))
 
     def advance(self, job, cached, seconds):
@@ -208,6 +208,35 @@ def test_tqdm_progress_reports_counts_labels_and_time_left():
     assert "fig-1: slow icon: 3s" in text
     assert "1 cached, 1 computed, ~6s left" in text
     assert "2/4" in text
+
+
+def test_time_left_counts_the_jobs_that_run_side_by_side():
+    progress = TqdmProgress(io.StringIO())
+    progress.start(5, side_by_side=2)
+    progress.advance(job(1, "fig-1: icon"), False, 4.0)
+    assert progress.estimate() == pytest.approx(8.0)   # 4 jobs to go, two at a time
+    for n in (2, 3, 4):
+        progress.advance(job(n, f"fig-1: icon {n}"), False, 4.0)
+    assert progress.estimate() == pytest.approx(4.0)   # the last job runs alone
+    progress.finish()
+
+
+def test_run_jobs_tells_progress_how_many_jobs_run_at_once(tmp_path):
+    started = []
+
+    class Starts(NullProgress):
+        def start(self, total, side_by_side=1):
+            started.append((total, side_by_side))
+
+    class ThreeAtOnce(InProcessExecutor):
+        side_by_side = 3
+
+    cache = Cache(tmp_path)
+    run_jobs([job(1), job(2), job(3)], cache, executor=ThreeAtOnce(), progress=Starts())
+    run_jobs([job(1), job(2)], cache, executor=ThreeAtOnce(), progress=Starts())
+    assert started == [(3, 3), (2, 1)]     # all found the second time: nothing runs at all
+    assert LocalPoolExecutor(workers=2).side_by_side == 2
+    assert StackingExecutor(LocalPoolExecutor(workers=2), Runtime("cpu")).side_by_side == 3
 
 
 def test_dask_executor_returns_the_same_bytes(tmp_path):

@@ -172,13 +172,18 @@ class Outcome:
 
 
 class Executor(Protocol):
-    """Computes jobs (all with distinct keys) and yields an `Outcome` for each as it ends."""
+    """Computes jobs (all with distinct keys) and yields an `Outcome` for each as it ends.
+    `side_by_side` is how many jobs it runs at once, for the estimate of time left."""
+
+    side_by_side: int
 
     def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]: ...
 
 
 class InProcessExecutor:
     """Runs jobs one after another in this process, on `runtime`."""
+
+    side_by_side = 1
 
     def __init__(self, clock: Callable[[], float] = time.perf_counter, runtime: Runtime = CPU):
         self._clock = clock
@@ -238,6 +243,10 @@ class LocalPoolExecutor:
         self.workers = max(1, workers or (os.cpu_count() or 1))
         self._clock = clock
         self.runtime = runtime
+
+    @property
+    def side_by_side(self) -> int:
+        return self.workers
 
     def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
         if self.workers == 1 or len(jobs) < 2:
@@ -318,6 +327,12 @@ class DaskExecutor:
             self._client = Client(self.address)
         return self._client
 
+    @property
+    def side_by_side(self) -> int:
+        """The cluster's worker threads (asked when jobs are to run, so a build that finds
+        everything never connects)."""
+        return max(1, sum(self.client.nthreads().values()))
+
     def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
         from dask.distributed import as_completed
 
@@ -363,6 +378,10 @@ class StackingExecutor:
 
     def __init__(self, rest: Executor, runtime: Runtime, clock: Callable[[], float] = time.perf_counter):
         self.rest, self.runtime, self._clock = rest, runtime, clock
+
+    @property
+    def side_by_side(self) -> int:
+        return self.rest.side_by_side + 1        # the stacked groups run beside the pool
 
     def groups(self, jobs: Sequence[Job]) -> tuple[list[list[Job]], list[Job]]:
         """(groups of jobs to compute together, the other jobs), in the jobs' order."""
@@ -440,19 +459,21 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, *, executor: Executor | None = N
     progress = progress or NullProgress()
     todo = unique(jobs)
     results: dict[str, Artifacts] = {}
-    progress.start(len(todo))
-    try:
-        pending = []
-        for job in todo:
-            found = None
-            if not fresh:
-                found = freeze.get(job.key) if freeze is not None else None
-                if found is None:
-                    found = cache.get(job.key)
+    pending = []
+    for job in todo:
+        found = None
+        if not fresh:
+            found = freeze.get(job.key) if freeze is not None else None
             if found is None:
-                pending.append(job)
-            else:
-                results[job.key] = found
+                found = cache.get(job.key)
+        if found is None:
+            pending.append(job)
+        else:
+            results[job.key] = found
+    progress.start(len(todo), side_by_side=executor.side_by_side if pending else 1)
+    try:
+        for job in todo:
+            if job.key in results:
                 progress.advance(job, True, 0.0)
         failures: list[tuple[Job, BaseException]] = []
         for outcome in executor.run(pending):

@@ -1,7 +1,8 @@
 """Progress reports for long precompute runs, passed in so a build is quiet in tests.
 
-`run_jobs` calls `start(total)` once with the number of distinct jobs, `advance(job, cached,
-seconds)` as each is found or computed, and `finish()` at the end, even after a failure.
+`run_jobs` calls `start(total, side_by_side)` once with the number of distinct jobs and how
+many its executor runs at once, `advance(job, cached, seconds)` as each is found or computed,
+and `finish()` at the end, even after a failure.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .jobs import Job
 class Progress(Protocol):
     """Receives progress of a `run_jobs` call."""
 
-    def start(self, total: int) -> None: ...
+    def start(self, total: int, side_by_side: int = 1) -> None: ...
 
     def advance(self, job: Job, cached: bool, seconds: float) -> None: ...
 
@@ -25,7 +26,7 @@ class Progress(Protocol):
 class NullProgress:
     """Reports nothing."""
 
-    def start(self, total: int) -> None:
+    def start(self, total: int, side_by_side: int = 1) -> None:
         pass
 
     def advance(self, job: Job, cached: bool, seconds: float) -> None:
@@ -51,8 +52,9 @@ class TqdmProgress:
     """One overall bar on stderr: the last job's label, counts, and an estimate of time left.
 
     The estimate uses only computed jobs (found ones take no time, and would make tqdm's own
-    rate far too hopeful): mean seconds per computed job times the jobs not yet seen. Jobs
-    slower than `announce_after` seconds also get a line of their own above the bar.
+    rate far too hopeful): mean seconds per computed job times the jobs not yet seen, divided
+    by how many run side by side (two workers halve it). Jobs slower than `announce_after`
+    seconds also get a line of their own above the bar.
     """
 
     def __init__(self, file: IO[str] | None = None, *, desc: str = "precompute",
@@ -65,12 +67,14 @@ class TqdmProgress:
         self._computed = 0
         self._cached = 0
         self._seconds = 0.0
+        self._side_by_side = 1
 
-    def start(self, total: int) -> None:
+    def start(self, total: int, side_by_side: int = 1) -> None:
         from tqdm import tqdm
 
         self._computed = self._cached = 0
         self._seconds = 0.0
+        self._side_by_side = max(1, side_by_side)
         self._bar = tqdm(total=total, desc=self.desc, file=self.file, leave=True, dynamic_ncols=False,
                          ncols=100, bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{postfix}")
 
@@ -79,7 +83,7 @@ class TqdmProgress:
         if self._bar is None or not self._computed:
             return None
         left = self._bar.total - self._bar.n
-        return self._seconds / self._computed * left
+        return self._seconds / self._computed * left / max(1, min(self._side_by_side, left))
 
     def advance(self, job: Job, cached: bool, seconds: float) -> None:
         if cached:
