@@ -105,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("target")
     reproduce.add_argument("--quality", choices=QUALITY_NAMES)
     reproduce.add_argument("--out", type=Path, metavar="DIR")
+    _compute_flags(reproduce)
     reproduce.add_argument("--quiet", action="store_true")
     reproduce.set_defaults(run=_reproduce)
 

@@ -72,6 +72,37 @@ def test_verify_reports_pass_and_stale(project, capsys):
     assert "stale fig-chart: figures.py:chart" in capsys.readouterr().out
 
 
+TWO_CHARTS = BODY + BODY.replace("fig-chart", "fig-other").replace("figures.py:chart", "figures.py:other")
+CHECKED = FIGURES.replace("SLOPE", "4") + """
+
+def other():
+    import os
+
+    if os.environ.get("VELLUM_TEST_BREAK"):
+        raise ValueError("the data this chart reads is gone")
+    return chart()
+"""
+
+
+def test_verify_recomputes_side_by_side_with_progress_and_names_a_failure(tmp_path, monkeypatch, capsys):
+    """A final-quality article is hours of CPU: verify runs its jobs as a build does
+    (`--jobs`), shows how far it is, and a job that fails is one line naming its figure."""
+    root = make_project(tmp_path, {"a": {"index.md": article(TWO_CHARTS), "figures.py": CHECKED}})
+    monkeypatch.chdir(root)
+    assert main(["freeze", "a", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["verify", "a", "--jobs", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert "2 of 2 frozen results reproduced" in out
+    assert "pass  fig-chart: figures.py:chart" in out and "pass  fig-other: figures.py:other" in out
+    assert "verify" in err and "2/2" in err and "2 computed" in err      # the progress bar
+    monkeypatch.setenv("VELLUM_TEST_BREAK", "1")
+    assert main(["verify", "a", "--jobs", "2", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "fig-other" in err and "the data this chart reads is gone" in err
+    assert "Traceback" not in err
+
+
 def test_verify_without_freeze_is_a_clear_error(project, capsys):
     assert main(["verify", "a", "--quiet"]) == 1
     assert "articles/a/_freeze: nothing is frozen for this article — run `python -m generator freeze a` first" \

@@ -21,7 +21,7 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cac
     wanted = {job.key for job in jobs} - set(known or {})
     if not wanted:
         return {}, 0
-    executor = options.executor or _executor(options)
+    executor = options.executor or executor_for(options)
     counter = _Counting(TqdmProgress() if options.progress else NullProgress())
     results: dict = {}
     try:
@@ -36,14 +36,16 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cac
             results.update(run_jobs(page_jobs, cache, executor=executor, freeze=freeze,
                                     progress=counter, fresh=options.fresh))
     except JobFailed as failed:
-        raise BuildError([_job_problem(failed, pages)]) from None
+        raise BuildError([job_problem(failed, pages)]) from None
     finally:
         if options.executor is None and isinstance(executor, DaskExecutor):
             executor.close()
     return results, counter.computed
 
 
-def _executor(options: BuildOptions):
+def executor_for(options: BuildOptions):
+    """Where `options` computes: a Dask cluster, or local worker processes (on a GPU, with the
+    renders stacked into large batches)."""
     runtime = Runtime(options.device)
     if options.scheduler:
         return DaskExecutor(options.scheduler, runtime=runtime)
@@ -69,7 +71,7 @@ class _Counting:
         self.inner.finish()
 
 
-def _job_problem(failed: JobFailed, pages: list[ArticlePage]) -> Problem:
+def job_problem(failed: JobFailed, pages: list[ArticlePage]) -> Problem:
     """The failed job as a problem of the first figure that needs it. An error the user can
     fix (a spec, a model, an author's chart function) is shown as it is; anything else names
     its exception's type."""
