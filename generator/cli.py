@@ -129,12 +129,12 @@ def _build_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: build/)")
     p.add_argument("--quality", choices=QUALITY_NAMES, help="override the articles' quality")
     p.add_argument("--review", action="store_true", help="build review copies")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     _compute_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def _compute_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--jobs", type=int, metavar="N", help="local worker processes (default: one per core)")
     p.add_argument("--device", choices=DEVICES,
                    help="where feature visualizations render (default cpu: the same bytes on every "
