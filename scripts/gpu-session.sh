@@ -16,7 +16,9 @@
 # 4. packs what it computed (.cache/) into OUT/results-1.tar.part* (15 MB each), the first
 #    slice of at most 58 MB: a call brings back 64 MB at most. `OUT/gpu.txt` says how many
 #    slices there are; while the machine is still warm (30 s), the next call
-#    `bash scripts/gpu-session.sh OUT --pack 2` packs the second, and so on.
+#    `bash scripts/gpu-session.sh OUT --pack 2` packs the second, and so on. With PACK=0
+#    nothing is packed: for articles already frozen at final on a CPU (which `verify`
+#    reproduces byte for byte on any CPU), the session is there to time the GPU.
 #
 # An article frozen at QUALITY already has its renders computed again (scripts/gpu-strip-renders.py
 # takes them out of the machine's copy of its freeze), so the time is that of every render.
@@ -102,4 +104,6 @@ timeout "${COMPUTE_SECONDS:-300}" python3 -m generator build --compute-only --qu
   ${ARTICLE:+--article "$ARTICLE"} --quiet >"$OUT/compute.txt" 2>&1
 echo "compute exit $? after $(( $(date +%s) - start )) s" | tee -a "$OUT/compute.txt" "$OUT/gpu.txt"
 
-pack 1
+if [ "${PACK:-1}" != 0 ]; then
+  pack 1
+fi
