@@ -39,7 +39,7 @@ def recompute(jobs: list[Job], options: BuildOptions, what: str = "recompute"):
     article is hours of CPU. The first job that fails ends it with `JobFailed`."""
     executor = options.executor or executor_for(options)
     progress = TqdmProgress(desc=what) if options.progress else NullProgress()
-    progress.start(len(jobs), side_by_side=executor.side_by_side if jobs else 1)
+    progress.start(len(jobs), side_by_side=executor.side_by_side if jobs else 1, waiting=jobs)
     outcomes = executor.run(jobs)
     try:
         for outcome in outcomes:

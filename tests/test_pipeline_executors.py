@@ -67,7 +67,7 @@ class Recorder:
     def __init__(self):
         self.events = []
 
-    def start(self, total, side_by_side=1):
+    def start(self, total, side_by_side=1, waiting=()):
         self.events.append(("start", total))
 
     def advance(self, job, cached, seconds):
@@ -221,12 +221,27 @@ def test_time_left_counts_the_jobs_that_run_side_by_side():
     progress.finish()
 
 
+def test_time_left_expects_each_job_to_take_what_jobs_of_its_function_took():
+    grids = [job(n, f"fig-{n}: grid", fn="grid") for n in range(3)]
+    icons = [job(n, f"fig-{n}: icons", fn="icons") for n in range(3, 7)]
+    progress = TqdmProgress(io.StringIO())
+    progress.start(7, side_by_side=1, waiting=[*grids, *icons])
+    progress.advance(grids[0], False, 100.0)
+    assert progress.estimate() == pytest.approx(600.0)    # nothing else known: 6 jobs of 100 s
+    progress.advance(icons[0], False, 10.0)
+    assert progress.estimate() == pytest.approx(2 * 100.0 + 3 * 10.0)
+    for done in [*grids[1:], *icons[1:]]:
+        progress.advance(done, False, 10.0)
+    assert progress.estimate() == 0
+    progress.finish()
+
+
 def test_run_jobs_tells_progress_how_many_jobs_run_at_once(tmp_path):
     started = []
 
     class Starts(NullProgress):
-        def start(self, total, side_by_side=1):
-            started.append((total, side_by_side))
+        def start(self, total, side_by_side=1, waiting=()):
+            started.append((total, side_by_side, len(waiting)))
 
     class ThreeAtOnce(InProcessExecutor):
         side_by_side = 3
@@ -234,7 +249,7 @@ def test_run_jobs_tells_progress_how_many_jobs_run_at_once(tmp_path):
     cache = Cache(tmp_path)
     run_jobs([job(1), job(2), job(3)], cache, executor=ThreeAtOnce(), progress=Starts())
     run_jobs([job(1), job(2)], cache, executor=ThreeAtOnce(), progress=Starts())
-    assert started == [(3, 3), (2, 1)]     # all found the second time: nothing runs at all
+    assert started == [(3, 3, 3), (2, 1, 0)]     # all found the second time: nothing runs at all
     assert LocalPoolExecutor(workers=2).side_by_side == 2
     assert StackingExecutor(LocalPoolExecutor(workers=2), Runtime("cpu")).side_by_side == 3
 

@@ -60,8 +60,8 @@ class _Counting:
         self.inner = inner
         self.computed = 0
 
-    def start(self, total: int, side_by_side: int = 1) -> None:
-        self.inner.start(total, side_by_side)
+    def start(self, total: int, side_by_side: int = 1, waiting=()) -> None:
+        self.inner.start(total, side_by_side, waiting)
 
     def advance(self, job, cached: bool, seconds: float) -> None:
         self.computed += not cached

@@ -470,7 +470,7 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, *, executor: Executor | None = N
             pending.append(job)
         else:
             results[job.key] = found
-    progress.start(len(todo), side_by_side=executor.side_by_side if pending else 1)
+    progress.start(len(todo), side_by_side=executor.side_by_side if pending else 1, waiting=pending)
     try:
         for job in todo:
             if job.key in results:

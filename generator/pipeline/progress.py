@@ -1,14 +1,14 @@
 """Progress reports for long precompute runs, passed in so a build is quiet in tests.
 
-`run_jobs` calls `start(total, side_by_side)` once with the number of distinct jobs and how
-many its executor runs at once, `advance(job, cached, seconds)` as each is found or computed,
-and `finish()` at the end, even after a failure.
+`run_jobs` calls `start(total, side_by_side, waiting)` once with the number of distinct jobs,
+how many its executor runs at once and the jobs it will compute, `advance(job, cached,
+seconds)` as each is found or computed, and `finish()` at the end, even after a failure.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import IO, Protocol
+from typing import IO, Protocol, Sequence
 
 from .jobs import Job
 
@@ -16,7 +16,7 @@ from .jobs import Job
 class Progress(Protocol):
     """Receives progress of a `run_jobs` call."""
 
-    def start(self, total: int, side_by_side: int = 1) -> None: ...
+    def start(self, total: int, side_by_side: int = 1, waiting: Sequence[Job] = ()) -> None: ...
 
     def advance(self, job: Job, cached: bool, seconds: float) -> None: ...
 
@@ -26,7 +26,7 @@ class Progress(Protocol):
 class NullProgress:
     """Reports nothing."""
 
-    def start(self, total: int, side_by_side: int = 1) -> None:
+    def start(self, total: int, side_by_side: int = 1, waiting: Sequence[Job] = ()) -> None:
         pass
 
     def advance(self, job: Job, cached: bool, seconds: float) -> None:
@@ -52,9 +52,11 @@ class TqdmProgress:
     """One overall bar on stderr: the last job's label, counts, and an estimate of time left.
 
     The estimate uses only computed jobs (found ones take no time, and would make tqdm's own
-    rate far too hopeful): mean seconds per computed job times the jobs not yet seen, divided
-    by how many run side by side (two workers halve it). Jobs slower than `announce_after`
-    seconds also get a line of their own above the bar.
+    rate far too hopeful). A job still waiting is expected to take the mean seconds of the
+    computed jobs of its function (a grid of cells is not an icon chunk), or of all computed
+    jobs before one of its function has ended; the sum is divided by how many run side by
+    side (two workers halve it). Jobs slower than `announce_after` seconds also get a line of
+    their own above the bar.
     """
 
     def __init__(self, file: IO[str] | None = None, *, desc: str = "precompute",
@@ -64,17 +66,21 @@ class TqdmProgress:
         self.announce_after = announce_after
         self.width = width
         self._bar = None
+        self._reset()
+
+    def _reset(self, side_by_side: int = 1, waiting: Sequence[Job] = ()) -> None:
         self._computed = 0
         self._cached = 0
         self._seconds = 0.0
-        self._side_by_side = 1
+        self._side_by_side = max(1, side_by_side)
+        self._told = bool(waiting)
+        self._waiting = {job.key: job.fn for job in waiting}     # jobs to compute, not yet ended
+        self._by_fn: dict[str, list[float]] = {}                 # fn -> [seconds, jobs]
 
-    def start(self, total: int, side_by_side: int = 1) -> None:
+    def start(self, total: int, side_by_side: int = 1, waiting: Sequence[Job] = ()) -> None:
         from tqdm import tqdm
 
-        self._computed = self._cached = 0
-        self._seconds = 0.0
-        self._side_by_side = max(1, side_by_side)
+        self._reset(side_by_side, waiting)
         self._bar = tqdm(total=total, desc=self.desc, file=self.file, leave=True, dynamic_ncols=False,
                          ncols=100, bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{postfix}")
 
@@ -82,8 +88,13 @@ class TqdmProgress:
         """Seconds left, or None before any job has been computed."""
         if self._bar is None or not self._computed:
             return None
-        left = self._bar.total - self._bar.n
-        return self._seconds / self._computed * left / max(1, min(self._side_by_side, left))
+        mean = self._seconds / self._computed
+        if self._told:
+            expected = [self._by_fn[fn][0] / self._by_fn[fn][1] if fn in self._by_fn else mean
+                        for fn in self._waiting.values()]
+        else:                                   # not told which jobs: every job not yet seen
+            expected = [mean] * (self._bar.total - self._bar.n)
+        return sum(expected) / max(1, min(self._side_by_side, len(expected)))
 
     def advance(self, job: Job, cached: bool, seconds: float) -> None:
         if cached:
@@ -91,6 +102,10 @@ class TqdmProgress:
         else:
             self._computed += 1
             self._seconds += seconds
+            spent = self._by_fn.setdefault(job.fn, [0.0, 0])
+            spent[0] += seconds
+            spent[1] += 1
+            self._waiting.pop(job.key, None)
             if seconds >= self.announce_after:
                 self._bar.write(f"  {job.label or job.fn}: {format_seconds(seconds)}", file=self.file)
         label = job.label or job.fn
