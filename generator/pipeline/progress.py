@@ -114,7 +114,8 @@ class TqdmProgress:
         self._bar.set_description_str(f"{self.desc} {label}", refresh=False)
         self._bar.update(1)
         left = self.estimate()
-        postfix = f"{self._cached} cached, {self._computed} computed"
+        postfix = f"{self._cached} cached, " if self._cached else ""     # verify finds nothing
+        postfix += f"{self._computed} computed"
         postfix += f", ~{format_seconds(left)} left" if left is not None else ""
         self._bar.set_postfix_str(postfix)
 
