@@ -19,9 +19,9 @@ from . import __version__
 from .build import BuildOptions, build
 from .compare import Difference, compare_artifacts
 from .errors import BuildError, Problem, Problems, did_you_mean
-from .build.precompute import executor_for, job_problem
+from .build.precompute import computing
 from .pipeline.cache import Cache
-from .pipeline.executors import DaskExecutor, JobFailed, unique
+from .pipeline.executors import JobFailed, unique
 from .pipeline.freeze import FreezeStore
 from .pipeline.jobs import Job
 from .pipeline.progress import NullProgress, TqdmProgress
@@ -32,26 +32,25 @@ def _plan(options: BuildOptions, slug: str):
     return build(dataclasses.replace(options, article=slug, write=False))
 
 
-def recompute(jobs: list[Job], options: BuildOptions, what: str = "recompute"):
+def recompute(jobs: list[Job], options: BuildOptions, pages, what: str = "recompute"):
     """Yield (job, artifacts) for every job computed afresh, as each ends: neither freeze nor
     cache is read or written. They run side by side as a build's do (`--jobs`, `--scheduler`,
     `--device`), with a progress bar unless `options.progress` is off: a final-quality
-    article is hours of CPU. The first job that fails ends it with `JobFailed`."""
-    executor = options.executor or executor_for(options)
+    article is hours of CPU. The first job that fails ends it with a `BuildError` naming the
+    figure of `pages` that needs it."""
     progress = TqdmProgress(desc=what) if options.progress else NullProgress()
-    progress.start(len(jobs), side_by_side=executor.side_by_side if jobs else 1, waiting=jobs)
-    outcomes = executor.run(jobs)
-    try:
-        for outcome in outcomes:
-            progress.advance(outcome.job, False, outcome.seconds)
-            if outcome.error is not None:
-                raise JobFailed(outcome.job, outcome.error, [(outcome.job, outcome.error)]) from outcome.error
-            yield outcome.job, outcome.artifacts
-    finally:
-        outcomes.close()                 # a pool still running stops its workers
-        progress.finish()
-        if options.executor is None and isinstance(executor, DaskExecutor):
-            executor.close()
+    with computing(options, pages) as executor:
+        progress.start(len(jobs), side_by_side=executor.side_by_side if jobs else 1, waiting=jobs)
+        outcomes = executor.run(jobs)
+        try:
+            for outcome in outcomes:
+                progress.advance(outcome.job, False, outcome.seconds)
+                if outcome.error is not None:
+                    raise JobFailed(outcome.job, outcome.error, [(outcome.job, outcome.error)]) from outcome.error
+                yield outcome.job, outcome.artifacts
+        finally:
+            outcomes.close()                 # a pool still running stops its workers
+            progress.finish()
 
 
 def freeze_article(options: BuildOptions, slug: str) -> tuple[Path, int, str]:
@@ -151,11 +150,9 @@ def verify_article(options: BuildOptions, slug: str) -> tuple[list[Verification]
     planned = {job.key: job for job in [*(j for f in page.figures for j in f.jobs), *page.unit_jobs]}
     stale = [store.index["entries"].get(key, {}).get("label") or key[:12]
              for key in store.keys() if key not in planned]
-    try:
-        checks = [Verification(job.label or job.fn, job.key, compare_artifacts(store.get(job.key), fresh))
-                  for job, fresh in recompute([planned[k] for k in store.keys() if k in planned], options, "verify")]
-    except JobFailed as failed:
-        raise BuildError([job_problem(failed, report.articles)]) from None
+    checks = [Verification(job.label or job.fn, job.key, compare_artifacts(store.get(job.key), fresh))
+              for job, fresh in recompute([planned[k] for k in store.keys() if k in planned], options,
+                                          report.articles, "verify")]
     return sorted(checks, key=lambda check: check.key), stale
 
 
@@ -187,14 +184,11 @@ def reproduce_figure(options: BuildOptions, target: str, out: Path | None = None
     figure = next(f for f in report.articles[0].figures if f.directive.id == fig_id)
     folder = out or options.root / "reproduce" / slug / fig_id
     checks = []
-    try:
-        for job, fresh in recompute(unique(figure.jobs), options, fig_id):
-            job_dir = folder / job.key[:12]
-            job_dir.mkdir(parents=True, exist_ok=True)
-            for name, data in fresh.items():
-                (job_dir / name).write_bytes(data)
-            checks.append(Verification(job.label or job.fn, job.key, compare_artifacts(report.results[job.key], fresh)))
-    except JobFailed as failed:
-        raise BuildError([job_problem(failed, report.articles)]) from None
+    for job, fresh in recompute(unique(figure.jobs), options, report.articles, fig_id):
+        job_dir = folder / job.key[:12]
+        job_dir.mkdir(parents=True, exist_ok=True)
+        for name, data in fresh.items():
+            (job_dir / name).write_bytes(data)
+        checks.append(Verification(job.label or job.fn, job.key, compare_artifacts(report.results[job.key], fresh)))
     order = {job.key: i for i, job in enumerate(figure.jobs)}
     return folder, sorted(checks, key=lambda check: order[check.key])

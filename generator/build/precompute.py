@@ -3,6 +3,8 @@ Figures share identical jobs, within an article and across articles."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from ..errors import BuildError, Problem, UserError
 from ..interpret.errors import InterpretError
 from ..pipeline.cache import Cache
@@ -21,10 +23,9 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cac
     wanted = {job.key for job in jobs} - set(known or {})
     if not wanted:
         return {}, 0
-    executor = options.executor or executor_for(options)
     counter = _Counting(TqdmProgress() if options.progress else NullProgress())
     results: dict = {}
-    try:
+    with computing(options, pages) as executor:
         for page in pages:
             # A job another article already ran in this build is not run again, even when
             # `fresh` ignores what the cache held before the build.
@@ -35,22 +36,30 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cac
             freeze = FreezeStore(page.article.directory / "_freeze")
             results.update(run_jobs(page_jobs, cache, executor=executor, freeze=freeze,
                                     progress=counter, fresh=options.fresh))
-    except JobFailed as failed:
-        raise BuildError([job_problem(failed, pages)]) from None
-    finally:
-        if options.executor is None and isinstance(executor, DaskExecutor):
-            executor.close()
     return results, counter.computed
 
 
-def executor_for(options: BuildOptions):
-    """Where `options` computes: a Dask cluster, or local worker processes (on a GPU, with the
-    renders stacked into large batches)."""
+@contextmanager
+def computing(options: BuildOptions, pages: list[ArticlePage]):
+    """The executor `options` computes on (theirs, a Dask cluster, or local worker processes,
+    on a GPU with the renders stacked into large batches); a job that fails within ends it as
+    a `BuildError` naming the first figure of `pages` that needs the job, and a Dask client
+    opened here is closed."""
     runtime = Runtime(options.device)
-    if options.scheduler:
-        return DaskExecutor(options.scheduler, runtime=runtime)
-    pool = LocalPoolExecutor(options.workers, runtime=runtime)
-    return StackingExecutor(pool, runtime) if runtime.device == "cuda" else pool   # renders batched on a GPU
+    if options.executor is not None:
+        executor = options.executor
+    elif options.scheduler:
+        executor = DaskExecutor(options.scheduler, runtime=runtime)
+    else:
+        pool = LocalPoolExecutor(options.workers, runtime=runtime)
+        executor = StackingExecutor(pool, runtime) if runtime.device == "cuda" else pool
+    try:
+        yield executor
+    except JobFailed as failed:
+        raise BuildError([_job_problem(failed, pages)]) from None
+    finally:
+        if options.executor is None and isinstance(executor, DaskExecutor):
+            executor.close()
 
 
 class _Counting:
@@ -71,7 +80,7 @@ class _Counting:
         self.inner.finish()
 
 
-def job_problem(failed: JobFailed, pages: list[ArticlePage]) -> Problem:
+def _job_problem(failed: JobFailed, pages: list[ArticlePage]) -> Problem:
     """The failed job as a problem of the first figure that needs it. An error the user can
     fix (a spec, a model, an author's chart function) is shown as it is; anything else names
     its exception's type."""
