@@ -219,7 +219,12 @@ def _new(args) -> int:
 def _freeze(args) -> int:
     from .reproduce import freeze_article
 
-    folder, count, quality = freeze_article(_options(args), args.slug)
+    try:
+        folder, count, quality = freeze_article(_options(args), args.slug)
+    except KeyboardInterrupt:
+        print(f"the results computed so far are kept in articles/{args.slug}/_freeze/, beside what it "
+              "held: run freeze again to go on (commit the folder to go on elsewhere)", file=sys.stderr)
+        raise
     print(f"froze {count} result{'s' if count != 1 else ''} at {quality} quality into {folder.relative_to(Path.cwd()) if folder.is_relative_to(Path.cwd()) else folder} — commit it")
     return 0
 

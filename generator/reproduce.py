@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import platform
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from .pipeline.executors import JobFailed, unique
 from .pipeline.freeze import FreezeStore
 from .pipeline.jobs import Job
 from .pipeline.progress import NullProgress, TqdmProgress
+
+log = logging.getLogger(__name__)
 
 
 def _plan(options: BuildOptions, slug: str):
@@ -55,8 +58,13 @@ def recompute(jobs: list[Job], options: BuildOptions, pages, what: str = "recomp
 
 def freeze_article(options: BuildOptions, slug: str) -> tuple[Path, int, str]:
     """Compute (or find) every result of the article and freeze it. Returns the freeze
-    folder, the number of entries and the quality frozen."""
-    report = _plan(options, slug)
+    folder, the number of entries and the quality frozen.
+
+    Each result goes into the freeze as soon as it is computed or found, beside the entries
+    the freeze held: a freeze of hours that is stopped keeps its work (and can be committed,
+    to go on elsewhere), while the article still builds from the entries it had. The last
+    step rewrites the folder with exactly the article's results."""
+    report = _plan(dataclasses.replace(options, freezing=True), slug)
     page = report.articles[0]
     jobs = [job for figure in page.figures for job in figure.jobs] + page.unit_jobs
     quality = options.quality or page.article.meta["quality"]
@@ -80,6 +88,10 @@ def freeze_article(options: BuildOptions, slug: str) -> tuple[Path, int, str]:
             cache.put(job.key, report.results[job.key])
     store = FreezeStore(page.article.directory / "_freeze")
     keys = store.freeze(jobs, cache, provenance=provenance)
+    if quality != page.article.meta["quality"]:
+        log.warning("%s says `quality: %s`: set `quality: %s` in its front matter, or a build computes "
+                    "its %s results again instead of taking these", f"articles/{slug}/index.md",
+                    page.article.meta["quality"], quality, page.article.meta["quality"])
     return store.root, len(keys), quality
 
 

@@ -9,6 +9,7 @@ import pytest
 from generator.build import BuildOptions, build
 from generator.cli import main
 from generator.compare import compare
+from generator.reproduce import freeze_article
 from projects import FRONT, article, make_project
 
 BODY = """
@@ -260,3 +261,88 @@ def test_render_cache_replays_the_same_page_and_misses_on_a_new_caption(project)
     index.write_text(index.read_text().replace("alt: A chart.", "alt: A chart.\ncaption: A new caption."))
     build(BuildOptions(root=project, out=project / "three", progress=False))
     assert "A new caption." in (project / "three/a/index.html").read_text()
+
+
+class _StopsAfterOne:
+    """Computes one job, then is stopped as Ctrl-C (or a closed laptop) stops a freeze."""
+
+    side_by_side = 1
+
+    def __init__(self):
+        from generator.pipeline.executors import InProcessExecutor
+
+        self.inner, self.ran = InProcessExecutor(), []
+
+    def run(self, jobs):
+        for outcome in self.inner.run(jobs[:1]):
+            self.ran.append(outcome.job.label)
+            yield outcome
+        raise KeyboardInterrupt
+
+
+def test_a_stopped_freeze_keeps_what_it_computed_and_goes_on_from_there(tmp_path, monkeypatch):
+    """A freeze at final quality is hours of CPU: what it computed before it was stopped is
+    in the freeze folder (to commit, and go on on another machine, with no cache), beside the
+    entries the article still builds from; the next freeze computes only the rest, and ends
+    with exactly the article's results."""
+    root = make_project(tmp_path, {"a": {"index.md": article(TWO_CHARTS), "figures.py": CHECKED}})
+    monkeypatch.chdir(root)
+    assert main(["freeze", "a", "--quiet"]) == 0
+    folder = root / "articles/a/_freeze"
+    old = set(json.loads((folder / "index.json").read_text())["entries"])
+    (root / "articles/a/figures.py").write_text(CHECKED.replace("[0, 1, 4]", "[0, 1, 5]"))  # both charts change
+    stopping = _StopsAfterOne()
+    with pytest.raises(KeyboardInterrupt):
+        freeze_article(BuildOptions(root=root, progress=False, executor=stopping), "a")
+    entries = json.loads((folder / "index.json").read_text())["entries"]
+    kept = set(entries) - old
+    assert len(stopping.ran) == 1 and [entries[k]["label"] for k in kept] == stopping.ran
+    assert old <= set(entries)                           # the article still builds from its freeze
+    import shutil
+    shutil.rmtree(root / ".cache")                       # another machine: the freeze alone
+    goes_on = _Counting()
+    _, count, _ = freeze_article(BuildOptions(root=root, progress=False, executor=goes_on), "a")
+    assert goes_on.ran == 1 and count == 2               # only the job not computed before
+    assert set(json.loads((folder / "index.json").read_text())["entries"]) == kept | goes_on.keys
+
+
+class _Counting:
+    side_by_side = 1
+
+    def __init__(self):
+        from generator.pipeline.executors import InProcessExecutor
+
+        self.inner, self.ran, self.keys = InProcessExecutor(), 0, set()
+
+    def run(self, jobs):
+        for outcome in self.inner.run(jobs):
+            self.ran += 1
+            self.keys.add(outcome.job.key)
+            yield outcome
+
+
+def test_a_result_another_article_froze_is_not_computed_again(tmp_path, monkeypatch):
+    """Articles share jobs (the same model, layer and units): on a machine with no cache, a
+    result one article's freeze holds is taken for the other, and freezing it copies it in."""
+    root = make_project(tmp_path, {"a": {"index.md": article(BODY), "figures.py": FIGURES.replace("SLOPE", "4")},
+                                   "b": {"index.md": article(BODY), "figures.py": FIGURES.replace("SLOPE", "4")}})
+    monkeypatch.chdir(root)
+    assert main(["freeze", "a", "--quiet"]) == 0
+    import shutil
+    shutil.rmtree(root / ".cache")
+    counting = _Counting()
+    folder, count, _ = freeze_article(BuildOptions(root=root, progress=False, executor=counting), "b")
+    assert counting.ran == 0 and count == 1
+    assert json.loads((folder / "index.json").read_text())["entries"].keys() == \
+        json.loads((root / "articles/a/_freeze/index.json").read_text())["entries"].keys()
+
+
+def test_freezing_at_another_quality_says_to_change_the_front_matter(project, caplog):
+    """An article frozen at final while its front matter says draft would compute its draft
+    results again on every build: the freeze says what to change."""
+    caplog.set_level("WARNING")
+    assert main(["freeze", "a", "--quality", "tiny", "--quiet"]) == 0
+    assert "articles/a/index.md says `quality: draft`: set `quality: tiny` in its front matter" in caplog.text
+    caplog.clear()
+    assert main(["freeze", "a", "--quiet"]) == 0
+    assert "front matter" not in caplog.text

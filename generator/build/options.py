@@ -32,6 +32,7 @@ class BuildOptions:
     write: bool = True                               # False: build, but publish nothing
     check: bool = False                              # True: validate only; compute and write nothing
     compute_only: bool = False                       # True: compute every result into the cache; write nothing
+    freezing: bool = False                           # True: put each result into its article's freeze as it comes
     progress: bool = True
 
     @property

@@ -1,4 +1,4 @@
-"""Step 4, precompute: run every job that neither the article's freeze nor the cache holds.
+"""Step 4, precompute: run every job that no article's freeze nor the cache holds.
 Figures share identical jobs, within an article and across articles."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cac
         return {}, 0
     counter = _Counting(TqdmProgress() if options.progress else NullProgress())
     results: dict = {}
+    freezes = {folder: FreezeStore(folder) for folder in sorted((options.root / "articles").glob("*/_freeze"))}
     with computing(options, pages) as executor:
         for page in pages:
             # A job another article already ran in this build is not run again, even when
@@ -33,9 +34,11 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cac
                          if j.key in wanted and j.key not in results]
             if not page_jobs:
                 continue
-            freeze = FreezeStore(page.article.directory / "_freeze")
-            results.update(run_jobs(page_jobs, cache, executor=executor, freeze=freeze,
-                                    progress=counter, fresh=options.fresh))
+            own = page.article.directory / "_freeze"
+            results.update(run_jobs(page_jobs, cache, executor=executor,
+                                    freeze=freezes.get(own) or FreezeStore(own),
+                                    other_freezes=[store for folder, store in freezes.items() if folder != own],
+                                    add_to_freeze=options.freezing, progress=counter, fresh=options.fresh))
     return results, counter.computed
 
 

@@ -448,12 +448,16 @@ def unique(jobs: Iterable[Job]) -> list[Job]:
 
 def run_jobs(jobs: Iterable[Job], cache: Cache, *, executor: Executor | None = None,
              freeze: FreezeStore | None = None, progress: Progress | None = None,
-             fresh: bool = False) -> dict[str, Artifacts]:
+             fresh: bool = False, other_freezes: Sequence[FreezeStore] = (),
+             add_to_freeze: bool = False) -> dict[str, Artifacts]:
     """Results of every job, by key, computing only what neither freeze nor cache holds.
 
-    Lookup order: `freeze` (unless `fresh`), `cache` (unless `fresh`), else the executor
-    computes it and the result is put into the cache. Every job still runs when one fails,
-    so the next build only repeats the failures; then `JobFailed` is raised.
+    Lookup order: `freeze` (unless `fresh`), then `other_freezes` (other articles' results,
+    keyed by content as well), `cache` (unless `fresh`), else the executor computes it and
+    the result is put into the cache. With `add_to_freeze`, every result `freeze` did not
+    hold is put into it as soon as it is found or computed, so a long freeze that is stopped
+    keeps what it did. Every job still runs when one fails, so the next build only repeats
+    the failures; then `JobFailed` is raised.
     """
     executor = executor or InProcessExecutor()
     progress = progress or NullProgress()
@@ -464,12 +468,19 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, *, executor: Executor | None = N
         found = None
         if not fresh:
             found = freeze.get(job.key) if freeze is not None else None
-            if found is None:
-                found = cache.get(job.key)
+            if found is not None:
+                results[job.key] = found
+                continue
+            for store in [*other_freezes, cache]:
+                found = store.get(job.key)
+                if found is not None:
+                    break
         if found is None:
             pending.append(job)
         else:
             results[job.key] = found
+            if add_to_freeze and freeze is not None:
+                freeze.put(job.key, found, job)
     progress.start(len(todo), side_by_side=executor.side_by_side if pending else 1, waiting=pending)
     try:
         for job in todo:
@@ -483,6 +494,8 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, *, executor: Executor | None = N
             else:
                 cache.put(outcome.job.key, outcome.artifacts)
                 results[outcome.job.key] = outcome.artifacts
+                if add_to_freeze and freeze is not None:
+                    freeze.put(outcome.job.key, outcome.artifacts, outcome.job)
             progress.advance(outcome.job, False, outcome.seconds)
     finally:
         progress.finish()
