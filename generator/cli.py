@@ -247,10 +247,14 @@ def _verify(args) -> int:
         print(note)
     if missing:
         return 1
-    checks, stale = verify_article(_options(args), args.slug)
+    checks, stale, pending = verify_article(_options(args), args.slug)
     ok = _report(checks)
     for label in stale:
         print(f"stale {label}: frozen but no longer used by the article — run freeze again")
+    for quality, count in sorted(pending.items()):
+        print(f"pending: {count} result{'s' if count != 1 else ''} of a freeze at {quality} quality that has not "
+              f"finished — run `freeze {args.slug} --quality {quality}` to go on (a freeze at another quality "
+              "drops them)")
     print(f"{sum(c.passed for c in checks)} of {len(checks)} frozen results reproduced within tolerance")
     return 0 if ok else 1
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import logging
@@ -149,9 +150,10 @@ def dataset_differences(options: BuildOptions, slug: str) -> tuple[list[str], bo
     return lines, missing
 
 
-def verify_article(options: BuildOptions, slug: str) -> tuple[list[Verification], list[str]]:
-    """Recompute every frozen entry that the article still plans. Returns the verifications
-    and the labels of frozen entries the article no longer uses (stale)."""
+def verify_article(options: BuildOptions, slug: str) -> tuple[list[Verification], list[str], dict[str, int]]:
+    """Recompute every frozen entry that the article still plans. Returns the verifications,
+    the labels of frozen entries the article no longer uses (stale), and how many unused
+    entries a freeze that has not finished put there, by the quality it was at (pending)."""
     folder = options.root / "articles" / slug / "_freeze"
     store = FreezeStore(folder)
     if not store.keys():
@@ -160,12 +162,13 @@ def verify_article(options: BuildOptions, slug: str) -> tuple[list[Verification]
     report = _plan(options, slug)
     page = report.articles[0]
     planned = {job.key: job for job in [*(j for f in page.figures for j in f.jobs), *page.unit_jobs]}
-    stale = [store.index["entries"].get(key, {}).get("label") or key[:12]
-             for key in store.keys() if key not in planned]
+    unused = {key: store.index["entries"].get(key, {}) for key in store.keys() if key not in planned}
+    stale = [record.get("label") or key[:12] for key, record in unused.items() if not record.get("pending")]
+    pending = collections.Counter(str(record["pending"]) for record in unused.values() if record.get("pending"))
     checks = [Verification(job.label or job.fn, job.key, compare_artifacts(store.get(job.key), fresh))
               for job, fresh in recompute([planned[k] for k in store.keys() if k in planned], options,
                                           report.articles, "verify")]
-    return sorted(checks, key=lambda check: check.key), stale
+    return sorted(checks, key=lambda check: check.key), stale, dict(pending)
 
 
 def _figure_ids(options: BuildOptions, slug: str) -> list[str]:

@@ -297,13 +297,31 @@ def test_a_stopped_freeze_keeps_what_it_computed_and_goes_on_from_there(tmp_path
     entries = json.loads((folder / "index.json").read_text())["entries"]
     kept = set(entries) - old
     assert len(stopping.ran) == 1 and [entries[k]["label"] for k in kept] == stopping.ran
-    assert old <= set(entries)                           # the article still builds from its freeze
+    assert [entries[k]["pending"] for k in kept] == ["draft"] and old <= set(entries)
     import shutil
     shutil.rmtree(root / ".cache")                       # another machine: the freeze alone
     goes_on = _Counting()
     _, count, _ = freeze_article(BuildOptions(root=root, progress=False, executor=goes_on), "a")
     assert goes_on.ran == 1 and count == 2               # only the job not computed before
-    assert set(json.loads((folder / "index.json").read_text())["entries"]) == kept | goes_on.keys
+    entries = json.loads((folder / "index.json").read_text())["entries"]
+    assert set(entries) == kept | goes_on.keys and not any("pending" in e for e in entries.values())
+
+
+def test_verify_tells_pending_results_from_stale_ones(tmp_path, monkeypatch, capsys):
+    """Results a stopped freeze kept are work to go on with, not stale entries to drop."""
+    root = make_project(tmp_path, {"a": {"index.md": article(TWO_CHARTS), "figures.py": CHECKED}})
+    monkeypatch.chdir(root)
+    assert main(["freeze", "a", "--quiet"]) == 0
+    (root / "articles/a/figures.py").write_text(CHECKED.replace("[0, 1, 4]", "[0, 1, 5]"))
+    with pytest.raises(KeyboardInterrupt):
+        freeze_article(BuildOptions(root=root, progress=False, executor=_StopsAfterOne()), "a")
+    (root / "articles/a/figures.py").write_text(CHECKED)   # what was frozen is what the article plans
+    capsys.readouterr()
+    assert main(["verify", "a", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 2 frozen results reproduced" in out and "stale" not in out
+    assert "pending: 1 result of a freeze at draft quality that has not finished — run `freeze a " \
+        "--quality draft` to go on" in out
 
 
 class _Counting:

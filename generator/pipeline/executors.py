@@ -449,14 +449,14 @@ def unique(jobs: Iterable[Job]) -> list[Job]:
 def run_jobs(jobs: Iterable[Job], cache: Cache, *, executor: Executor | None = None,
              freeze: FreezeStore | None = None, progress: Progress | None = None,
              fresh: bool = False, other_freezes: Sequence[FreezeStore] = (),
-             add_to_freeze: bool = False) -> dict[str, Artifacts]:
+             add_to_freeze: str | None = None) -> dict[str, Artifacts]:
     """Results of every job, by key, computing only what neither freeze nor cache holds.
 
     Lookup order: `freeze` (unless `fresh`), then `other_freezes` (other articles' results,
     keyed by content as well), `cache` (unless `fresh`), else the executor computes it and
-    the result is put into the cache. With `add_to_freeze`, every result `freeze` did not
-    hold is put into it as soon as it is found or computed, so a long freeze that is stopped
-    keeps what it did. Every job still runs when one fails, so the next build only repeats
+    the result is put into the cache. With `add_to_freeze` (what the results are for, e.g.
+    "final"), every result `freeze` did not hold is put into it, marked pending for that, as
+    soon as it is found or computed, so a long freeze that is stopped keeps what it did. Every job still runs when one fails, so the next build only repeats
     the failures; then `JobFailed` is raised.
     """
     executor = executor or InProcessExecutor()
@@ -480,7 +480,7 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, *, executor: Executor | None = N
         else:
             results[job.key] = found
             if add_to_freeze and freeze is not None:
-                freeze.put(job.key, found, job)
+                freeze.put(job.key, found, job, pending=add_to_freeze)
     progress.start(len(todo), side_by_side=executor.side_by_side if pending else 1, waiting=pending)
     try:
         for job in todo:
@@ -495,7 +495,7 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, *, executor: Executor | None = N
                 cache.put(outcome.job.key, outcome.artifacts)
                 results[outcome.job.key] = outcome.artifacts
                 if add_to_freeze and freeze is not None:
-                    freeze.put(outcome.job.key, outcome.artifacts, outcome.job)
+                    freeze.put(outcome.job.key, outcome.artifacts, outcome.job, pending=add_to_freeze)
             progress.advance(outcome.job, False, outcome.seconds)
     finally:
         progress.finish()

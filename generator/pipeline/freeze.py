@@ -9,7 +9,8 @@ not found and is recomputed. Layout, chosen to diff well:
     _freeze/<key>/<name>      one file per artifact
 
 `FreezeStore.freeze(jobs, cache)` rewrites the folder with exactly the listed entries, taken
-from the cache, and swaps it into place atomically.
+from the cache, and swaps it into place atomically. `put` adds one entry; a freeze puts each
+result as it comes, marked `pending` (for the quality it freezes at) until it ends.
 """
 
 from __future__ import annotations
@@ -94,8 +95,10 @@ class FreezeStore:
             log.warning("frozen entry %s in %s does not match its index; it will be recomputed", key[:12], self.root)
         return artifacts
 
-    def put(self, key: str, artifacts: Mapping[str, bytes], job: Job | None = None) -> None:
-        """Add or replace one entry, then rewrite the index (each step atomic)."""
+    def put(self, key: str, artifacts: Mapping[str, bytes], job: Job | None = None,
+            pending: str | None = None) -> None:
+        """Add or replace one entry, then rewrite the index (each step atomic). `pending`
+        says what a freeze that has not finished put it there for (e.g. "final")."""
         if not is_key(key):
             raise ValueError(f"{key!r} is not a job key (64 lowercase hex digits)")
         artifacts = check_artifacts(artifacts, f"frozen entry {key[:12]}")
@@ -113,6 +116,8 @@ class FreezeStore:
                 shutil.rmtree(staging, ignore_errors=True)
         index = self.index
         index["entries"][key] = _describe(job, key, artifacts)
+        if pending:
+            index["entries"][key]["pending"] = pending
         atomic_write(self.root / INDEX, _index_bytes(index))
 
     def freeze(self, entries: Iterable[Job | str], source: Cache, *,
