@@ -25,10 +25,12 @@ SIZE = (400, 300)
 
 
 def entries(slug: str):
-    """(folder, index record) of every frozen result of the article."""
+    """(folder, index record) of every frozen result the article builds from (not the
+    results a freeze that has not finished put beside them)."""
     freeze = ROOT / "articles" / slug / "_freeze"
     for key, record in json.loads((freeze / "index.json").read_text())["entries"].items():
-        yield freeze / key, record
+        if not record.get("pending"):
+            yield freeze / key, record
 
 
 def grid_cells(slug: str, layer: str) -> np.ndarray:
