@@ -35,10 +35,12 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cac
             if not page_jobs:
                 continue
             own = page.article.directory / "_freeze"
+            quality = options.quality or page.article.meta["quality"]
             results.update(run_jobs(page_jobs, cache, executor=executor,
                                     freeze=freezes.get(own) or FreezeStore(own),
                                     other_freezes=[store for folder, store in freezes.items() if folder != own],
-                                    add_to_freeze=(options.quality or page.article.meta["quality"]) if options.freezing else None, progress=counter, fresh=options.fresh))
+                                    add_to_freeze=quality if options.freezing else None,
+                                    progress=counter, fresh=options.fresh))
     return results, counter.computed
 
 

@@ -456,8 +456,9 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, *, executor: Executor | None = N
     keyed by content as well), `cache` (unless `fresh`), else the executor computes it and
     the result is put into the cache. With `add_to_freeze` (what the results are for, e.g.
     "final"), every result `freeze` did not hold is put into it, marked pending for that, as
-    soon as it is found or computed, so a long freeze that is stopped keeps what it did. Every job still runs when one fails, so the next build only repeats
-    the failures; then `JobFailed` is raised.
+    soon as it is found or computed, so a long freeze that is stopped keeps what it did.
+    Every job still runs when one fails, so the next build only repeats the failures; then
+    `JobFailed` is raised.
     """
     executor = executor or InProcessExecutor()
     progress = progress or NullProgress()
