@@ -68,7 +68,7 @@ def freeze_article(options: BuildOptions, slug: str) -> tuple[Path, int, str]:
     report = _plan(dataclasses.replace(options, freezing=True), slug)
     page = report.articles[0]
     jobs = [job for figure in page.figures for job in figure.jobs] + page.unit_jobs
-    quality = options.quality or page.article.meta["quality"]
+    quality = options.quality_of(page.article.meta)
     devices = sorted({_device(report.results.get(j.key, {})) for j in jobs} - {None})
     provenance = {
         "article": slug,

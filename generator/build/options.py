@@ -43,6 +43,10 @@ class BuildOptions:
     def cache_dir(self) -> Path:
         return self.cache or self.root / ".cache"
 
+    def quality_of(self, meta: dict) -> str:
+        """The quality an article computes at: `--quality`, else its front matter's."""
+        return self.quality or meta["quality"]
+
 
 @dataclass
 class BuildReport:

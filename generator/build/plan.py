@@ -58,7 +58,7 @@ def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCa
     jobs = []
     for page in pages:
         meta = page.article.meta
-        quality = options.quality or meta["quality"]
+        quality = options.quality_of(meta)
         article_model = _article_model(page, cards, problems)
         for directive in page.markdown.figures:
             kind = kind_for(KINDS[directive.kind], directive.spec)

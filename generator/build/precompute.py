@@ -35,7 +35,7 @@ def precompute(jobs, pages: list[ArticlePage], options: BuildOptions, cache: Cac
             if not page_jobs:
                 continue
             own = page.article.directory / "_freeze"
-            quality = options.quality or page.article.meta["quality"]
+            quality = options.quality_of(page.article.meta)
             results.update(run_jobs(page_jobs, cache, executor=executor,
                                     freeze=freezes.get(own) or FreezeStore(own),
                                     other_freezes=[store for folder, store in freezes.items() if folder != own],
