@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
+from . import __version__
 from .errors import BuildError, Problem
 from .pipeline.runtime import DEVICES
 from .quality import NAMES as QUALITY_NAMES
@@ -24,8 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_device(getattr(args, "device", None))
         if args.command in JOURNAL_COMMANDS and not (Path.cwd() / "site.yml").is_file():
-            print(f"error: {Path.cwd()}: no site.yml here, so this folder is not a journal — run "
-                  "`vellum init DIR` to start one, or change to your journal's folder", file=sys.stderr)
+            above = next((folder for folder in Path.cwd().parents if (folder / "site.yml").is_file()), None)
+            fix = (f"run it from the journal's folder, {os.path.relpath(above)}/ (where site.yml is)" if above
+                   else "run `vellum init DIR` to start one, or change to your journal's folder")
+            print(f"error: {Path.cwd()}: no site.yml here, so this folder is not a journal — {fix}", file=sys.stderr)
             return 1
         return args.run(args) or 0
     except BuildError as err:
@@ -64,6 +68,7 @@ JOURNAL_COMMANDS = ("build", "serve", "check", "new", "freeze", "verify", "repro
 def _parser() -> argparse.ArgumentParser:
     prog = "vellum" if Path(sys.argv[0]).name == "vellum" else "python -m generator"
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     init = sub.add_parser("init", help="start a journal of your own in DIR")
@@ -179,7 +184,7 @@ def _build(args) -> int:
               "(--compute-only: no page written)")
         return 0
     print(f"built {len(report.pages)} article{'s' if len(report.pages) != 1 else ''} "
-          f"({report.jobs} jobs) into {args.out or 'build'}/ in {report.seconds:.1f} s")
+          f"({report.jobs} job{'s' if report.jobs != 1 else ''}) into {args.out or 'build'}/ in {report.seconds:.1f} s")
     return 0
 
 
@@ -212,7 +217,8 @@ def _new(args) -> int:
     from .starter import create_article
 
     path = create_article(Path.cwd(), args.slug)
-    print(f"created {path} — edit it, then run `make serve`")
+    prog = "vellum" if Path(sys.argv[0]).name == "vellum" else "python -m generator"
+    print(f"created {path} — edit it, and watch it with `{prog} serve`")
     return 0
 
 

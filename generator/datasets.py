@@ -68,6 +68,7 @@ class DatasetImage:
     path: str            # relative to the dataset's folder, with / separators
     sha256: str
     label: str | None    # a class label or id as written in the labels file
+    line: int | None = field(default=None, compare=False)   # the label's line in that file
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Dataset:
     description: str = ""
     frozen: bool = False               # read from a freeze: the folder is not on disk
     skipped: tuple[str, ...] = field(default=(), compare=False)
+    labels_file: str | None = field(default=None, compare=False)   # as site.yml names it
 
     @property
     def manifest(self) -> list[list]:
@@ -192,8 +194,9 @@ def _read_folder(root: Path, name: str, entry: dict, line: int | None, problems:
     labels = _read_labels(root, entry, name, {rel for rel, _ in images}, problems) if labels_path else {}
     if labels is None:
         return None
-    return Dataset(name, folder, tuple(DatasetImage(rel, digest, labels.get(rel)) for rel, digest in images),
-                   line, entry.get("description") or "", skipped=tuple(skipped))
+    return Dataset(name, folder, tuple(DatasetImage(rel, digest, *labels.get(rel, (None, None)))
+                                       for rel, digest in images),
+                   line, entry.get("description") or "", skipped=tuple(skipped), labels_file=entry.get("labels"))
 
 
 def _readable(path: Path) -> bool:
@@ -208,7 +211,7 @@ def _readable(path: Path) -> bool:
 
 
 def _read_labels(root: Path, entry: dict, name: str, files: set[str], problems: Problems) -> dict | None:
-    """{relative path: label} from the labels CSV (`file,class` per line; a header line
+    """{relative path: (label, line)} from the labels CSV (`file,class` per line; a header line
     `file,class` is allowed); None after an error."""
     shown = entry["labels"]
     path = root / shown
@@ -231,7 +234,7 @@ def _read_labels(root: Path, entry: dict, name: str, files: set[str], problems: 
             problems.error(shown, number, f"dataset '{name}' has no image '{file}'",
                            "fix the path (relative to the dataset's folder) or remove the line")
             return None
-        labels[file] = label
+        labels[file] = (label, number)
     return labels
 
 

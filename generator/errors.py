@@ -42,11 +42,13 @@ class UserError(Exception):
 class SpecError(UserError, ValueError):
     """A value in a spec or front matter is wrong; the caller adds path and line."""
 
-    def __init__(self, message: str, fix: str = "", *, field: str | None = None, line: int | None = None):
+    def __init__(self, message: str, fix: str = "", *, field: str | None = None, line: int | None = None,
+                 path: str | None = None):
         self.message = message
         self.fix = fix
         self.field = field
         self.line = line
+        self.path = path          # when the mistake is in another file than the spec's (a labels file)
         super().__init__(f"{message} — {fix}" if fix else message)
 
 
@@ -58,7 +60,9 @@ class Problems:
     warnings: list[Problem] = field(default_factory=list)
 
     def error(self, path: str, line: int | None, message: str, fix: str = "") -> None:
-        self.errors.append(Problem(str(path), line, message, fix))
+        problem = Problem(str(path), line, message, fix)
+        if problem not in self.errors:            # one mistake that several figures meet: said once
+            self.errors.append(problem)
 
     def warn(self, path: str, line: int | None, message: str, fix: str = "") -> None:
         self.warnings.append(Problem(str(path), line, message, fix))
@@ -83,4 +87,9 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     near = closest(name, choices)
     if near:
         return "did you mean " + " or ".join(f"'{c}'" for c in near) + "?"
+    if len(choices) > LISTED:                     # a model's 230 layers: a few, and how many
+        return "expected one of " + ", ".join(choices[:LISTED]) + f", … ({len(choices)} in all)"
     return "expected one of " + ", ".join(choices)
+
+
+LISTED = 12       # the most valid names a hint lists

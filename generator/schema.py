@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .errors import Problems, SpecError, did_you_mean
+from .errors import Problems, SpecError, closest, did_you_mean
 
 Validator = Callable[[Any], Any]
 
@@ -117,8 +117,10 @@ def one_of(*choices: str) -> Validator:
     def run(value: Any) -> str:
         if isinstance(value, str) and value in choices:
             return value
+        near = closest(str(value), choices)
         raise SpecError(f"expected one of {', '.join(choices)}, got {_show(value)}",
-                        did_you_mean(str(value), choices))
+                        "did you mean " + " or ".join(f"'{c}'" for c in near) + "?" if near
+                        else f"write one of {', '.join(choices)}")
     return run
 
 

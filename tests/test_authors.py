@@ -8,10 +8,12 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from figure_projects import figure, make_project, payload
 from generator import interpret as vi
@@ -180,6 +182,47 @@ def test_a_model_file_beside_the_article_builds_and_its_keys_do_not_depend_on_th
         provenance = json.loads((root / "build" / "a" / "provenance.json").read_text())
         keys.append([job["key"] for job in provenance["figures"][0]["jobs"]])
     assert keys[0] == keys[1]
+
+
+def test_an_own_model_beside_a_labelled_dataset_links_its_units_and_publishes_no_local_path(tmp_path):
+    """The dataset's labels name the tiny model's classes: the own model knows none of them, so
+    they are left out of its unit pages (not an error); its unit references link; notebooks
+    and provenance name the model's file and the photos inside the journal, not on this disk."""
+    root = make_project(tmp_path / "p", figure("dataset-examples", textwrap.dedent("""
+        id: fig-dx
+        dataset: photos
+        layer: blocks.1
+        units: [0, 1]
+        top: 2
+        alt: Photos that excite two channels.
+        """)))
+    (root / "site.yml").write_text((root / "site.yml").read_text()
+                                   + "\ndatasets:\n  photos: {path: data/photos, labels: data/labels.csv}\n")
+    (root / "data" / "photos").mkdir(parents=True)
+    for name in ("chelsea", "coffee"):
+        picture = Image.open(vi.sample_path(name)).convert("RGB")
+        picture.thumbnail((80, 80))
+        picture.save(root / "data" / "photos" / f"{name}.jpg")
+    (root / "data" / "labels.csv").write_text("chelsea.jpg,class 1\ncoffee.jpg,class 2\n")
+    own = root / "articles" / "b"
+    own.mkdir()
+    (own / "mynet.py").write_text(BESIDE)
+    (own / "index.md").write_text((root / "articles" / "a" / "index.md").read_text()
+                                  .replace("model: tiny", "model: ./mynet.py:make")
+                                  .replace("Some text.", "Channel blocks.1:2 of my network.")
+                                  .replace("fig-dx", "fig-own"))
+    result = cli(root, "build", "--quality", "tiny", "--quiet")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    page = (root / "build" / "b" / "index.html").read_text()
+    assert 'href="../units/mynet/blocks.1/2/index.html"' in page and 'data-card="unit-card-' in page
+    assert (root / "build" / "units" / "mynet" / "blocks.1" / "2" / "index.html").is_file()
+    leaked = [p.relative_to(root).as_posix() for p in (root / "build").rglob("*")
+              if p.is_file() and str(tmp_path).encode() in p.read_bytes()]
+    assert not leaked
+    notebook = (root / "build" / "b" / "notebooks" / "fig-own.ipynb").read_text()
+    assert "vi.load_model('articles/b/mynet.py:make')" in notebook and "Path('data/photos')" in notebook
+    provenance = json.loads((root / "build" / "b" / "provenance.json").read_text())
+    assert provenance["figures"][0]["model"] == "articles/b/mynet.py:make"
 
 
 def test_a_wrong_article_model_is_said_once_at_its_front_matter_line(tmp_path):

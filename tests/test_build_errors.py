@@ -56,6 +56,13 @@ def test_wrong_value_names_the_choices(tmp_path):
         "— did you mean 'published'?"]
 
 
+def test_a_value_from_a_few_choices_names_them_once(tmp_path):
+    text = FRONT.replace("status: draft", "status: draft\nquality: ultra")
+    root = make_project(tmp_path, {"a": {"index.md": text + "Hi\n"}})
+    assert errors_of(root) == [
+        f"{MD}:10: front matter 'quality': expected one of draft, final, got 'ultra' — write one of draft, final"]
+
+
 def test_unknown_citation_key(tmp_path):
     root = make_project(tmp_path, {"a": {"index.md": article("\nAs shown [@olah2017featur].\n")}})
     [line] = errors_of(root)

@@ -93,21 +93,26 @@ def test_a_dataset_is_named_by_its_manifest(tmp_path):
      "data/labels.csv:2: dataset 'photos' has no image 'kitten.jpg' — fix the path"),
     ("  photos: {path: data/photos, labels: data/labels.csv}\n", "bad-row",
      "data/labels.csv:1: expected `file,class`, got 'chelsea.jpg'"),
+    ("  photos: {path: data/photos, labels: data/labels.csv}\n", "misspelt-label",
+     "data/labels.csv:2: dataset 'photos': 'more/coffee.jpg' is labelled 'clas 2', but model 'tiny' has no "
+     "class 'clas 2' — did you mean 'class 2' (2)"),
     ("  Photos!: {path: data/photos}\n", None, "site.yml:4: site.yml 'datasets.Photos!'"),
 ])
 def test_dataset_mistakes_name_the_line_and_the_fix(tmp_path, declare, setup, expected):
     root = project(tmp_path, FIGURE, declare=declare)
     folder = root / "data" / "photos"
     folder.mkdir(parents=True)
-    if setup in ("bad-label", "bad-row"):
+    if setup in ("bad-label", "bad-row", "misspelt-label"):
         photo_folder(folder, 2)
-        rows = "chelsea.jpg,Egyptian cat\nkitten.jpg,tabby\n" if setup == "bad-label" else "chelsea.jpg\n"
+        rows = {"bad-label": "chelsea.jpg,Egyptian cat\nkitten.jpg,tabby\n", "bad-row": "chelsea.jpg\n",
+                "misspelt-label": "chelsea.jpg,class 1\nmore/coffee.jpg,clas 2\n"}[setup]
         (root / "data" / "labels.csv").write_text(rows)
     (root / "build").mkdir()
     (root / "build" / "kept.html").write_text("the previous site")
     with pytest.raises(BuildError) as err:
         build_tiny(root)
     assert expected in str(err.value)
+    assert len(err.value.problems) == 1, err.value      # said once, though the figure and the unit pages meet it
     assert (root / "build" / "kept.html").read_text() == "the previous site"
     if setup is None and "nothing" in declare:          # declared and unused: no error
         (root / "articles" / "a" / "index.md").write_text((root / "articles" / "a" / "index.md").read_text()

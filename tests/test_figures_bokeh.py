@@ -14,7 +14,7 @@ from generator.figures.chart_fallback import chart_png
 from projects import article, make_project
 
 CHARTS = '''
-from bokeh.layouts import column
+from bokeh.layouts import column, row
 from bokeh.plotting import figure
 
 
@@ -25,6 +25,14 @@ def bars():
     line = figure(height=150, width=300, tools="", toolbar_location=None)
     line.line([0, 1, 2], [0, 1, 4], color="#0077bb", line_width=3)
     return column(plot, line)
+
+
+def pair():
+    plots = [figure(height=180, width=320, min_width=280, tools="", toolbar_location=None, sizing_mode="stretch_width")
+             for _ in range(2)]
+    for plot in plots:
+        plot.line([0, 1], [0, 1])
+    return row(*plots, sizing_mode="stretch_width", styles={"flex-wrap": "wrap"})
 
 
 def wedges():
@@ -38,6 +46,12 @@ BODY = """
 id: fig-bars
 source: figures.py:bars
 alt: Three red bars of heights 1, 3 and 2, and a blue line rising.
+```
+
+```{bokeh}
+id: fig-pair
+source: figures.py:pair
+alt: Two rising lines.
 ```
 
 ```{bokeh}
@@ -73,6 +87,13 @@ def test_without_javascript_a_chart_shows_its_picture(tmp_path):
     assert red.sum() > 2000 and blue.sum() > 100            # the bars and the line are drawn
     rows = np.nonzero(red.reshape(350, 300).any(1))[0]
     assert rows.max() < 200                                  # the bars in the upper plot
+
+
+def test_a_chart_keeps_its_own_height_before_it_draws_and_its_stacked_one_on_a_phone(tmp_path):
+    _, html = _built(tmp_path)
+    assert 'id="fig-bars-chart" role="img"' in html and 'style="min-height:350px">' in _figure(html, "fig-bars")
+    pair = _figure(html, "fig-pair")                          # 280 + 280 wide side by side, else stacked
+    assert 'style="min-height:180px" data-stack-width="560" data-stack-height="360">' in pair
 
 
 def test_a_chart_of_glyphs_that_cannot_be_drawn_falls_back_to_its_alt_text(tmp_path):

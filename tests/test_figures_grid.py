@@ -155,7 +155,7 @@ def test_each_position_knows_what_it_does(site):
     assert toward_b and toward_b[0][0] == int(np.argmin(difference[:, cell]))
     assert all(v > 0 for _, v in toward_a + toward_b)
     shares = np.array(positions["groups"]["share"])                    # (H*W, groups)
-    assert shares.shape == (96, 5) and np.allclose(shares.sum(1)[shares.sum(1) > 0], 1, atol=0.01)
+    assert shares.shape == (96, 6) and np.allclose(shares.sum(1)[shares.sum(1) > 0], 1, atol=0.01)
     shown = {c for cell in positions["pushing"] for side in cell for c, _ in side}
     assert shown <= set(layer["icons"]["channels"]) and shown <= set(layer["maps"]["channels"])
 

@@ -29,6 +29,10 @@ def test_card_errors_name_the_closest_layer_and_the_class_count(tmp_path):
         card.layer("block.1")
     assert info.value.message == "model 'tiny' has no layer 'block.1'"
     assert info.value.fix.startswith("did you mean 'blocks.1'")
+    with pytest.raises(SpecError) as info:                   # nothing close: the blocks, not every layer
+        card.layer("features.4")
+    blocks = ", ".join(i.name for i in card.blocks())
+    assert info.value.fix == f"its blocks are {blocks} (`python -m generator layers tiny` lists them)"
     with pytest.raises(SpecError) as info:
         card.check_class(10)
     assert info.value.message == "class 10 is out of range: model 'tiny' has 10 classes"

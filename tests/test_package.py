@@ -4,6 +4,7 @@ starts a journal anywhere, and a journal may restyle itself."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -81,15 +82,18 @@ def test_a_journal_restyles_itself_with_its_own_assets_and_templates(tmp_path, m
 
     root = make_project(tmp_path / "j", {"a": {}})
     (root / "assets" / "css").mkdir(parents=True)
-    (root / "assets" / "css" / "journal.css").write_text("body { background: #fdf6e3; }\n")
+    (root / "assets" / "css" / "custom.css").write_text(":root { --accent: #0b6e4f; }\n")
     (root / "templates" / "partials").mkdir(parents=True)
     footer = "<p class=\"our-footer\">Our own journal</p>\n"
     (root / "templates" / "404.html").write_text(footer)
     monkeypatch.chdir(root)
     assert main(["build", "--quiet"]) == 0
     static = root / "build" / "static" / "css"
-    [ours] = static.glob("journal.*.css")
-    assert ours.read_text() == "body { background: #fdf6e3; }\n"
+    [ours] = static.glob("custom.*.css")
+    assert ours.read_text() == ":root { --accent: #0b6e4f; }\n"
+    for page, up in (("index.html", ""), ("a/index.html", "../")):    # after Vellum's, on every page
+        links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', (root / "build" / page).read_text())
+        assert links[-1] == f"{up}static/css/{ours.name}" and any("vellum." in link for link in links[:-1])
     assert (root / "build" / "404.html").read_text() == footer
 
 

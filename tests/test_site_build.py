@@ -42,6 +42,20 @@ def test_site_layout(guide_site):
     assert any(re.fullmatch(rf"{GUIDE}/data/chelsea\.[0-9a-f]{{10}}\.png", n) for n in names)
 
 
+def test_the_feed_and_sitemap_name_pages_by_their_canonical_urls(guide_site):
+    import xml.etree.ElementTree as ET
+
+    out = guide_site / "build"
+    atom, sitemap = "{http://www.w3.org/2005/Atom}", "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    feed = ET.parse(out / "feed.xml").getroot()
+    base = feed.find(f"{atom}id").text
+    assert feed.find(f"{atom}link[@rel='self']").get("href") == base + "feed.xml"
+    canonical = re.search(r'<link rel="canonical" href="([^"]+)"', (out / GUIDE / "index.html").read_text()).group(1)
+    assert canonical == base + f"{GUIDE}/"
+    assert canonical in [e.find(f"{atom}link").get("href") for e in feed.findall(f"{atom}entry")]
+    assert canonical in [u.find(f"{sitemap}loc").text for u in ET.parse(out / "sitemap.xml").getroot()]
+
+
 def test_pages_pass_the_html_checker(guide_site):
     pages = [p for p in (guide_site / "build").rglob("*.html")]
     errors = validate_html(pages)

@@ -103,6 +103,13 @@ def test_article_without_thumbnail_doi_or_reviews_leaves_them_out(tmp_path):
     assert tags.meta("citation_doi") == []
     assert "Reviews</a>" not in text and "https://doi.org/10.1234" not in text
     assert "Updated</dt>" not in text
+    assert 'id="updates"' in text                      # the site's repository: where to report a mistake
+
+
+def test_no_updates_and_no_repository_leave_out_the_updates_section(tmp_path, monkeypatch):
+    monkeypatch.setitem(SITE, "repository", None)
+    text = render_article(tmp_path, updated=[]).read_text(encoding="utf-8")
+    assert 'id="updates"' not in text and "Updates and Corrections" not in text
 
 
 def test_draft_is_marked_and_kept_out_of_search_engines(tmp_path):

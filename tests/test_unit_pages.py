@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from figure_projects import build_tiny, figure, make_project, page_html
+from figure_projects import FRONT, build_tiny, figure, make_project, page_html
 from generator import interpret as vi
 from test_datasets import SITE, photo_folder
 
@@ -17,7 +17,8 @@ id: fig-units
 layer: blocks.1
 units: [2, 5]
 alt: Two units.
-""") + "\nChannel blocks.1:5 is named in the text, blocks.1:99 is no unit, and `blocks.0:1` is code.\n" + figure(
+""") + ("\nChannel blocks.1:5 is named in the text, blocks.1:99 is no unit, and `blocks.0:1` is code.\n"
+      "A slip, blocks.19:2, and a version number, numpy.linalg:2, stay text.\n") + figure(
     "semantic-dictionary", """
 id: fig-dictionary
 image: sample:chelsea
@@ -32,8 +33,11 @@ def site(tmp_path_factory) -> Path:
     root = make_project(tmp_path_factory.mktemp("units"), FIGURES)
     (root / "site.yml").write_text(SITE + "  photos: {path: data/photos}\nunits:\n  - {model: tiny, layers: all}\n")
     photo_folder(root / "data" / "photos")
-    build_tiny(root)
+    WARNINGS[:] = [str(w) for w in build_tiny(root).warnings]
     return root
+
+
+WARNINGS: list[str] = []          # the site's build's
 
 
 def unit_page(site: Path, layer: str, unit: int) -> str:
@@ -80,9 +84,17 @@ def test_prose_references_link_to_unit_pages_and_count_as_mentions(site):
             '<code>blocks.0:1</code></a>') in article
     assert '<template id="unit-card-tiny-blocks-1-5">' in article and "unit-card-tiny-blocks-1-99" not in article
     assert "blocks.1:99 is no unit" in article and "blocks.1/99" not in article
+    line = FRONT.count("\n") + FIGURES[:FIGURES.index("Channel blocks.1:5")].count("\n") + 1
+    said = [w for w in WARNINGS if "unit reference" in w]
+    paged = sorted(p.name for p in (site / "build" / "units" / "tiny").iterdir() if p.is_dir())
+    assert said == [f"articles/a/index.md:{line}: unit reference blocks.1:99: layer blocks.1 has 24 units, so it "
+                    "stays text — use a unit from 0 to 23",
+                    f"articles/a/index.md:{line + 1}: unit reference blocks.19:2: the model has no layer 'blocks.19', "
+                    "so it stays text — the layers with unit pages are "
+                    + ", ".join(paged)]
     five, two = unit_page(site, "blocks.1", 5), unit_page(site, "blocks.1", 2)
     assert "in the text" in five and "in the text" not in two
-    assert re.search(r'<a href="\.\./\.\./\.\./\.\./a/index.html#fig-units">Figures</a>, fig-units', two)
+    assert re.search(r'<a href="\.\./\.\./\.\./\.\./a/index.html#fig-units">Figures</a>, Figure 1', two)
 
 
 def test_building_one_article_keeps_the_unit_pages(site):

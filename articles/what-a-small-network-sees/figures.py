@@ -19,9 +19,10 @@ def class_probabilities():
         labels = [f"{label} ({index})" for index, label, _ in top][::-1]
         source = ColumnDataSource({"label": labels, "probability": [p for _, _, p in top][::-1]})
         plot = figure(y_range=labels, x_range=(0, 1), height=230, width=380, title=title,
-                      toolbar_location=None, tools="", x_axis_label="probability")
+                      toolbar_location=None, tools="", x_axis_label="probability",
+                      sizing_mode="stretch_width", min_width=300, max_width=420)
         plot.hbar(y="label", right="probability", height=0.7, source=source, color=COLORS[name])
         plot.xaxis.formatter = NumeralTickFormatter(format="0%")
         plot.add_tools(HoverTool(tooltips=[("class", "@label"), ("probability", "@probability{0.0%}")]))
         plots.append(plot)
-    return row(*plots, sizing_mode="scale_width")
+    return row(*plots, sizing_mode="stretch_width", styles={"flex-wrap": "wrap"})   # stacked on a phone

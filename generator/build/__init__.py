@@ -130,7 +130,7 @@ def _build(options: BuildOptions) -> BuildReport:
     others = built_elsewhere(options)                 # with --article: the articles kept as they are
     writer = SiteWriter(options.root, site, today=_build_date([p.article for p in pages] + others))
     for page in pages:
-        linked = {u.layer: u for u in units if u.model == page.article.meta["model"]   # with --article: those
+        linked = {u.layer: u for u in units if u.model == page.model   # with --article: those
                   and (not options.article or (options.output / u.folder / "index.html").is_file())}  # published
         render_figures(page, results, writer, problems, kept, linked)
     problems.raise_if_any()

@@ -33,6 +33,7 @@ class ArticlePage:
     styles: list[str] = field(default_factory=list)     # URLs of their stylesheets
     first_picture: str | None = None   # the first image a figure published (a default thumbnail)
     unit_jobs: list = field(default_factory=list)       # unit pages' jobs this article's freeze keeps
+    model: str | None = None           # the front matter's model as the engine loads it (plan)
 
 
 def parse_article(article: Article, site: dict, options: BuildOptions, problems: Problems,

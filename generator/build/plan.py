@@ -60,12 +60,13 @@ def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCa
         meta = page.article.meta
         quality = options.quality_of(meta)
         article_model = _article_model(page, cards, problems)
+        page.model = article_model or meta["model"]
         for directive in page.markdown.figures:
             kind = kind_for(KINDS[directive.kind], directive.spec)
             if "model" in kind.options and not directive.spec.get("model") and article_model is None:
                 continue                              # the article's model is wrong: said once, above
             before = len(problems.errors)
-            spec = spec_schema(kind).validate(_with_lines(directive), page.source, problems,
+            spec = spec_schema(kind, directive.spec.get("id")).validate(_with_lines(directive), page.source, problems,
                                               line=directive.line)
             figure = FigurePlan(directive, kind, spec, None, page.source)
             page.figures.append(figure)
@@ -75,7 +76,7 @@ def plan_figures(pages: list[ArticlePage], options: BuildOptions, cards: ModelCa
             figure.ctx = FigureContext(
                 article_dir=page.article.directory, source=page.source, line=directive.line,
                 number=directive.number, caption_html=directive.caption_html,
-                model=article_model or meta["model"], quality=quality,
+                model=page.model, quality=quality, root=options.root,
                 status=meta["status"], emit=None, cards=cards, datasets=datasets or {},
                 blobs=options.cache_dir / "blobs",
             )
@@ -111,7 +112,10 @@ def _article_model(page: ArticlePage, cards: ModelCards, problems: Problems) -> 
     """The article's model, checked once (not at every figure); None when it is wrong (the
     problem names the front matter's `model:` line) or no figure runs a model."""
     if not any("model" in KINDS[d.kind].options and not d.spec.get("model") for d in page.markdown.figures):
-        return page.article.meta["model"]
+        try:                                      # its unit references still name the model's units
+            return model_spec(page.article.meta["model"], page.article.directory)
+        except SpecError:
+            return page.article.meta["model"]
     try:
         spec = model_spec(page.article.meta["model"], page.article.directory)
         cards.get(spec)
@@ -143,6 +147,9 @@ def plan_more(pages: list[ArticlePage], results: dict, cache: Cache | None, prob
 
 def figure_error(problems: Problems, figure: FigurePlan, err: SpecError | InterpretError) -> None:
     """A spec or engine error of `figure`, as a problem at the line of the key it names."""
+    if getattr(err, "path", None):                # the mistake is in another file (a labels file)
+        problems.error(err.path, err.line, err.message, err.fix)
+        return
     field_name = getattr(err, "field", None)
     where = f" '{field_name}'" if field_name else ""
     message, fix = err.message, err.fix

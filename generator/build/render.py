@@ -21,8 +21,11 @@ def render_figures(page: ArticlePage, results: dict, writer: SiteWriter, problem
     figure the text starts with opens the article, above the contents), and
     link the text's unit references (`blocks.10:9`) to the unit pages of `unit_layers`
     (layer name -> UnitLayer, of the article's model)."""
+    odd = []
     body = link_unit_references(page.markdown.html, unit_layers or {}, page.article.slug,
-                                page.article.meta["title"])
+                                page.article.meta["title"], odd)
+    for reference, message, fix in odd:
+        problems.warn(page.source, _line_of(page.article, reference), message, fix)
     emitter = writer.emitter(page)
     for figure in page.figures:
         figure.ctx.emit = emitter
@@ -40,3 +43,9 @@ def render_figures(page: ArticlePage, results: dict, writer: SiteWriter, problem
             page.opening_html, inner = inner, ""      # the article opens with it: above the contents
         body = body.replace(figure.directive.placeholder, inner, 1)
     page.body_html = body
+
+
+def _line_of(article, text: str) -> int | None:
+    """The line of index.md where `text` first appears in the article's body."""
+    at = article.body.find(text)
+    return None if at < 0 else article.body_first_line + article.body.count("\n", 0, at)

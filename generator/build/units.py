@@ -95,7 +95,7 @@ def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problem
                                   f"of {unit_layer.owner.article.slug}, the first article that uses the layer: "
                                   f"a unit's card here would show another picture than the figure",
                                   "give the articles that share the layer the same `quality:`")
-                label = figure.directive.id or f"figure {figure.directive.number}"
+                label = f"Figure {figure.directive.number}"
                 mention = (page.article.slug, page.article.meta["title"], figure.directive.id or "", label)
                 units = spec.get("units")
                 listed = units.get("list") if isinstance(units, dict) else None
@@ -110,8 +110,11 @@ def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problem
     layers = list(found.values())
     _chain(layers)
     for unit_layer in layers:
-        unit_layer.icons, unit_layer.diversity, unit_layer.passes, unit_layer.effects = remembered(
-            cache, _jobs_key(unit_layer), lambda: _jobs(unit_layer))
+        try:
+            unit_layer.icons, unit_layer.diversity, unit_layer.passes, unit_layer.effects = remembered(
+                cache, _jobs_key(unit_layer), lambda: _jobs(unit_layer))
+        except SpecError as err:                 # a dataset label the model does not know
+            problems.error(err.path or "site.yml", err.line, err.message, err.fix)
     return layers
 
 

@@ -130,8 +130,8 @@ class ActivationAtlasFigure:
                          f"({len(dataset.images)} photos): a sample of activation vectors, laid out by UMAP, "
                          f"binned into a {grid} x {grid} grid, each cell drawn as its whitened mean direction."),
             ("code", "from pathlib import Path\nfrom generator import interpret as vi\n\n"
-                     f"model = vi.load_model({ctx.model!r})\n"
-                     f"paths = sorted(p for p in Path({dataset.folder.as_posix()!r}).rglob('*') "
+                     f"model = vi.load_model({ctx.model_shown!r})\n"
+                     f"paths = sorted(p for p in Path({ctx.shown(dataset.folder)!r}).rglob('*') "
                      "if p.suffix.lower() in {'.jpg', '.jpeg', '.png', '.webp'})\n"
                      f"stats = vi.UnitStats.empty({layer!r}, channels={ctx.card().channel_map(layer).channels})\n"
                      "for i, path in enumerate(paths):\n"

@@ -58,7 +58,8 @@ VERSION = 3                                            # the kind (its page data
 GRID_VERSION = 2                                       # the grid job
 GRID_COSSIM = 1.0                                      # cossim_pow of each cell's direction
 POSITIONS_VERSION = 1
-GROUPS = 5                                             # neuron groups a position's share is told in
+GROUPS = 6          # neuron groups a position's share is told in: a `{neuron-groups}` figure's default,
+                    # so a figure of the same photo and layer shows the same groups in the same colours
 PUSHING = 3                                            # channels shown toward each class at a position
 
 

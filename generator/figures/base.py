@@ -74,6 +74,26 @@ class FigureContext:
     datasets: dict = field(default_factory=dict)   # name -> generator.datasets.Dataset (site.yml)
     blobs: Path | None = None  # where jobs' computed input files go (`pipeline.blobs`; None: a temporary folder)
     frame: Callable[[str, str], str] | None = None  # wraps a kind's views instead of `frame_figure` (photo_choice)
+    root: Path | None = None   # the journal's folder, where notebooks and readers run from
+
+    def shown(self, path: Path | str) -> str:
+        """`path` as the published site names it (notebooks, provenance): relative to the
+        journal's folder when it lies inside, so a notebook runs from any reader's copy and
+        the author's own folders stay out of the site."""
+        path = Path(path)
+        if self.root is not None and path.is_absolute():
+            try:
+                return path.relative_to(self.root.resolve()).as_posix()
+            except ValueError:
+                pass
+        return path.as_posix()
+
+    @property
+    def model_shown(self) -> str:
+        """The model as the published site names it: a built-in name or `package.module:factory`
+        as written, a model from a file by its path in the journal (`articles/a/mynet.py:make`)."""
+        file, _, factory = self.model.rpartition(":")
+        return f"{self.shown(file)}:{factory}" if file.endswith(".py") else self.model
 
     def card(self) -> "ModelCard":
         """The card of the figure's model: its layers, labels, input size and weights."""
@@ -220,8 +240,10 @@ class Registry:
 KINDS = Registry()
 
 
-def spec_schema(kind: FigureKind) -> s.Schema:
-    return s.Schema(f"figure '{kind.name}'", {**COMMON_OPTIONS, **kind.options})
+def spec_schema(kind: FigureKind, figure_id: str | None = None) -> s.Schema:
+    """The schema of `kind`'s specs; its messages name the figure by its id when it has one."""
+    name = f"figure {figure_id}" if isinstance(figure_id, str) and figure_id else f"figure '{kind.name}'"
+    return s.Schema(name, {**COMMON_OPTIONS, **kind.options})
 
 
 def clean_spec(spec: dict) -> dict:

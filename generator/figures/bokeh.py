@@ -12,6 +12,7 @@ the chart drawn at build time (`chart_fallback.py`), or the alt text where it ha
 from __future__ import annotations
 
 import html
+import io
 import importlib.util
 import json
 import re
@@ -39,7 +40,7 @@ class BokehFigure:
     options = {
         "source": s.Option(s.pattern(_SOURCE.pattern, "figures.py:my_chart"), required=True,
                            doc="`file.py:function` beside index.md; the function returns a Bokeh model"),
-        "height": s.Option(s.optional(s.integer(50, 2000)), doc="reserved height in pixels before it draws"),
+        "height": s.Option(s.optional(s.integer(50, 2000)), doc="reserved height in pixels before it draws (default: the chart's own)"),
         "interactive": s.Option(s.boolean, default=False,
                                 doc="keep the chart's pan and zoom tools (with a reset); off, a drag or the wheel "
                                     "over the chart scrolls the page and its data stays in view"),
@@ -73,19 +74,49 @@ class BokehFigure:
         stem = figure_stem(spec, ctx)
         target = f"{stem}-chart"
         alt = spec.get("alt") or ""
-        inner = embed_chart(ctx, item, target, alt, spec.get("height") or 280, picture=results[0].get("fallback.png"))
+        picture = results[0].get("fallback.png")
+        inner = embed_chart(ctx, item, target, alt, spec.get("height") or natural_height(picture) or 280, picture=picture,
+                            stacked=None if spec.get("height") else stacked_size(item))
         return figure_html(spec, ctx, inner, extra_class="figure-bokeh")
 
 
+def natural_height(picture: bytes | None) -> int | None:
+    """The height in pixels the chart takes when drawn at its own size: its static picture's,
+    which `chart_fallback` draws at the plots' sizes (None without one)."""
+    if picture is None:
+        return None
+    from PIL import Image
+
+    with Image.open(io.BytesIO(picture)) as image:
+        return min(2000, image.height)
+
+
+def stacked_size(item: str) -> tuple[int, int] | None:
+    """(width, height) of a row of plots that wraps (`row(..., styles={"flex-wrap": "wrap"})`,
+    each plot with a `min_width`): under that width its plots stack, and it is that tall."""
+    root = json.loads(item).get("doc", {}).get("roots", [{}])[0]
+    attributes = root.get("attributes", {})
+    styles = attributes.get("styles") or {}
+    if styles.get("type") == "map":                          # how Bokeh writes a dict
+        styles = dict(styles.get("entries", []))
+    if root.get("name") != "Row" or styles.get("flex-wrap") != "wrap":
+        return None
+    plots = [child.get("attributes", {}) for child in attributes.get("children", [])]
+    if not plots or not all(isinstance(p.get("min_width"), int) and isinstance(p.get("height"), int) for p in plots):
+        return None
+    return sum(p["min_width"] for p in plots), sum(p["height"] for p in plots)
+
+
 def embed_chart(ctx: FigureContext, item: str, target: str, alt: str, height: int, css: str = "",
-                picture: bytes | None = None) -> str:
+                picture: bytes | None = None, stacked: tuple[int, int] | None = None) -> str:
     """A Bokeh `json_item` as the page embeds it: the target element and the JSON inline
     (drawn by `js/bokeh-figure.js` when it nears the viewport, no fetch). BokehJS itself
     (`data-bokeh`) is loaded only then, so a page whose charts are further down does not
     download it on opening. `picture` (PNG, from `chart_fallback.chart_png`) is what readers
     without JavaScript see, in the space reserved for the chart, and what prints while the
     chart is not drawn (hidden on screen, so never loaded there; js/print-pictures.js loads
-    it); without one they read `alt`."""
+    it); without one they read `alt`. A row of plots that wraps (`stacked`: the width under
+    which it stacks, and its height then) reserves the stacked height on a narrow screen."""
     bokeh = ctx.emit.asset("bokeh/bokeh.min.js")
     ctx.emit.script("js/bokeh-figure.js")
     label = html.escape(alt, quote=True)
@@ -97,8 +128,9 @@ def embed_chart(ctx: FigureContext, item: str, target: str, alt: str, height: in
         inside = f'<noscript><p class="figure-fallback">{html.escape(alt)}</p></noscript>'
     classes = "bokeh-figure" + (f" {css}" if css else "")
     payload = item.replace("</", "<\\/")   # no `</script>` inside the inline JSON
+    stack = f' data-stack-width="{stacked[0]}" data-stack-height="{stacked[1]}"' if stacked else ""
     return (f'<div class="{classes}" id="{html.escape(target)}" role="img" '
-            f'aria-label="{label}" style="min-height:{height}px">{inside}</div>\n'
+            f'aria-label="{label}" style="min-height:{height}px"{stack}>{inside}</div>\n'
             f'<script type="application/json" class="bokeh-item" data-target="{html.escape(target)}" '
             f'data-bokeh="{html.escape(bokeh)}">{payload}</script>')
 

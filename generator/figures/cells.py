@@ -33,7 +33,7 @@ def image_source(spec: dict, ctx: FigureContext) -> str:
 
 def setup(spec: dict, ctx: FigureContext, size: str = "model.input_size") -> str:
     """Lines that load the figure's model and, when it has one, its image."""
-    lines = [f"model = vi.load_model({ctx.model!r})"]
+    lines = [f"model = vi.load_model({ctx.model_shown!r})"]
     if spec.get("image"):
         crop = spec.get("crop", "none")
         view = ("   # (3, S, S): the centre square" if crop == "center" else

@@ -69,12 +69,12 @@ class DatasetExamplesFigure:
         dataset = ctx.dataset(spec["dataset"])
         units = _units(spec["units"], ctx.card().channel_map(spec["layer"]).channels)
         layer = spec["layer"]
-        folder = dataset.folder.as_posix()
+        folder = ctx.shown(dataset.folder)
         return [
             ("markdown", f"Every photo of the dataset `{dataset.name}` ({len(dataset.images)} images), whole, "
                          f"through the model; `vi.UnitStats` keeps each channel's strongest images."),
             ("code", f"from pathlib import Path\nfrom generator import interpret as vi\n\n"
-                     f"model = vi.load_model({ctx.model!r})\n"
+                     f"model = vi.load_model({ctx.model_shown!r})\n"
                      f"paths = sorted(p for p in Path({folder!r}).rglob('*') "
                      f"if p.suffix.lower() in {{'.jpg', '.jpeg', '.png', '.webp'}})\n"
                      f"stats = vi.UnitStats.empty({layer!r}, channels={ctx.card().channel_map(layer).channels})\n"

@@ -40,18 +40,22 @@ EXAMPLE_VERSION = 1
 
 
 def class_ids(card, dataset, field: str = "dataset") -> list[int | None]:
-    """Each image's class as the model numbers it (None without a label); a label the model
-    does not know is a SpecError naming the image."""
-    ids = []
+    """Each image's class as the model numbers it (None without a label). The labels name
+    one model's classes: for a model that knows none of them (an author's own model beside the
+    ImageNet model the labels were written for) they are left out; a label the model does not
+    know among labels it does is a mistake, a SpecError at its line of the labels file."""
+    ids, unknown = [], []
     for image in dataset.images:
-        if image.label is None:
-            ids.append(None)
-            continue
         try:
-            ids.append(card.check_class(image.label, field))
+            ids.append(None if image.label is None else card.check_class(image.label, field))
         except SpecError as err:
-            raise SpecError(f"dataset '{dataset.name}': '{image.path}' is labelled '{image.label}', "
-                            f"but {err.message}", err.fix, field=field) from None
+            ids.append(None)
+            unknown.append((image, err))
+    if unknown and len(unknown) < sum(image.label is not None for image in dataset.images):
+        image, err = unknown[0]
+        raise SpecError(f"dataset '{dataset.name}': '{image.path}' is labelled '{image.label}', but {err.message}",
+                        err.fix, field=field, line=image.line if dataset.labels_file else dataset.line,
+                        path=dataset.labels_file or "site.yml")
     return ids
 
 

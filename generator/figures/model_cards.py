@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .. import __version__
-from ..errors import SpecError, did_you_mean
+from ..errors import SpecError, closest, did_you_mean
 from ..interpret.fitting import fitted_shape
 from ..interpret.layer_info import LayerInfo
 from ..interpret.registry import weights_identity
@@ -56,6 +56,18 @@ class ModelCard:
         """The Python file the model comes from, for a `path/to/mynet.py:make` model."""
         file, _, _ = self.model_id.rpartition(":")
         return file if file.endswith(".py") else None
+
+    @property
+    def shown_id(self) -> str:
+        """The model as messages name it: a model from a file by its path from the current
+        folder (`articles/a/mynet.py:make`), others by their id."""
+        if not self.source:
+            return self.model_id
+        try:
+            file = Path(self.source).resolve().relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            file = self.source
+        return f"{file}:{self.model_id.rpartition(':')[2]}"
 
     @property
     def job_model(self) -> str:
@@ -102,8 +114,11 @@ class ModelCard:
             if info.name == name:
                 return info
         names = [info.name for info in self.layers]
-        raise SpecError(f"model '{self.model_id}' has no layer '{name}'", did_you_mean(name, names) + LAYERS_FIX,
-                        field=field)
+        near = did_you_mean(name, names) if closest(name, names) else (
+            "its blocks are " + ", ".join(info.name for info in self.blocks()) if self.blocks() else
+            did_you_mean(name, names))
+        raise SpecError(f"model '{self.shown_id}' has no layer '{name}'",
+                        near + LAYERS_FIX.replace("MODEL", self.shown_id), field=field)
 
     def blocks(self) -> list[LayerInfo]:
         """The model's blocks, what `units: {layers: all}` pages: the numbered children of its
@@ -141,13 +156,13 @@ class ModelCard:
             return self._class_by_label(value, field)
         index = operator.index(value)
         if not 0 <= index < self.classes:
-            raise SpecError(f"class {index} is out of range: model '{self.model_id}' has {self.classes} classes",
+            raise SpecError(f"class {index} is out of range: model '{self.shown_id}' has {self.classes} classes",
                             f"use an index from 0 to {self.classes - 1}", field=field)
         return index
 
     def _class_by_label(self, text: str, field: str) -> int:
         if self.labels is None:
-            raise SpecError(f"model '{self.model_id}' has no class labels, so '{text}' names no class",
+            raise SpecError(f"model '{self.shown_id}' has no class labels, so '{text}' names no class",
                             f"write a class id from 0 to {self.classes - 1}", field=field)
         wanted = " ".join(text.split()).casefold()
         found = [i for i, name in enumerate(self.labels) if name.casefold() == wanted]
@@ -159,7 +174,7 @@ class ModelCard:
                             field=field)
         near = closest_classes(text, self.labels, 3)
         hint = ("did you mean " + " or ".join(f"'{self.labels[i]}' ({i})" for i in near) + "? " if near else "")
-        raise SpecError(f"model '{self.model_id}' has no class '{text}'",
+        raise SpecError(f"model '{self.shown_id}' has no class '{text}'",
                         f"{hint}`python -m generator classes WORD` lists the classes with WORD in their label",
                         field=field)
 

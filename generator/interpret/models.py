@@ -147,7 +147,10 @@ def _from_factory(spec: str, path: Path | None) -> tuple[nn.Module, Path | None]
     module = _factory_module(spec, source)
     factory = getattr(module, attr, None)
     if not callable(factory):
-        raise ModelError(f"model spec '{spec}': '{source}' has no callable '{attr}'")
+        found = sorted(name for name, value in vars(module).items()
+                       if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == module.__name__)
+        raise ModelError(f"model spec '{spec}': '{source}' has no callable '{attr}'",
+                         f"write `:NAME` with the function that returns the model ({', '.join(found) or 'it defines none'})")
     try:
         made = factory()
     except Exception as exc:  # the author's code: name its own error
@@ -197,6 +200,8 @@ def load_model(
     else:
         close = difflib.get_close_matches(name_or_spec, list(BUILTIN), n=2, cutoff=0.5)
         hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        if name_or_spec.endswith(".py"):                 # a file without the function that makes it
+            hint = f"name the function that returns the model: '{name_or_spec}:make'; "
         raise ModelError(
             f"unknown model '{name_or_spec}'", f"{hint}use one of {', '.join(BUILTIN)} "
             "or a 'package.module:factory' spec"

@@ -45,7 +45,7 @@ def figure_provenance(figure, results: dict) -> dict[str, Any]:
         "kind_version": figure.kind.version,
         "spec": clean_spec(figure.spec),
         "quality": figure.ctx.quality if figure.ctx and model_kind else None,
-        "model": figure.ctx.model if figure.ctx and model_kind else None,
+        "model": figure.ctx.model_shown if figure.ctx and model_kind else None,
         "weights_sha256": weights[0] if len(weights) == 1 else (weights or None),
         "seed": seeds[0] if len(seeds) == 1 else (seeds or None),
         "seconds": round(sum(j["seconds"] or 0 for j in jobs), 3),

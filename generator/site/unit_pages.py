@@ -61,7 +61,8 @@ def write_unit_pages(writer, layers: list, results: dict, keep=None, pages: bool
             _layer_page(writer, unit_layer, (icons_path, icons))
             writer.tree.add(f"{unit_layer.folder}/cards.js", layer_cards(writer, unit_layer))
             index.append(unit_layer)
-    if index:
+    if index:                                      # by model, each model's layers in its forward order
+        index.sort(key=lambda u: (u.model_slug, [info.name for info in u.card.layers].index(u.layer)))
         common = writer.page_context(1, "units/")
         writer.tree.add("units/index.html", writer._render("units.html", common, layers=[
             {"url": f"{u.model_slug}/{u.layer}/index.html", "model": u.model_slug, "layer": u.layer,
@@ -216,8 +217,9 @@ def _histogram_svg(counts: np.ndarray, width: int = 360, height: int = 90) -> di
             h = max(1.0, height * math.log1p(float(count)) / top)
             edge_lo, edge_hi = HISTOGRAM_EDGES[lo + i], HISTOGRAM_EDGES[lo + i + 1]
             bars.append((round(i * step, 2), round(height - h, 2), round(max(step - 0.5, 0.5), 2), round(h, 2),
-                         f"{edge_lo:.2f} to {edge_hi:.2f}: {int(count):,} positions"))
-    return {"bars": bars, "low": f"{HISTOGRAM_EDGES[lo]:.2f}", "high": f"{HISTOGRAM_EDGES[hi]:.2f}",
+                         f"{edge_lo:.2f} to {edge_hi:.2f}: {int(count):,} positions".replace("-", "\u2212")))
+    return {"bars": bars, "low": f"{HISTOGRAM_EDGES[lo]:.2f}".replace("-", "\u2212"),
+            "high": f"{HISTOGRAM_EDGES[hi]:.2f}".replace("-", "\u2212"),
             "width": width, "height": height}
 
 
@@ -226,13 +228,16 @@ _REF = re.compile(r"(?<![\w./-])([A-Za-z_]\w*(?:\.\w+)+):(\d+)\b")
 _SKIP = ("a", "pre", "script", "style", "h1", "h2", "h3", "h4", "svg")
 
 
-def link_unit_references(html: str, layers: dict, page_slug: str, title: str) -> str:
+def link_unit_references(html: str, layers: dict, page_slug: str, title: str, odd: list | None = None) -> str:
     """`html` (an article's Markdown, before its figures) with every unit reference
     (`blocks.10:9`, in the text or as inline code) linked to its unit page. `layers` maps a
     layer name to its `UnitLayer` (those of the article's model); a reference to a unit the
-    layer does not have stays text. Each reference counts as a mention on the unit's page."""
+    layer does not have stays text, and goes into `odd` as (reference, what is wrong, fix)
+    when it looks like a slip (a unit past the layer's last, a layer name one letter off).
+    Each reference counts as a mention on the unit's page."""
     if not layers:
         return html
+    odd = [] if odd is None else odd
     out, skipping = [], []
     for part in _TAG.split(html):
         if part.startswith("<"):
@@ -245,13 +250,21 @@ def link_unit_references(html: str, layers: dict, page_slug: str, title: str) ->
                 skipping.append(tag)
             out.append(part)
             continue
-        out.append(part if skipping else _REF.sub(lambda m: _link(m, layers, page_slug, title), part))
+        out.append(part if skipping else _REF.sub(lambda m: _link(m, layers, page_slug, title, odd), part))
     return _wrap_code("".join(out))
 
 
-def _link(match, layers: dict, page_slug: str, title: str) -> str:
+def _link(match, layers: dict, page_slug: str, title: str, odd: list) -> str:
     layer, unit = match.group(1), int(match.group(2))
     found = layers.get(layer)
+    if found is not None and unit >= found.channels:
+        odd.append((match.group(0), f"unit reference {match.group(0)}: layer {layer} has {found.channels} units, "
+                    "so it stays text", f"use a unit from 0 to {found.channels - 1}"))
+    elif found is None:                          # `blocks.99:1` beside pages of `blocks.9`: a slip
+        alike = [u for name, u in layers.items() if name.rpartition(".")[0] == layer.rpartition(".")[0]]
+        if alike and layer not in {info.name for info in alike[0].card.layers}:
+            odd.append((match.group(0), f"unit reference {match.group(0)}: the model has no layer '{layer}', "
+                        "so it stays text", "the layers with unit pages are " + ", ".join(sorted(layers))))
     if found is None or unit >= found.channels:
         return match.group(0)
     mention = (page_slug, title, "", "in the text")

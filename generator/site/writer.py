@@ -40,8 +40,8 @@ class SiteWriter:
 
     def _add_static_assets(self) -> None:
         """The package's front end, then the journal's own `assets/`: a file there replaces
-        the package's file of the same name (`css/journal.css` is how a journal restyles
-        itself) or adds one."""
+        the package's file of the same name (`css/custom.css`, empty in the package and
+        loaded last on every page, is how a journal restyles itself) or adds one."""
         files: dict[str, Path] = {}
         for folder in (PACKAGE_ASSETS, self.root / "assets"):
             if folder.is_dir():
@@ -129,10 +129,10 @@ class SiteWriter:
         sitemap and the 404 page."""
         articles = sorted(self.listed, key=lambda a: (a["published"], a["slug"]), reverse=True)
         index = [dict(a, url=f"{a['slug']}/index.html") for a in articles]
-        public = [a for a in index if a["status"] != "draft"]
+        public = [dict(a, url=f"{a['slug']}/") for a in articles if a["status"] != "draft"]  # as pages' canonical
         common = self.page_context(0, "")
         self.tree.add("index.html", self._render("index.html", common, articles=index, units=units))
-        self.tree.add("feed.xml", self._render("feed.xml", common, articles=public))
+        self.tree.add("feed.xml", self._render("feed.xml", self.page_context(0, "feed.xml"), articles=public))
         self.tree.add("sitemap.xml", self._render("sitemap.xml", common, articles=public))
         self.tree.add("404.html", self._render("404.html", self._not_found_context()))
 

@@ -41,9 +41,10 @@
         var button = element("button", "", spec[0]);
         button.type = "button";
         button.title = spec[1];
-        button.disabled = true;                       // until the data is there
         button.setAttribute("aria-label", spec[1]);
-        button.addEventListener("click", spec[2]);
+        button.addEventListener("click", function () {   // before the data is there: once it is
+          if (self.data) spec[2](); else self.pending = spec[2];
+        });
         bar.appendChild(button);
         return button;
       });
@@ -52,8 +53,11 @@
       bar.appendChild(this.levelLabel);
       this.panel = element("div", "aa-panel");
       this.panel.setAttribute("aria-live", "polite");
-      this.panel.appendChild(element("p", "aa-hint", "Point at a cell to see its photos and classes. Drag to pan; " +
-        "zoom with the buttons, Ctrl + wheel or a pinch."));
+      this.hint = element("p", "aa-hint", "Point at a cell to see its photos and classes. Drag to pan; " +
+        "zoom with the buttons, Ctrl + wheel or a pinch.");
+      this.panel.appendChild(this.hint);
+      this.view.tabIndex = 0;                         // in the tab order from the start
+      this.view.setAttribute("aria-label", "Activation atlas (loading)");
       var body = element("div", "aa-body");
       this.view.parentNode.insertBefore(body, this.view);
       var left = element("div", "aa-map");
@@ -93,14 +97,13 @@
       this.centre = element("div", "aa-centre");
       this.centre.hidden = true;
       this.view.appendChild(this.centre);
-      this.view.tabIndex = 0;
       this.view.setAttribute("role", "application");
       this.view.setAttribute("aria-roledescription", "zoomable map");
       this.view.setAttribute("aria-label", "Activation atlas of " + data.layer + ". Arrow keys pan, plus and minus zoom, 0 resets.");
-      this.buttons.forEach(function (button) { button.disabled = false; });
       this.classList.add("is-drawn");
       this.listen();
       this.apply();
+      if (this.pending) { var asked = this.pending; this.pending = null; asked(); }
     }
 
     listen() {
@@ -216,6 +219,8 @@
         this.levelLabel.textContent = grid + " \u00d7 " + grid + " grid, " + data.levels[shown].cells.length + " cells";
         this.setAttribute("data-level", String(shown));
         this.mark.hidden = true;
+        this.current = -1;                            // the panel told of a cell of the other grid
+        this.panel.replaceChildren(this.hint);
       }
       this.setAttribute("data-zoom", this.zoom.toFixed(2));
     }

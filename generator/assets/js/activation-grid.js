@@ -16,10 +16,22 @@
 
   class ActivationGrid extends HTMLElement {
     connectedCallback() {
-      if (this._started || !window.VellumDictionary || !window.VellumFigureData) return;
+      if (this._started) {            // shown again (the reader came back to this photo)
+        if (this.chosenLayer() !== this.shown) this.showLayer(this.chosenLayer());
+        return;
+      }
+      if (!window.VellumDictionary || !window.VellumFigureData) return;
       this._started = true;
       this.layout(JSON.parse(this.dataset.layout));
       window.VellumFigureData.elementNear(this, function (element, data) { element.fill(data); });
+    }
+
+    // The layer the reader last picked in this figure, for any of its photos (a photo choice
+    // keeps it), else the first.
+    chosenLayer() {
+      var choice = this.closest("vellum-photo-choice"), name = choice && choice.dataset.layer;
+      var n = this.L.layers.findIndex(function (layer) { return layer.layer === name; });
+      return n < 0 ? 0 : n;
     }
 
     // Everything the data does not change, drawn at once: the switcher, the photo, the grid's
@@ -38,7 +50,11 @@
           var button = document.createElement("button");
           button.type = "button";
           button.textContent = layer.layer;
-          button.addEventListener("click", function () { self.showLayer(n); });
+          button.addEventListener("click", function () {
+            var choice = self.closest("vellum-photo-choice");
+            if (choice) choice.dataset.layer = layer.layer;
+            self.showLayer(n);
+          });
           bar.appendChild(button);
           return button;
         });
@@ -99,7 +115,10 @@
         event.preventDefault();
         self.select(next);
       });
-      this.showLayer(0);
+      this.showLayer(this.chosenLayer());
+      if (window.ResizeObserver) {                  // a window resized or a phone turned: cells refit
+        new ResizeObserver(function () { self.sizeCells(); }).observe(this);
+      }
     }
 
     // The data is there: each layer's dictionaries and positions join its layout.
@@ -121,29 +140,22 @@
       (this.buttons || []).forEach(function (b, m) { b.setAttribute("aria-pressed", String(m === n)); });
       this.grid.setAttribute("aria-label", "Activation grid of " + layer.layer + ", " + layer.cols + " by " +
         layer.rows + " cells: move with the arrow keys");
-      var width = this.clientWidth || 640;         // under 700 px the views stack: the grid takes the width
-      var room = width < 700 ? width : Math.max(160, Math.min(560, width - 200 - 280 - 40));  // photo, panel, gaps
-      var tall = width < 700 ? Infinity : 520;      // a tall photo's grid leaves room for the panel beside it
-      var side = Math.max(8, Math.min(cells.tile[0], Math.floor(room / layer.cols), Math.floor(tall / layer.rows)));
-      var scale = side / cells.tile[0];
       var magnitude = layer.magnitude, top = magnitude ? Math.max.apply(null, magnitude) || 1 : 1;
-      this.grid.style.gridTemplateColumns = "repeat(" + layer.cols + ", " + side + "px)";
       this.grid.textContent = "";
       this.cellEls = [];
       for (var i = 0; i < layer.rows * layer.cols; i++) {
         var el = document.createElement("div");
         el.className = "ag-cell";
         el.setAttribute("data-i", String(i));
-        el.style.width = el.style.height = side + "px";
         if (magnitude) {           // the sprite loads with the data, when the figure comes near
           el.style.backgroundImage = "url(\"" + cells.src + "\")";
-          el.style.backgroundSize = (cells.width * scale) + "px " + (cells.height * scale) + "px";
-          el.style.backgroundPosition = (-(i % cells.columns) * side) + "px " + (-Math.floor(i / cells.columns) * side) + "px";
           el.setAttribute("data-strength", String(Math.max(0.04, magnitude[i] / top).toFixed(3)));
         }
         this.grid.appendChild(el);
         this.cellEls.push(el);
       }
+      this.side = 0;
+      this.sizeCells();
       if (!magnitude) {            // no data yet: the panel empty, at its final height
         window.VellumDictionary.render(this.panel, layer, -1);
         if (layer.labels) this.panel.appendChild(window.VellumPosition.render(layer, -1));
@@ -151,6 +163,27 @@
       }
       this.applyFade();
       this.select(window.VellumDictionary.strongest(layer));
+    }
+
+    // The cells' side for the figure's width now (again when the width changes): at most the
+    // tile's, the grid beside the photo and the panel, or under 700 px the whole width.
+    sizeCells() {
+      if (!this.cellEls) return;
+      var layer = this.layer, cells = this.L.layers[this.shown].cells;
+      var width = this.clientWidth || 640;         // under 700 px the views stack: the grid takes the width
+      var room = width < 700 ? width : Math.max(160, Math.min(560, width - 200 - 280 - 40));  // photo, panel, gaps
+      var tall = width < 700 ? Infinity : 520;      // a tall photo's grid leaves room for the panel beside it
+      var side = Math.max(8, Math.min(cells.tile[0], Math.floor(room / layer.cols), Math.floor(tall / layer.rows)));
+      if (side === this.side) return;
+      this.side = side;
+      var scale = side / cells.tile[0];
+      this.grid.style.gridTemplateColumns = "repeat(" + layer.cols + ", " + side + "px)";
+      this.cellEls.forEach(function (el, i) {
+        el.style.width = el.style.height = side + "px";
+        if (!el.style.backgroundImage) return;
+        el.style.backgroundSize = (cells.width * scale) + "px " + (cells.height * scale) + "px";
+        el.style.backgroundPosition = (-(i % cells.columns) * side) + "px " + (-Math.floor(i / cells.columns) * side) + "px";
+      });
     }
 
     applyFade() {           // full strength unless the reader asks to see the activation's magnitude

@@ -4,6 +4,7 @@
 // before a chart is about to be seen. A chart not drawn prints its static picture
 // (js/print-pictures.js); a drawn one gets the class `is-drawn` and prints itself. Charts in
 // content put in the page later start when a `vellum:content` event ({root}) announces it.
+// A row of plots that wraps on a narrow screen reserves its stacked height (data-stack-*).
 (function () {
   "use strict";
   var waiting = null;
@@ -36,7 +37,11 @@
     var targets = new Map();
     scripts.forEach(function (script) {
       var target = scope.querySelector("#" + CSS.escape(script.dataset.target));
-      if (target) targets.set(target, script);
+      if (!target) return;
+      targets.set(target, script);
+      if (target.dataset.stackWidth && target.clientWidth < Number(target.dataset.stackWidth)) {
+        target.style.minHeight = target.dataset.stackHeight + "px";   // its plots will stack: no jump then
+      }
     });
     if (!("IntersectionObserver" in window)) {
       targets.forEach(function (script, target) { draw(script, target, function () {}); });

@@ -244,6 +244,11 @@
     current = trigger;
     describe(trigger);
     position(trigger);
+    Array.prototype.forEach.call(card.querySelectorAll("img"), function (img) {   // placed again at its
+      if (img.complete) { return; }                                               // height once its
+      img.loading = "eager";                                                      // pictures are in
+      img.addEventListener("load", function () { if (current === trigger) { position(trigger); } }, { once: true });
+    });
   }
 
   function hide() {
