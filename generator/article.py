@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema as s
-from .errors import Problems, SpecError
+from .errors import BuildError, Problems, SpecError, read_user_text
 from .yamlload import read_front_matter
 
 LICENSES = {
@@ -93,12 +93,12 @@ def read_article(directory: Path, problems: Problems, display: str | None = None
     path = directory / "index.md"
     shown = display or str(path)
     try:
-        source = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        source = read_user_text(path, shown)
+    except (FileNotFoundError, IsADirectoryError):
         problems.error(shown, None, "article has no index.md", f"create {shown}")
         return None
-    except UnicodeDecodeError as exc:
-        problems.error(shown, None, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8")
+    except BuildError as err:
+        problems.errors.extend(err.problems)
         return None
     parts = read_front(source, shown, problems)
     if parts is None:

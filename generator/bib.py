@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from generator.errors import BuildError, Problem, Problems
+from generator.errors import BuildError, Problem, Problems, read_user_text
 
 CONTAINER_FIELDS = ("journal", "booktitle", "publisher", "howpublished", "school", "institution")
 NON_ENTRIES = {"comment", "preamble", "string"}
@@ -393,13 +393,10 @@ def load_bibliography(path: str | Path) -> dict[str, Reference]:
     """Read and parse a .bib file (UTF-8)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_user_text(path, str(path))
     except FileNotFoundError:
         raise BuildError([Problem(str(path), None, "bibliography file not found",
                                   "check `bibliography:` in the front matter")]) from None
-    except UnicodeDecodeError as exc:
-        raise BuildError([Problem(str(path), None, f"not UTF-8 text ({exc.reason})",
-                                  "save the file as UTF-8")]) from None
     return parse_bibliography(text, path)
 
 

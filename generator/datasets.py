@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import schema as s
-from .errors import Problems, SpecError
+from .errors import BuildError, Problems, SpecError, read_user_text
 from .interpret.digest import sha256_file as file_digest
 from .pipeline.fsutil import atomic_write
 from .pipeline.jobs import key_of
@@ -219,7 +219,11 @@ def _read_labels(root: Path, entry: dict, name: str, files: set[str], problems: 
         problems.error(shown, None, f"dataset '{name}': labels file not found", "fix `labels:` in site.yml")
         return None
     labels = {}
-    rows = csv.reader(io.StringIO(path.read_text(encoding="utf-8")))
+    try:
+        rows = csv.reader(io.StringIO(read_user_text(path, shown)))
+    except BuildError as err:
+        problems.errors.extend(err.problems)
+        return None
     for number, row in enumerate(rows, start=1):
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue

@@ -93,3 +93,17 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
 
 
 LISTED = 12       # the most valid names a hint lists
+
+
+def read_user_text(path, shown: str) -> str:
+    """The text of a file the user wrote (UTF-8; a byte-order mark is dropped). A file that is
+    not UTF-8 raises `BuildError` at the line of its first bad byte."""
+    from pathlib import Path
+
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BuildError([Problem(shown, line, f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be read",
+                                  "save the file as UTF-8 (your editor's encoding setting)")]) from None

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import __version__
 from .build import BuildOptions, build
+from .build.discover import discover
 from .compare import Difference, compare_artifacts
 from .errors import BuildError, Problem, Problems, did_you_mean
 from .build.precompute import computing
@@ -159,6 +160,8 @@ def verify_article(options: BuildOptions, slug: str) -> tuple[list[Verification]
     the labels of frozen entries the article no longer uses (stale), and how many unused
     entries a freeze that has not finished put there, by the quality it was at (pending)."""
     folder = options.root / "articles" / slug / "_freeze"
+    if not folder.parent.is_dir():                   # no such article: the build's own message says so
+        discover(dataclasses.replace(options, article=slug), Problems())
     store = FreezeStore(folder)
     if not store.keys():
         raise BuildError([Problem(f"articles/{slug}/_freeze", None, "nothing is frozen for this article",

@@ -18,7 +18,15 @@ class LineDict(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    first_line = 1           # of the text, in its file
+
+
+class _Mistake(yaml.constructor.ConstructorError):
+    """Well-formed YAML that says something wrong, with its fix."""
+
+    def __init__(self, problem: str, mark, fix: str):
+        super().__init__(None, None, problem, mark)
+        self.fix = fix
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -28,7 +36,15 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     result.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        result[key] = loader.construct_object(value_node, deep=True)
+        if key in result.lines:                  # the last would win, silently
+            first = result.lines[key] + loader.first_line - 1
+            raise _Mistake(f"'{key}' is given twice (first on line {first})", key_node.start_mark,
+                           "keep one of them")
+        try:
+            result[key] = loader.construct_object(value_node, deep=True)
+        except ValueError as exc:                # a date that is no date: 2026-02-30
+            raise _Mistake(f"'{value_node.value}' is not a real date ({exc})", value_node.start_mark,
+                           "write a date that exists, as YYYY-MM-DD") from None
         result.lines[key] = key_node.start_mark.line + 1
     return result
 
@@ -39,10 +55,14 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 def load_yaml(text: str, path: str, first_line: int = 1):
     """Parse `text`, whose first line is line `first_line` of `path`. Line numbers in the
     returned LineDicts are lines of the file. Broken YAML raises `YamlProblem`."""
+    loader = _LineLoader(text)                  # a SafeLoader
+    loader.first_line = first_line
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data = loader.get_single_data()
     except yaml.YAMLError as exc:
         raise YamlProblem(_problem(exc, text, path, first_line)) from None
+    finally:
+        loader.dispose()
     _shift(data, first_line - 1)
     return data
 
@@ -64,6 +84,8 @@ def _problem(exc: yaml.YAMLError, text: str, path: str, first_line: int) -> Prob
     mark = getattr(exc, "problem_mark", None) or opened
     line = first_line + mark.line if mark is not None else first_line
     reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if isinstance(exc, _Mistake):
+        return Problem(path, line, reason, exc.fix)
     return Problem(path, line, f"invalid YAML: {reason}", "check the indentation, colons and quotes on this line")
 
 

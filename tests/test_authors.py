@@ -196,7 +196,7 @@ def test_an_own_model_beside_a_labelled_dataset_links_its_units_and_publishes_no
         top: 2
         alt: Photos that excite two channels.
         """)))
-    (root / "site.yml").write_text((root / "site.yml").read_text()
+    (root / "site.yml").write_text((root / "site.yml").read_text().split("\ndatasets:")[0]
                                    + "\ndatasets:\n  photos: {path: data/photos, labels: data/labels.csv}\n")
     (root / "data" / "photos").mkdir(parents=True)
     for name in ("chelsea", "coffee"):
@@ -223,6 +223,26 @@ def test_an_own_model_beside_a_labelled_dataset_links_its_units_and_publishes_no
     assert "vi.load_model('articles/b/mynet.py:make')" in notebook and "Path('data/photos')" in notebook
     provenance = json.loads((root / "build" / "b" / "provenance.json").read_text())
     assert provenance["figures"][0]["model"] == "articles/b/mynet.py:make"
+
+
+@pytest.mark.parametrize("net, message", [
+    ("torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3))",
+     "the model's forward pass fails on a (1, 3, 224, 224) float32 input: RuntimeError: "),
+    ("ModelInfo(Dict(), input_size=64)", "the model's forward returns a dict, not a tensor of class scores"),
+])
+def test_a_model_whose_forward_fails_is_said_at_the_front_matter_line(tmp_path, net, message):
+    root = make_project(tmp_path / "p", ATTRIBUTION)
+    index = root / "articles" / "a" / "index.md"
+    index.write_text(index.read_text().replace("model: tiny", "model: ./net.py:make"))
+    (root / "articles" / "a" / "net.py").write_text(
+        "import torch\nfrom generator.interpret import ModelInfo\n\n\nclass Dict(torch.nn.Module):\n"
+        "    def forward(self, x):\n        return {'logits': x.mean((2, 3))}\n\n\n"
+        f"def make():\n    return {net}\n")
+    result = cli(root, "check")
+    line = next(n for n, text in enumerate(index.read_text().splitlines(), 1) if text.startswith("model:"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    [error] = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    assert error.startswith(f"error: articles/a/index.md:{line}: front matter 'model': {message}")
 
 
 def test_a_wrong_article_model_is_said_once_at_its_front_matter_line(tmp_path):

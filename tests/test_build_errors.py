@@ -36,6 +36,19 @@ def test_broken_yaml(tmp_path):
     assert line.endswith("— check the indentation, colons and quotes on this line")
 
 
+def test_a_date_that_does_not_exist_and_a_key_given_twice(tmp_path):
+    text = FRONT.replace("published: 2026-11-20", "published: 2026-02-30")
+    root = make_project(tmp_path, {"a": {"index.md": text + "Hi\n"}})
+    line = FRONT.splitlines().index("published: 2026-11-20") + 1
+    assert errors_of(root) == [f"{MD}:{line}: '2026-02-30' is not a real date (day is out of range for month) "
+                               "— write a date that exists, as YYYY-MM-DD"]
+    figure = "\n```{image}\nid: fig-a\nsrc: a.png\nalt: A.\nsrc: b.png\n```\n"
+    (root / "articles" / "a" / "index.md").write_text(FRONT + figure)
+    line = FRONT.count("\n") + 6
+    assert errors_of(root) == [f"{MD}:{line}: directive '{{image}}': 'src' is given twice (first on line "
+                               f"{line - 2}) — keep one of them"]
+
+
 def test_missing_title(tmp_path):
     root = make_project(tmp_path, {"a": {"index.md": "---\ndescription: No title here.\n---\nHi\n"}})
     assert errors_of(root) == [
@@ -119,6 +132,47 @@ def test_missing_image(tmp_path):
                     "put it at articles/a/images/missing.png or fix `src:`")
 
 
+def test_a_picture_that_cannot_be_read_whole_or_is_too_large_is_refused_by_check(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    from generator.cli import main
+
+    body = "".join(f"\n```{{image}}\nid: fig-{n}\nsrc: {name}\nalt: A picture.\n```\n"
+                   for n, name in enumerate(["text.jpg", "cut.jpg", "huge.png"]))
+    root = make_project(tmp_path, {"a": {"index.md": article(body)}})
+    folder = root / "articles" / "a"
+    (folder / "text.jpg").write_text("not a picture")
+    Image.new("RGB", (300, 200), "#3b6ea5").save(folder / "whole.jpg", quality=90)
+    (folder / "cut.jpg").write_bytes((folder / "whole.jpg").read_bytes()[:600])
+    Image.new("1", (10000, 9000)).save(folder / "huge.png")               # 90 million pixels
+    monkeypatch.chdir(root)
+    assert main(["check"]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert [e.split(": ", 3)[2:] for e in errors] == [
+        ["figure fig-0 'src'", "'text.jpg' is not an image Pillow can read — use a PNG, JPEG or WebP file (save it "
+                               "again if it is damaged)"],
+        ["figure fig-1 'src'", "'cut.jpg' is cut short: the file ends before the picture does — use a PNG, JPEG "
+                               "or WebP file (save it again if it is damaged)"],
+        ["figure fig-2 'src'", "'huge.png' is 10000x9000 pixels, more than the 89 million Vellum reads — shrink it: "
+                               "a figure shows a few thousand pixels across at most"]]
+
+
+def test_files_that_are_not_utf8_are_said_at_the_line_of_the_first_bad_byte(tmp_path):
+    root = make_project(tmp_path, {"a": {"index.md": article("\nHi [@olah2017feature].\n")}})
+    with open(root / "articles" / "a" / "references.bib", "ab") as bib:
+        bib.write(b"\n% caf\xe9\n")
+    line = (root / "articles" / "a" / "references.bib").read_bytes().count(b"\n")
+    assert errors_of(root) == [f"articles/a/references.bib:{line}: not UTF-8 text: byte 0xe9 cannot be read — "
+                               "save the file as UTF-8 (your editor's encoding setting)"]
+    (root / "articles" / "a" / "references.bib").write_text("")
+    (root / "articles" / "a" / "index.md").write_bytes(b"\xef\xbb\xbf" + article("\nHi.\n").encode())
+    build(BuildOptions(root=root, progress=False))                 # a byte-order mark is fine
+    with open(root / "site.yml", "ab") as site:
+        site.write(b"# \xff\n")
+    [error] = errors_of(root)
+    assert error.startswith("site.yml:") and "not UTF-8 text: byte 0xff" in error
+
+
 def test_bad_formula(tmp_path):
     root = make_project(tmp_path, {"a": {"index.md": article("\nText.\n\n$$ \\frac{a}{ $$\n")}})
     [line] = errors_of(root)
@@ -138,6 +192,21 @@ def test_figures_function_that_raises(tmp_path):
     [line] = errors_of(root)
     assert line.startswith(f"{MD}:12: figure fig-chart: figures.py:chart raised ValueError: "
                            "no data for the chart (at figures.py line 2)")
+
+
+@pytest.mark.parametrize("figures, expected", [
+    ("def charts():\n    pass\n", "figure fig-chart 'source': figures.py has no function 'chart' — did you mean 'charts'?"),
+    ("def chart(:\n    pass\n", "figure fig-chart 'source': figures.py:1: invalid syntax — fix the Python in figures.py"),
+])
+def test_check_reads_figures_py_without_running_it(tmp_path, capsys, monkeypatch, figures, expected):
+    from generator.cli import main
+
+    body = "\n```{bokeh}\nid: fig-chart\nsource: figures.py:chart\nalt: A chart.\n```\n"
+    root = make_project(tmp_path, {"a": {"index.md": article(body), "figures.py": figures}})
+    monkeypatch.chdir(root)
+    assert main(["check"]) == 1
+    [error] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert error.split(": ", 2)[2] == expected
 
 
 def test_unused_reference_is_only_a_warning(tmp_path):

@@ -239,6 +239,13 @@ def test_an_article_builds_from_its_freeze_without_the_photos(tmp_path):
     assert report.computed == 0 and page_html(root) == before and not report.warnings
     notes, missing = dataset_differences(options, "a")
     assert missing and "dataset 'photos' is not on disk (data/photos)" in notes[0]
+    index = root / "articles" / "a" / "index.md"                      # a figure of a layer new since
+    index.write_text(index.read_text() + figure("feature-vis", "id: fig-new\nlayer: blocks.0\nunits: [0]\nalt: One."))
+    report = build(options)
+    assert [str(w) for w in report.warnings] == [
+        "site.yml:4: the unit pages of tiny/blocks.0 show no dataset examples: the photos of dataset 'photos' are "
+        "not on disk — put them back to add them (`python -m generator datasets fetch` gets the example photos)"]
+    assert (root / "build" / "units" / "tiny" / "blocks.0" / "0" / "index.html").is_file()
 
 
 # --- the example photos --------------------------------------------------------------------------

@@ -91,6 +91,18 @@ def test_expression_takes_no_units(tmp_path):
     assert err.value.field == "units"
 
 
+@pytest.mark.parametrize("objective, message", [
+    ("channel(999)", "channel 999 is out of range for layer 'blocks.0', which has 16 channels"),
+    ("neuron(1, 99, 99)", "position (99, 99) is outside layer 'blocks.0', which is "),
+    ("direction([1, 2])", "a direction of 2 values does not fit layer 'blocks.0', which has 16 channels"),
+    ("class_logit(10)", "class 10 is out of range: the model has 10 classes"),
+])
+def test_an_expression_out_of_range_is_refused_when_planned(tmp_path, objective, message):
+    with pytest.raises(SpecError) as err:
+        planned("feature-vis", {"layer": "blocks.0", "objective": objective}, tmp_path)
+    assert err.value.field == "objective" and err.value.message.startswith(message), err.value.message
+
+
 def test_top_needs_an_image(tmp_path):
     with pytest.raises(SpecError) as err:
         planned("feature-vis", {"layer": "blocks.0", "units": {"top": 2}}, tmp_path)

@@ -87,6 +87,16 @@ def test_dictionary_position_outside_the_grid_is_reported(tmp_path):
     assert "position (8, 0) is outside the layer's 8x8 grid on this photo — use x from 0 to 7" in str(err.value)
 
 
+def test_a_grid_of_too_many_positions_is_refused_before_it_runs(tmp_path, monkeypatch):
+    from generator.figures import activation_grid
+
+    monkeypatch.setattr(activation_grid, "MOST_CELLS", 8 * 8)         # the tiny model's blocks.0 is 16x16
+    planned("activation-grid", {"image": "sample:chelsea", "layer": "blocks.1"}, tmp_path)
+    with pytest.raises(SpecError) as err:
+        planned("activation-grid", {"image": "sample:chelsea", "layer": "blocks.0"}, tmp_path)
+    assert err.value.field == "layer" and err.value.message.startswith("layer 'blocks.0' has 16x16 positions")
+
+
 def test_unknown_sample_is_reported(tmp_path):
     with pytest.raises(SpecError) as err:
         planned("semantic-dictionary", {"image": "sample:chelsee", "layer": "blocks.1"}, tmp_path)

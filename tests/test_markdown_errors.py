@@ -130,6 +130,28 @@ def test_unclosed_directive_is_reported_at_its_opening():
     """) == [f"{PATH}:9: directive '{{image}}' is never closed — end its YAML with a line of ```"]
 
 
+def test_an_unclosed_code_block_that_hides_a_figure_is_an_error():
+    assert errors("""
+        Text.
+
+        ```python
+        x = 1
+
+        ```{image}
+        id: fig-cat
+        src: cat.png
+        ```
+    """) == [f"{PATH}:9: a code block opened here is never closed, so the figure on line 12 is shown as code — "
+             "end the code block with a line of ``` before it"]
+    assert warnings("""
+        Text.
+
+        ~~~~
+        x = 1
+    """) == [f"{PATH}:9: a code block opened here is never closed: the rest of the article is code — end it "
+             "with a line of ~~~~"]
+
+
 def test_unknown_footnote_reference():
     assert errors("""
         A claim.[^sorce]

@@ -162,3 +162,9 @@ def test_recommendations_are_read_as_reviewers_write_them(tmp_path, written, key
     assert not problems.errors, problems.errors
     assert review.recommendation == key
     assert review.scores["diagram_style"] == 5 and review.scores["claims_supported"] == 4
+
+
+def test_a_response_to_a_review_that_cannot_be_read_adds_no_second_error(tmp_path):
+    broken = REVIEW.replace("date: 2026-11-20", "date: [2026-11-20")
+    errors = messages(tmp_path, {"r1.md": broken, "a1.md": RESPONSE})
+    assert len(errors) == 1 and errors[0].startswith("articles/x/reviews/r1.md:"), errors

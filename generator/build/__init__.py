@@ -21,15 +21,16 @@ import time
 from pathlib import Path
 
 from ..article import Article, read_article
-from ..errors import Problems
+from ..errors import BuildError, Problem, Problems
 from ..figures.model_cards import ModelCards
 from ..pipeline.cache import Cache, ReadOnlyCache
+from ..pipeline.freeze import FreezeStore
 from ..pipeline.jobs import sha256_bytes
 from ..datasets import frozen_datasets, read_datasets
 from ..site.config import read_site
 from ..site.unit_pages import unit_cards, write_unit_pages
 from .keys import remembered
-from .units import plan_units, plan_units_more
+from .units import plan_units, plan_units_more, without_absent_photos
 from ..site.writer import SiteWriter
 from .discover import discover
 from .options import BuildOptions, BuildReport
@@ -96,6 +97,8 @@ def _build(options: BuildOptions) -> BuildReport:
     problems.raise_if_any()
     units = plan_units(pages, site, datasets, cards, problems, kept, options.quality)
     problems.raise_if_any()
+    freezes = [FreezeStore(folder) for folder in sorted((options.root / "articles").glob("*/_freeze"))]
+    without_absent_photos(units, lambda key: cache.has(key) or any(f.has(key) for f in freezes), problems)
     for unit_layer in units:
         if unit_layer.owner is not None:
             unit_layer.owner.unit_jobs += unit_layer.jobs
@@ -150,7 +153,16 @@ def _build(options: BuildOptions) -> BuildReport:
         if options.article:
             writer.tree.keep(options.output, lambda path: path.startswith(f"{options.article}/") or path in JOURNAL)
         published = options.cache_dir / "published" / f"{sha256_bytes(str(options.output.resolve()).encode())}.json"
-        writer.tree.publish(options.output, manifest=published)
+        try:
+            writer.tree.publish(options.output, manifest=published)
+        except OSError as err:                        # --out names a file, or a folder no one may write
+            shown = str(options.output)
+            if options.output.is_absolute() and options.output.is_relative_to(Path.cwd()):
+                shown = str(options.output.relative_to(Path.cwd()))
+            reason = ("is a file, not a folder" if isinstance(err, NotADirectoryError)
+                      else f"cannot be written ({err.strerror or type(err).__name__})")
+            raise BuildError([Problem(shown, None, f"the output folder {reason}",
+                                      "choose another folder with --out DIR")]) from None
     return BuildReport(pages=[p.article.slug for p in pages], warnings=problems.warnings,
                        jobs=len({j.key for j in jobs}), seconds=time.perf_counter() - started,
                        articles=pages, results=results, computed=computed)

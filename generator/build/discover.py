@@ -43,7 +43,7 @@ def _read(directory: Path, shown: str, problems: Problems, cache) -> Article | N
     hash of index.md: YAML is slow to read, and a journal holds hundreds of articles."""
     try:
         raw = (directory / "index.md").read_bytes()
-        source = raw.decode("utf-8")
+        source = raw.decode("utf-8-sig")         # an editor's byte-order mark is no text
     except (OSError, UnicodeDecodeError):
         return read_article(directory, problems, display=shown)      # it says what is wrong
     key = key_of({"front": FRONT_FORMAT, "code": code_digest("."), "shown": shown,

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..article import IMAGE_TYPES, Article, article_file, citation_style
 from .. import __version__
-from ..errors import BuildError, Problems, SpecError
+from ..errors import BuildError, Problems, SpecError, read_user_text
 from ..figures import KINDS
 from ..pipeline.jobs import key_of, sha256_bytes, sha256_file
 from .keys import code_digest, remembered
@@ -70,14 +70,19 @@ def _parse(article: Article, source: str, bib_path, style: str, options: BuildOp
 
     problems = Problems()
     references: dict = {}
+    unread = bool(article.meta["bibliography"]) and bib_path is None    # named, but not there (said above)
     if bib_path is not None:
         try:
-            references = parse_bibliography(bib_path.read_text(encoding="utf-8"),
-                                            path=str(bib_path.relative_to(options.root)), problems=problems)
-        except BuildError as err:
+            shown = str(bib_path.relative_to(options.root))
+            references = parse_bibliography(read_user_text(bib_path, shown), path=shown, problems=problems)
+        except BuildError as err:                   # unread: its keys are not unknown, only unread
             problems.errors.extend(err.problems)
+            unread = True
     rendered = render_markdown(article.body, path=source, first_line=article.body_first_line,
                                references=references, directive_kinds=set(KINDS.names()), citation_style=style)
+    if unread:
+        rendered.problems.errors = [p for p in rendered.problems.errors
+                                    if not p.message.startswith("unknown citation key")]
     problems.extend(rendered.problems)
     if references:
         report_unused(references, rendered.citations, problems)
@@ -90,6 +95,13 @@ def check_thumbnail(article: Article, source: str, problems: Problems) -> None:
     if path is not None and path.suffix.lower() not in IMAGE_TYPES:
         problems.error(source, key_line(article, "thumbnail"), f"front matter 'thumbnail': '{path.name}' is not "
                        "an image file", "name a .png, .jpg, .webp or .gif file beside index.md")
+    elif path is not None:
+        from ..figures.inputs import check_picture
+
+        try:
+            check_picture(path, article.meta["thumbnail"], "thumbnail")
+        except SpecError as err:
+            problems.error(source, key_line(article, "thumbnail"), f"front matter 'thumbnail': {err.message}", err.fix)
 
 
 def _named_file(article: Article, key: str, source: str, problems: Problems):

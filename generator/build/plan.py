@@ -47,7 +47,7 @@ class FigurePlan:
     @property
     def fix_hint(self) -> str:
         if self.directive.kind == "bokeh":
-            return "fix the function in figures.py; its error is shown above"
+            return "fix the function in figures.py, or the `source:` that names it"
         return "check the figure's spec"
 
 

@@ -95,6 +95,9 @@ def _job_problem(failed: JobFailed, pages: list[ArticlePage]) -> Problem:
             if any(j.key == failed.job.key for j in figure.jobs):
                 expected = isinstance(original, (UserError, InterpretError))
                 message = str(original) if expected else f"{type(original).__name__}: {original}"
-                return Problem(figure.source, figure.directive.line, f"figure {figure.name}: {message}",
-                               figure.fix_hint)
+                fix = figure.fix_hint
+                if isinstance(original, RuntimeError) and "cannot be multiplied" in str(original):
+                    fix = ("a model with a fixed-size head (a Flatten before a Linear) sees only its own input "
+                           "size: add `crop: center` to the figure")
+                return Problem(figure.source, figure.directive.line, f"figure {figure.name}: {message}", fix)
     return Problem("build", None, f"job {failed.job.label or failed.job.fn} failed: {original}")

@@ -118,6 +118,20 @@ def plan_units(pages: list, site: dict, datasets: dict, cards, problems: Problem
     return layers
 
 
+def without_absent_photos(layers: list[UnitLayer], kept, problems: Problems) -> None:
+    """A dataset read from a freeze (its photos not on disk) passes through a layer only if a
+    freeze or the cache keeps that pass (`kept(key)`): a layer new since, in a fresh clone
+    without the photos, gets its unit pages without dataset examples, and a warning."""
+    for unit_layer in layers:
+        dataset = unit_layer.dataset
+        if dataset is None or not dataset.frozen or all(kept(job.key) for job in unit_layer.passes):
+            continue
+        problems.warn("site.yml", dataset.line, f"the unit pages of {unit_layer.model_slug}/{unit_layer.layer} show "
+                      f"no dataset examples: the photos of dataset '{dataset.name}' are not on disk",
+                      "put them back to add them (`python -m generator datasets fetch` gets the example photos)")
+        unit_layer.dataset, unit_layer.passes, unit_layer.effects = None, [], None
+
+
 def _site_layers(entry: dict, cards, problems: Problems) -> list[str]:
     """The layers a `site.yml` `units:` entry asks for (`all`: the model's blocks); an unknown
     model or layer is an error naming the entry's line."""

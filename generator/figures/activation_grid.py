@@ -58,6 +58,7 @@ VERSION = 3                                            # the kind (its page data
 GRID_VERSION = 2                                       # the grid job
 GRID_COSSIM = 1.0                                      # cossim_pow of each cell's direction
 POSITIONS_VERSION = 1
+MOST_CELLS = 64 * 64  # positions a grid's layer may have at the model's input size (EfficientNet's blocks.1: 56x56)
 GROUPS = 6          # neuron groups a position's share is told in: a `{neuron-groups}` figure's default,
                     # so a figure of the same photo and layer shows the same groups in the same colours
 PUSHING = 3                                            # channels shown toward each class at a position
@@ -87,6 +88,10 @@ class ActivationGridFigure:
         jobs, layers = [], []
         for name in names:
             info = card.channel_map(name, field=field)
+            if info.height * info.width > MOST_CELLS:
+                raise SpecError(f"layer '{name}' has {info.width}x{info.height} positions at the model's input size: "
+                                f"a grid of {info.width * info.height:,} cells or more, each a rendered picture",
+                                f"pick a later, coarser layer (at most {MOST_CELLS:,} positions)", field=field)
             jobs.append(Job(
                 "generator.figures.activation_grid:render_grid", GRID_VERSION,
                 params={"model": card.job_model, "layer": info.name, "quality": ctx.quality,

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from .. import schema as s
-from ..errors import UserError
+from ..errors import SpecError, UserError, did_you_mean
 from ..interpret import RESULTS_VERSION
 from ..pipeline.jobs import Job, sha256_file
 from ..pipeline.runtime import Runtime
@@ -49,6 +49,7 @@ class BokehFigure:
     def plan(self, spec: dict, ctx: FigureContext) -> Plan:
         match = _SOURCE.match(spec["source"])
         path = check_input_file(match["file"], ctx, "source")
+        check_function(path, match["file"], match["function"])
         return Plan([Job(
             "generator.figures.bokeh:run_chart", self.version,
             # the chart's own code may call the engine: its results follow the engine's
@@ -78,6 +79,25 @@ class BokehFigure:
         inner = embed_chart(ctx, item, target, alt, spec.get("height") or natural_height(picture) or 280, picture=picture,
                             stacked=None if spec.get("height") else stacked_size(item))
         return figure_html(spec, ctx, inner, extra_class="figure-bokeh")
+
+
+def check_function(path: Path, file: str, function: str) -> None:
+    """A SpecError unless `file` parses and defines `function` at its top level: read, not run,
+    so `check` says it without running the author's code."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=file)
+    except SyntaxError as exc:
+        raise SpecError(f"{file}:{exc.lineno}: {exc.msg}", f"fix the Python in {file}", field="source") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{file} is not UTF-8 text", "save it as UTF-8", field="source") from None
+    defined = [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if function not in defined and not any(isinstance(node, (ast.Assign, ast.ImportFrom, ast.Import))
+                                           and function in ast.unparse(node) for node in tree.body):
+        raise SpecError(f"{file} has no function '{function}'",
+                        did_you_mean(function, defined) if defined else f"define `def {function}():` in {file}",
+                        field="source")
 
 
 def natural_height(picture: bytes | None) -> int | None:

@@ -163,7 +163,7 @@ class FeatureVisFigure:
         if objective in UNIT_OBJECTIVES:
             descriptions = [str(unit_objective(objective, info.name, u, info.channels)) for u in units]
         else:
-            descriptions = [str(_parse(objective, info.name, model))]
+            descriptions = [str(_parse(objective, info.name, model, self._settings(spec, ctx.quality)["size"]))]
         shared = objective == "channel"
         base = {"model": model.job_model, "layer": info.name, "objective": objective, "units": units,
                 **self._settings(spec, ctx.quality)}
@@ -260,15 +260,44 @@ def gallery_html(spec: dict, sprite: str, index: dict, payload: dict) -> str:
             f"</vellum-feature-vis>")
 
 
-def _parse(expression: str, layer: str, model):
-    """The objective of an expression; its layers must exist in the model."""
+def _parse(expression: str, layer: str, model, size: int | None = None):
+    """The objective of an expression; its layers must exist in the model, and with `size`
+    (the side it renders at) its channels and positions must too."""
     from .. import interpret as vi
 
     objective = vi.parse_objective(expression, layer=layer)
     for name in objective.layers:
         if name:
             model.channel_map(name, field="objective")
+    if size:
+        _try(objective, model, size)
     return objective
+
+
+def _try(objective, model, size: int) -> None:
+    """Evaluate `objective` on zeros shaped as the model's layers are at `size`: a channel, a
+    class or a position out of range is a SpecError when the figure is planned (and `check`
+    says it), not a job's failure minutes later."""
+    import math
+
+    import torch
+
+    from .. import interpret as vi
+    from ..interpret.objectives import Context
+
+    scale = size / model.input_size
+    acts = {"": torch.zeros(1, max(1, model.classes))}
+    for name in objective.layers:
+        if name:
+            info = model.layer(name)
+            acts[name] = torch.zeros(1, info.channels, max(1, math.ceil(info.height * scale)),
+                                     max(1, math.ceil(info.width * scale)))
+    try:
+        objective(Context(acts, torch.zeros(1, 3, size, size)))
+    except vi.InterpretError as err:
+        raise SpecError(err.message, err.fix, field="objective") from None
+    except Exception:  # noqa: BLE001 - anything else the render itself will say
+        pass
 
 
 def _objectives(params: dict) -> list:

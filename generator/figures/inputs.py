@@ -22,7 +22,39 @@ def resolve_image_source(value: str, ctx: FigureContext, key: str) -> Path:
         if name not in SAMPLES:
             raise SpecError(f"unknown sample image '{name}'", did_you_mean(name, SAMPLES), field=key)
         return sample_path(name)
-    return check_input_file(value, ctx, key)
+    path = check_input_file(value, ctx, key)
+    check_picture(path, value, key)
+    return path
+
+
+def check_picture(path: Path, shown: str, key: str) -> None:
+    """A SpecError unless `path` is a whole picture Pillow reads, of at most Pillow's safe
+    number of pixels (about 89 million): checked where specs are, so `check` says it."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    most = Image.MAX_IMAGE_PIXELS or 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as picture:
+                width, height = picture.size
+                if most and width * height > most:
+                    raise SpecError(f"'{shown}' is {width}x{height} pixels, more than the {most // 10**6} million "
+                                    "Vellum reads", "shrink it: a figure shows a few thousand pixels across at most",
+                                    field=key)
+                picture.load()                           # a truncated file fails here
+    except SpecError:
+        raise
+    except Image.DecompressionBombError:
+        raise SpecError(f"'{shown}' has more than {2 * most // 10**6} million pixels", "shrink it", field=key) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        reason = ("is not an image Pillow can read" if isinstance(exc, UnidentifiedImageError) else
+                  "is cut short: the file ends before the picture does" if "truncated" in str(exc).lower() else
+                  f"cannot be read whole ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+        raise SpecError(f"'{shown}' {reason}", "use a PNG, JPEG or WebP file (save it again if it is damaged)",
+                        field=key) from None
 
 
 def named_photos(spec: dict) -> list[tuple[str, str]]:

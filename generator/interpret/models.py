@@ -13,10 +13,12 @@ it accepts).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import importlib
 import importlib.util
+import io
 import sys
 import weakref
 from dataclasses import dataclass
@@ -152,7 +154,8 @@ def _from_factory(spec: str, path: Path | None) -> tuple[nn.Module, Path | None]
         raise ModelError(f"model spec '{spec}': '{source}' has no callable '{attr}'",
                          f"write `:NAME` with the function that returns the model ({', '.join(found) or 'it defines none'})")
     try:
-        made = factory()
+        with contextlib.redirect_stdout(io.StringIO()):    # a library's "Loaded weights" chatter: not ours to print
+            made = factory()
     except Exception as exc:  # the author's code: name its own error
         raise ModelError(f"model spec '{spec}': {attr}() raised {type(exc).__name__}: {exc}",
                          "fix the factory") from exc
@@ -273,9 +276,17 @@ def layers(model: nn.Module) -> list[LayerInfo]:
     try:
         with torch.no_grad():
             logits = model(torch.zeros(1, 3, size, size, device=_device(model)))
+    except Exception as exc:  # the author's forward: say what it was given and what failed
+        raise ModelError(f"the model's forward pass fails on a (1, 3, {size}, {size}) float32 input: "
+                         f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "),
+                         "a model takes RGB in [0, 1], shape (N, 3, H, W), float32; set its side with "
+                         "`vi.ModelInfo(net, input_size=...)`") from None
     finally:
         for handle in handles:
             handle.remove()
+    if not isinstance(logits, torch.Tensor):
+        raise ModelError(f"the model's forward returns a {type(logits).__name__}, not a tensor of class scores",
+                         "return the logits, shape (N, classes), from forward")
     found = []
     for name in order:
         module, out = seen[name]

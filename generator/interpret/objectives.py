@@ -237,6 +237,9 @@ def neuron(
 
     def per_image(t: torch.Tensor) -> torch.Tensor:  # t: (B, C, H, W)
         h, w = t.shape[-2:]
+        if not (x is None or 0 <= x < w) or not (y is None or 0 <= y < h):
+            raise ChannelOutOfRange(f"position ({x}, {y}) is outside layer '{layer}', which is {w}x{h} positions "
+                                    "at this size", f"use x from 0 to {w - 1} and y from 0 to {h - 1}")
         return t[:, _unit(t, layer, n), h // 2 if y is None else y, w // 2 if x is None else x]
 
     where = None if x is None and y is None else f"{x}, {y}"

@@ -31,6 +31,7 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from generator.errors import did_you_mean
+from generator.yamlload import YamlProblem, load_yaml
 from generator.markdown.fences import Fence, open_fence
 from generator.markdown.priorities import priority
 from generator.markdown.state import Directive, RenderState, Target
@@ -85,6 +86,7 @@ class DirectivePreprocessor(Preprocessor):
         kind = fence.directive_kind()
         close = fence.close_index(lines, i + 1)
         if kind is None:                                 # ordinary code: for fenced_code
+            self.check_code(fence, lines, i, close)
             return lines[i:len(lines) if close is None else close + 1]
         line = self.state.source.first_line + i
         if kind == ASIDE:
@@ -94,6 +96,22 @@ class DirectivePreprocessor(Preprocessor):
                              f"end its YAML with a line of {fence.char * fence.length}")
             return [""]
         return [self.figure(kind, lines[i + 1:close], line)] + [""] * (close - i)
+
+    def check_code(self, fence: Fence, lines: list[str], i: int, close: int | None) -> None:
+        """A code block that is never closed runs to the end (CommonMark): a warning; one that
+        holds a figure's opening fence it could not hold (a figure's closing fence would end
+        it) lost its own closing fence, and the figure with it: an error."""
+        line = self.state.source.first_line + i
+        for j in range(i + 1, len(lines) if close is None else close):
+            inner = open_fence(lines[j])
+            if inner and inner.directive_kind() and inner.char == fence.char and inner.length >= fence.length:
+                self.state.error(line, f"a code block opened here is never closed, so the figure on line "
+                                 f"{self.state.source.first_line + j} is shown as code",
+                                 f"end the code block with a line of {fence.char * fence.length} before it")
+                return
+        if close is None:
+            self.state.warn(line, "a code block opened here is never closed: the rest of the article is code",
+                            f"end it with a line of {fence.char * fence.length}")
 
     def open_aside(self, fence: Fence, line: int) -> str:
         """The opening `<aside>` tag, or "" (and an error) for an aside inside an aside."""
@@ -131,13 +149,16 @@ class DirectivePreprocessor(Preprocessor):
     def parse_spec(self, kind: str, body: list[str], line: int) -> dict[str, Any] | None:
         """The YAML body as a dict; errors name the YAML's own line in the file."""
         try:
-            spec = yaml.safe_load("\n".join(body))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = line + 1 + mark.line if mark is not None else line
-            reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            self.state.error(where, f"invalid YAML in directive '{{{kind}}}': {reason}",
-                             "check the indentation, and quote values that contain ': ' or ' #'")
+            spec = load_yaml("\n".join(body), "", line + 1)
+        except YamlProblem as exc:
+            found = exc.problem
+            if found.message.startswith("invalid YAML: "):
+                self.state.error(found.line, f"invalid YAML in directive '{{{kind}}}': "
+                                 + found.message.removeprefix("invalid YAML: "),
+                                 "check the indentation, and quote values that contain ': ' or ' #'"
+                                 if "indentation" in found.fix else found.fix)
+            else:
+                self.state.error(found.line, f"directive '{{{kind}}}': {found.message}", found.fix)
             return None
         if spec is None:
             return {}

@@ -81,14 +81,16 @@ def load_reviews(folder: Path, display: str, problems: Problems) -> list[ReviewF
     reviews, each with its responses (and their responses) in `responses`."""
     if not folder.is_dir():
         return []
-    files = []
+    files, unread = [], set()
     for path in sorted(folder.glob("*.md")):
         if path.name.startswith((".", "_")):
             continue
         review = read_review(path, f"{display}/{path.name}", problems)
         if review is not None:
             files.append(review)
-    return thread(files, problems)
+        else:
+            unread.add(path.stem)
+    return thread(files, problems, unread)
 
 
 def read_review(path: Path, shown: str, problems: Problems) -> ReviewFile | None:
@@ -126,15 +128,18 @@ def read_review(path: Path, shown: str, problems: Problems) -> ReviewFile | None
     )
 
 
-def thread(files: list[ReviewFile], problems: Problems) -> list[ReviewFile]:
+def thread(files: list[ReviewFile], problems: Problems, unread: set[str] = frozenset()) -> list[ReviewFile]:
     """Put each response under the file it answers; return the reviews in reading order
-    (round, date, file name), numbered 1, 2, …"""
+    (round, date, file name), numbered 1, 2, …. A response to a file that could not be read
+    (`unread`, its own problem said) is left out without another."""
     by_stem = {f.stem: f for f in files}
     order = sorted(files, key=lambda f: (f.round, f.date, f.stem))
     for f in order:
         if f.type != "response":
             continue
         parent = by_stem.get(f.responds_to)
+        if parent is None and f.responds_to in unread:
+            continue
         if parent is None or parent is f:
             others = [s for s in by_stem if s != f.stem]
             problems.error(f.path, f.responds_line, f"review 'responds_to': no review '{f.responds_to}' in "

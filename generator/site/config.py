@@ -7,7 +7,7 @@ from pathlib import Path
 from .. import schema as s
 from ..article import LICENSES
 from ..datasets import declarations
-from ..errors import Problems
+from ..errors import BuildError, Problems, read_user_text
 from ..yamlload import YamlProblem, load_yaml
 
 UNITS = s.Schema("units entry", {
@@ -49,9 +49,12 @@ def read_site(root: Path, problems: Problems) -> dict:
         problems.error(shown, None, "site.yml is missing", "create it with at least `title: My Journal`")
         return SITE.validate({"title": "Untitled"}, shown, Problems())
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"), shown)
+        data = load_yaml(read_user_text(path, shown), shown)
     except YamlProblem as exc:
         problems.errors.append(exc.problem)
+        return SITE.validate({"title": "Untitled"}, shown, Problems())
+    except BuildError as err:
+        problems.errors.extend(err.problems)
         return SITE.validate({"title": "Untitled"}, shown, Problems())
     site = SITE.validate(data, shown, problems, line=1)
     if not site["base_url"].endswith("/"):
