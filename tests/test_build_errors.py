@@ -235,12 +235,14 @@ def test_missing_alt_warns_in_draft_and_fails_when_published(tmp_path):
 
 def test_several_problems_are_reported_together(tmp_path):
     root = make_project(tmp_path, {
-        "a": {"index.md": article("\nSee @fig-nowhere and [@nobody].\n")},
+        "a": {"index.md": article("\nSee @fig-nowhere and [@nobody].\n\n```{image}\nid: fig-x\nsrc: none.png\n"
+                                  "alt: Nothing.\n```\n")},
         "b": {"index.md": "---\ntitle: B\ncolour: red\n---\nHi\n"},
     })
     lines = errors_of(root)
-    assert len(lines) == 3
+    assert len(lines) == 4                  # the figure's mistake too, beside the text's: one round of fixes
     assert any(line.startswith("articles/b/index.md:3: front matter: unknown key 'colour'") for line in lines)
+    assert any("figure fig-x 'src': file 'none.png' not found" in line for line in lines)
 
 
 def test_cli_prints_one_line_per_problem_and_keeps_the_old_build(tmp_path):

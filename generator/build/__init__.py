@@ -88,9 +88,10 @@ def _build(options: BuildOptions) -> BuildReport:
     hashes = None if options.check else options.cache_dir / "datasets"    # check writes nothing
     datasets = read_datasets(options.root, site["datasets"] or {}, problems, hashes=hashes,
                              frozen=frozen_datasets(options.root))
+    problems.raise_if_any()                           # what every article reads, first
     articles = discover(options, problems, kept)
     pages = [parse_article(a, site, options, problems, kept) for a in articles]
-    problems.raise_if_any()
+    # an article's Markdown mistakes do not hide its figures' (one round of fixes, not two)
 
     cards = ModelCards(options.cache_dir / "models", save=not options.check)
     jobs = plan_figures(pages, options, cards, kept, problems, datasets)

@@ -38,7 +38,8 @@ def create_journal(folder: Path, today: dt.date | None = None) -> Path:
         raise BuildError([Problem(str(folder), None, "this folder is not empty",
                                   "give `vellum init` a new folder, or run it in an empty one")])
     folder.mkdir(parents=True, exist_ok=True)
-    title = folder.resolve().name.replace("-", " ").replace("_", " ").strip().title() or "My Journal"
+    words = folder.resolve().name.replace("-", " ").replace("_", " ").split()
+    title = " ".join(w[:1].upper() + w[1:] for w in words) or "My Journal"   # first letters raised, the rest as typed
     for name, target in (("site.yml", "site.yml"), ("README.md", "README.md"), ("gitignore", ".gitignore")):
         text = (JOURNAL / name).read_text(encoding="utf-8").replace("{{title}}", title)
         (folder / target).write_text(text, encoding="utf-8")

@@ -196,6 +196,7 @@
     var p = document.createElement("span");
     p.className = "va-line";
     p.textContent = text;
+    p.title = text;                              // one line, cut short on a phone: whole on hover
     parent.appendChild(p);
   }
 

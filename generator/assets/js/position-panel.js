@@ -54,7 +54,9 @@
     var bars = element("ul", "pos-attribution");
     labels.forEach(function (name, t) {
       var li = element("li"), track = element("span", "pos-track");
-      li.appendChild(element("span", "pos-class", name));
+      var label = element("span", "pos-class", name);
+      label.title = name;                        // a long class name is cut short: its whole name on hover
+      li.appendChild(label);
       li.appendChild(track);
       bars.appendChild(li);
       if (empty) { li.appendChild(element("span", "pos-number", "\u2009")); return; }
