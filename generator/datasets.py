@@ -191,7 +191,7 @@ def _read_folder(root: Path, name: str, entry: dict, line: int | None, problems:
         problems.error("site.yml", line, f"dataset '{name}': no images in '{entry['path']}'",
                        f"put JPEG, PNG or WebP files in it{_fetch_hint(name)}")
         return None
-    labels = _read_labels(root, entry, name, {rel for rel, _ in images}, problems) if labels_path else {}
+    labels = _read_labels(root, entry, name, {rel for rel, _ in images}, problems, line) if labels_path else {}
     if labels is None:
         return None
     return Dataset(name, folder, tuple(DatasetImage(rel, digest, *labels.get(rel, (None, None)))
@@ -210,13 +210,15 @@ def _readable(path: Path) -> bool:
         return False
 
 
-def _read_labels(root: Path, entry: dict, name: str, files: set[str], problems: Problems) -> dict | None:
+def _read_labels(root: Path, entry: dict, name: str, files: set[str], problems: Problems,
+                 line: int | None = None) -> dict | None:
     """{relative path: (label, line)} from the labels CSV (`file,class` per line; a header line
     `file,class` is allowed); None after an error."""
     shown = entry["labels"]
     path = root / shown
     if not path.is_file():
-        problems.error(shown, None, f"dataset '{name}': labels file not found", "fix `labels:` in site.yml")
+        problems.error("site.yml", line, f"dataset '{name}': labels file '{shown}' not found",
+                       "fix its `labels:`, or create the file")
         return None
     labels = {}
     try:

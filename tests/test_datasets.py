@@ -96,14 +96,17 @@ def test_a_dataset_is_named_by_its_manifest(tmp_path):
     ("  photos: {path: data/photos, labels: data/labels.csv}\n", "misspelt-label",
      "data/labels.csv:2: dataset 'photos': 'more/coffee.jpg' is labelled 'clas 2', but model 'tiny' has no "
      "class 'clas 2' — did you mean 'class 2' (2)"),
+    ("  photos: {path: data/photos, labels: data/none.csv}\n", "photos",
+     "site.yml:4: dataset 'photos': labels file 'data/none.csv' not found — fix its `labels:`, or create the file"),
     ("  Photos!: {path: data/photos}\n", None, "site.yml:4: site.yml 'datasets.Photos!'"),
 ])
 def test_dataset_mistakes_name_the_line_and_the_fix(tmp_path, declare, setup, expected):
     root = project(tmp_path, FIGURE, declare=declare)
     folder = root / "data" / "photos"
     folder.mkdir(parents=True)
-    if setup in ("bad-label", "bad-row", "misspelt-label"):
+    if setup in ("bad-label", "bad-row", "misspelt-label", "photos"):
         photo_folder(folder, 2)
+    if setup in ("bad-label", "bad-row", "misspelt-label"):
         rows = {"bad-label": "chelsea.jpg,Egyptian cat\nkitten.jpg,tabby\n", "bad-row": "chelsea.jpg\n",
                 "misspelt-label": "chelsea.jpg,class 1\nmore/coffee.jpg,clas 2\n"}[setup]
         (root / "data" / "labels.csv").write_text(rows)
