@@ -25,4 +25,5 @@ def class_probabilities():
         plot.xaxis.formatter = NumeralTickFormatter(format="0%")
         plot.add_tools(HoverTool(tooltips=[("class", "@label"), ("probability", "@probability{0.0%}")]))
         plots.append(plot)
-    return row(*plots, sizing_mode="stretch_width", styles={"flex-wrap": "wrap"})   # stacked on a phone
+    return row(*plots, sizing_mode="stretch_width",
+               styles={"flex-wrap": "wrap", "justify-content": "center"})   # stacked on a phone

@@ -109,8 +109,8 @@
         part.title = "group " + (g + 1) + ": " + Math.round(100 * s) + "%";
         part.setAttribute("aria-label", part.title + " (shows where the group is)");
         part.dataset.group = String(g);
-        if (Math.round(100 * s) === 0) { part.tabIndex = -1; }   // a sliver: the legend says 0%
         hoverable(part, function () { onGroup(g); }, function () { onGroup(null); });
+        if (Math.round(100 * s) === 0) { part.tabIndex = -1; }   // a sliver: the legend says 0%
         strip.appendChild(part);
       });
       box.appendChild(legend);
