@@ -382,3 +382,33 @@ def test_nan_late_in_a_render_names_its_step(model):
 
     with pytest.raises(vi.InterpretError, match=r"NaN or infinite at step 40 for image 0 \('late\(\)'\)"):
         vi.feature_vis(model, [vi.Objective(late, "late()")], quality=TINY, steps=100)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: vi.channel("blocks.1", 5.0), "n must be a whole number from 0, got 5.0"),
+    (lambda m: vi.channel("blocks.1", 3, batch=-1), "batch must be a whole number from 0, got -1"),
+    (lambda m: vi.feature_vis(m, [vi.channel("blocks.1", 3)], size=0), "size must be a whole number from 1, got 0"),
+    (lambda m: vi.feature_vis(m, [vi.channel("blocks.1", 3)], steps=-1), "steps must be a whole number from 1"),
+    (lambda m: vi.feature_vis(m, [vi.channel("blocks.1", 3)], quality="ultra"), "unknown quality 'ultra'"),
+    (lambda m: vi.feature_vis(m, [vi.neuron("blocks.1", 3, 50, 50)], size=32, steps=1),
+     "position (50, 50) is outside layer 'blocks.1', which is "),
+    (lambda m: vi.feature_vis_many(m, [vi.channel("blocks.1", 3)], [0]), "feature_vis_many takes lists of objectives"),
+])
+def test_a_setting_or_an_objective_out_of_range_is_named_not_defaulted(call, message):
+    """Zero is not "unset", and no torch error leaks: the message names the argument."""
+    model = vi.load_model("tiny")
+    with pytest.raises(vi.InterpretError) as err:
+        call(model)
+    assert err.value.message.startswith(message), err.value.message
+
+
+def test_channels_last_off_changes_the_bytes_on_the_cpu_and_the_default_comes_back():
+    model = vi.load_model("efficientnet_lite0")
+
+    def render(**speed):
+        with vi.speed(**speed):
+            return vi.feature_vis(model, [vi.channel("blocks.4", 3)], size=32, steps=8, seed=0, threads=1)
+
+    default = render()
+    assert not np.array_equal(render(channels_last=False), default)
+    assert np.array_equal(render(), default)

@@ -120,6 +120,25 @@ def test_activations_of_one_image_and_of_a_batch_agree(tiny):
     assert not batch["blocks.1"].requires_grad
 
 
+def test_a_batch_is_read_like_one_image_and_predict_ranks_each_image(tiny):
+    images = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(3))
+    pixels = (images * 255).round().to(torch.uint8)                  # uint8: divided by 255, as one image is
+    as_bytes = vi.activations(tiny, pixels, ["blocks.1"])["blocks.1"]
+    one = vi.activations(tiny, pixels[1], ["blocks.1"])["blocks.1"]
+    assert torch.allclose(as_bytes[1], one, atol=1e-5)
+    with pytest.raises(vi.ImageError, match=r"a batch must hold RGB in \[0, 1\], found .* divide 0-255 pixels by 255"):
+        vi.activations(tiny, images * 255, ["blocks.1"])
+    ranked = vi.predict(tiny, images, top=2)                         # a list per image, in order
+    alone = vi.predict(tiny, images[1], top=2)
+    assert len(ranked) == 2 and [c for c, _, _ in ranked[1]] == [c for c, _, _ in alone]
+    assert [p for _, _, p in ranked[1]] == pytest.approx([p for _, _, p in alone], abs=1e-6)
+    assert [len(r) for r in ranked] == [2, 2] and ranked[0] != ranked[1]
+    for mistake in (lambda: vi.predict(tiny, images, top=0), lambda: vi.activations(tiny, [], "blocks.1"),
+                    lambda: vi.activations(tiny, images, "blocks.1", batch_size=0)):
+        with pytest.raises(vi.InterpretError):
+            mistake()
+
+
 def test_activations_resize_other_sizes_like_load_image(tiny):
     image = torch.rand(3, 80, 120, generator=torch.Generator().manual_seed(2))
     resized = vi.activations(tiny, image, ["blocks.1"])["blocks.1"]

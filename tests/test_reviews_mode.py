@@ -4,6 +4,7 @@ the margin of the next build."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,8 @@ def test_comment_persist_export_and_round_trip(project, browser_page, tmp_path):
     (review,) = load_reviews(reviews_dir, "articles/x/reviews", problems)
     assert problems.errors == []
     assert review.name == "Anonymous reviewer" and review.scores == {c: None for c in review.scores}
+    assert review.round == 1                          # the first round: no review yet
+    assert re.fullmatch(r"review-x-.+-\d{14}\.md", download.suggested_filename)   # two reviewers' never collide
     assert review.version == page.locator(".review-version").inner_text()
     assert len(review.scores) == 11
     page_ids = set(page.evaluate("() => [...document.querySelectorAll('[data-paragraph], figure[id]')].map(e => e.id)"))

@@ -223,6 +223,9 @@ def _layer_names(spec: dict) -> list[str]:
     if spec.get("layer") and spec.get("layers"):
         raise SpecError("give either `layer` or `layers`, not both",
                         "move the layer into the `layers:` list", field="layers")
+    if spec.get("layers") == []:
+        raise SpecError("`layers` is an empty list", "list one layer or more, e.g. `layers: [blocks.7, blocks.10]`",
+                        field="layers")
     if not spec.get("layer") and not spec.get("layers"):
         raise SpecError("no layer given", "add `layer: blocks.10` (or `layers: [...]`)", field="layer")
     names = spec.get("layers") or [spec["layer"]]

@@ -28,7 +28,7 @@ from typing import Callable, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from .errors import ChannelOutOfRange, ModelError
+from .errors import ChannelOutOfRange, ImageError, InterpretError, ModelError
 from .hooks import get_layer, run_to_layers
 from .images import MIN_SIDE, ImageSource, check_size, fit_image, load_image
 from .imagenet import imagenet_labels
@@ -354,8 +354,10 @@ def check_channel(model: nn.Module, layer: str, index: int) -> None:
 def _batch(model: nn.Module, images, crop: str) -> tuple[torch.Tensor, bool]:
     """(N, 3, H, W) with the shorter side at the model's input size (see `fit_image` for
     `crop`), and whether one image (not a batch) was given."""
-    size, minimum = model.input_size, getattr(model, "min_size", MIN_SIDE)
+    size, minimum = int(getattr(model, "input_size", DEFAULT_INPUT_SIZE)), getattr(model, "min_size", MIN_SIDE)
     if isinstance(images, (list, tuple)):
+        if not images:
+            raise ImageError("no images given: the list is empty", "give one image or more")
         loaded = [load_image(image, size, crop) for image in images]
         shapes = sorted({tuple(image.shape[-2:]) for image in loaded})
         if len(shapes) > 1:
@@ -365,13 +367,28 @@ def _batch(model: nn.Module, images, crop: str) -> tuple[torch.Tensor, bool]:
                 "or run them one at a time")
         return torch.stack(loaded), False
     if isinstance(images, torch.Tensor) and images.dim() == 4:
-        if images.shape[1] != 3:
+        if images.shape[1] != 3 or images.shape[0] == 0:
             raise ModelError(f"a batch must be (N, 3, H, W) RGB, got shape {tuple(images.shape)}")
         check_size(images, f"batch of shape {tuple(images.shape)}", minimum)
-        return fit_image(images.float(), size, crop), False
+        return fit_image(_unit_range(images), size, crop), False
     image = load_image(images)                                      # (3, H, W)
     check_size(image, "image", minimum)
     return fit_image(image, size, crop)[None], True
+
+
+def _unit_range(batch: torch.Tensor) -> torch.Tensor:
+    """A batch as float RGB in [0, 1]: uint8 pixels divided by 255, floats checked, as
+    `load_image` does for one image."""
+    if batch.dtype == torch.uint8:
+        return batch.float() / 255
+    if not batch.is_floating_point():
+        raise ImageError(f"a batch of {batch.dtype} pixels", "give uint8 pixels (0-255) or floats in [0, 1]")
+    batch = batch.float()
+    low, high = float(batch.min()), float(batch.max())
+    if not (-1e-3 <= low and high <= 1 + 1e-3):
+        raise ImageError(f"a batch must hold RGB in [0, 1], found {low:.4g} to {high:.4g}",
+                         "divide 0-255 pixels by 255" if high > 1 else "undo the normalisation: models normalise inside")
+    return batch
 
 
 def activations(
@@ -390,6 +407,8 @@ def activations(
     time; the forward pass stops after the last requested layer. Results are on the model's
     device."""
     check_model(model)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InterpretError(f"batch_size must be a whole number from 1, got {batch_size!r}", "e.g. batch_size=32")
     names = [layers] if isinstance(layers, str) else list(layers)
     for name in names:
         if name:
@@ -406,18 +425,21 @@ def activations(
     return {name: value[0] for name, value in out.items()} if single else out
 
 
-def predict(model: nn.Module, image: ImageSource, top: int = 5,
-            crop: str = "none") -> list[tuple[int, str, float]]:
-    """The `top` classes of one image: [(class index, label, probability)], most likely first.
-    Labels come from `model.labels` (the index as text when the model has none); `crop` as
-    in `activations`."""
+def predict(model: nn.Module, image: ImageSource | Sequence[ImageSource], top: int = 5,
+            crop: str = "none") -> list:
+    """The `top` classes of one image: [(class index, label, probability)], most likely first;
+    of a list of images or a batch (N, 3, H, W), one such list per image. Labels come from
+    `model.labels` (the index as text when the model has none); `crop` as in `activations`."""
     check_model(model)
-    batch, _ = _batch(model, image, crop)
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise InterpretError(f"top must be a whole number from 1, got {top!r}", "e.g. top=5")
+    batch, one = _batch(model, image, crop)
     with torch.no_grad():
-        probs = model(batch.to(_device(model))).softmax(dim=-1)[0]  # (classes,)
-    values, indices = probs.topk(min(top, probs.shape[0]))
+        probs = model(batch.to(_device(model))).softmax(dim=-1)     # (N, classes)
     labels = getattr(model, "labels", None)
-    return [
-        (int(i), labels[i] if labels is not None and i < len(labels) else str(int(i)), float(p))
-        for p, i in zip(values.tolist(), indices.tolist())
-    ]
+    ranked = []
+    for row in probs:
+        values, indices = row.topk(min(top, row.shape[0]))
+        ranked.append([(int(i), labels[i] if labels is not None and i < len(labels) else str(int(i)), float(p))
+                       for p, i in zip(values.tolist(), indices.tolist())])
+    return ranked[0] if one else ranked

@@ -140,10 +140,16 @@ def _args(*parts) -> str:
 
 def _batched(layer: str, batch: int | None, per_image: Callable[[torch.Tensor], torch.Tensor]):
     """An objective function that reads `layer` and applies `per_image` ((B, ...) -> (B,)) to
-    every image, or only to image `batch` (the others get 0)."""
+    every image, or only to image `batch` (the others get 0). A layer other than the logits
+    ("") must give maps (B, C, H, W)."""
+    if batch is not None:
+        _whole("batch", batch)
 
     def fn(ctx: Context) -> torch.Tensor:
         t = _read(ctx, layer)
+        if layer and t.dim() != 4:
+            raise ChannelOutOfRange(f"layer '{layer}' gives {tuple(t.shape[1:])} values an image, not maps "
+                                    "(C, H, W)", "for the model's class scores use class_logit(n)")
         if batch is None:
             return per_image(t)  # (N,)
         if not 0 <= batch < t.shape[0]:
@@ -171,6 +177,23 @@ def _batch_arg(batch: int | None) -> str | None:
 # --- unit objectives -----------------------------------------------------------------
 
 
+def _whole(name: str, value) -> int:
+    """`value` as an index: a whole number from 0 (a numpy integer too), else an error now
+    rather than torch's IndexError when the render starts."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise InterpretError(f"{name} must be a whole number from 0, got {value!r}", f"e.g. {name}=3")
+    return int(value)
+
+
+def _position(t: torch.Tensor, layer: str, x: int | None, y: int | None) -> tuple[int, int]:
+    """(y, x) of a position of `layer`'s maps t (B, C, H, W): the centre unless given."""
+    h, w = t.shape[-2:]
+    if not (x is None or x < w) or not (y is None or y < h):
+        raise ChannelOutOfRange(f"position ({x}, {y}) is outside layer '{layer}', which is {w}x{h} positions "
+                                "at this size", f"use x from 0 to {w - 1} and y from 0 to {h - 1}")
+    return (h // 2 if y is None else y), (w // 2 if x is None else x)
+
+
 def _unit(t: torch.Tensor, layer: str, n: int) -> int:
     """`n`, checked against the channels of `layer`'s output t (N, C, ...): the engine's own
     error, naming the count, rather than an IndexError from deep inside torch."""
@@ -194,6 +217,7 @@ def _vector(t: torch.Tensor, layer: str, v: torch.Tensor) -> torch.Tensor:
 
 def channel(layer: str, n: int, batch: int | None = None) -> Objective:
     """The mean of channel `n` of `layer` over all positions."""
+    n = _whole("n", n)
     fn = _batched(layer, batch, lambda t: t[:, _unit(t, layer, n)].mean((-2, -1)))
     objective = Objective(fn, f"channel({_args(layer, n, _batch_arg(batch))})", [layer], _bset(batch))
     if batch is None:
@@ -235,12 +259,12 @@ def neuron(
 ) -> Objective:
     """Channel `n` of `layer` at one position, the centre unless `x`, `y` are given."""
 
+    n = _whole("n", n)
+    x, y = (None if x is None else _whole("x", x)), (None if y is None else _whole("y", y))
+
     def per_image(t: torch.Tensor) -> torch.Tensor:  # t: (B, C, H, W)
-        h, w = t.shape[-2:]
-        if not (x is None or 0 <= x < w) or not (y is None or 0 <= y < h):
-            raise ChannelOutOfRange(f"position ({x}, {y}) is outside layer '{layer}', which is {w}x{h} positions "
-                                    "at this size", f"use x from 0 to {w - 1} and y from 0 to {h - 1}")
-        return t[:, _unit(t, layer, n), h // 2 if y is None else y, w // 2 if x is None else x]
+        row, column = _position(t, layer, x, y)
+        return t[:, _unit(t, layer, n), row, column]
 
     where = None if x is None and y is None else f"{x}, {y}"
     desc = f"neuron({_args(layer, n, where, _batch_arg(batch))})"
@@ -276,10 +300,11 @@ def direction_neuron(
 ) -> Objective:
     """`direction` at one position (the centre by default)."""
     v = torch.as_tensor(vector, dtype=torch.float32).flatten()  # (C,)
+    x, y = (None if x is None else _whole("x", x)), (None if y is None else _whole("y", y))
 
     def per_image(t: torch.Tensor) -> torch.Tensor:  # t: (B, C, H, W)
-        h, w = t.shape[-2:]
-        a = t[:, :, h // 2 if y is None else y, w // 2 if x is None else x]  # (B, C)
+        row, column = _position(t, layer, x, y)
+        a = t[:, :, row, column]  # (B, C)
         vec = _vector(t, layer, v).view(1, -1)
         dot = (a * vec).sum(1)  # (B,)
         if cossim_pow > 0:
@@ -295,6 +320,7 @@ def direction_neuron(
 
 def class_logit(n: int, batch: int | None = None) -> Objective:
     """The logit of class `n` (runs the whole model)."""
+    n = _whole("n", n)
     fn = _batched("", batch, lambda t: t[:, _unit(t, "", n)])
     return Objective(fn, f"class_logit({_args(n, _batch_arg(batch))})", [""], _bset(batch))
 

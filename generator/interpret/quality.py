@@ -84,7 +84,9 @@ class Quality:
     size: image side in pixels (the model sees it at this size, without upsampling).
     steps: optimizer steps. lr: Adam's learning rate.
     param: the image parameterization. transforms: the random transforms of every step.
-    tv_weight: weight of the total-variation penalty per pixel (smoothness), 0 for none.
+    tv_weight: weight of the total-variation penalty (smoothness), 0 for none, divided by the
+    profile's `size` squared: per pixel at that size; a render at another size keeps the same
+    total weight (the renders every build froze were made so, and their keys hold the profile).
     saturation_weight: weight of the penalty on colours pushed into the sigmoid's flat ends.
     average: decay of an exponential moving average of the parameters, shown instead of the
     last step's (0 for none); it averages out the step-to-step noise of random transforms.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import numbers
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -28,7 +29,7 @@ from .fold import folded
 from .hooks import run_to_layers
 from .objectives import Context, Objective, as_objective_list, diversity as diversity_objective, values_together
 from .param import ImageParam, ParamRecipe
-from .quality import DEFAULT_QUALITY, Quality
+from .quality import DEFAULT_QUALITY, QUALITY, Quality
 from .transforms import by_parts
 
 log = logging.getLogger(__name__)
@@ -144,9 +145,16 @@ def feature_vis(
     notebook. On the CPU, the same settings, seed and thread count give the same bytes on any
     machine: pin `threads=1` for that (the build's workers do, one render per core).
     """
-    q = quality or DEFAULT_QUALITY
+    q = _quality(quality)
+    _check_settings(size=size, steps=steps, batch_size=batch_size, threads=threads)
+    if lr is not None and not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0):
+        raise InterpretError(f"lr must be a positive number, got {lr!r}", "e.g. lr=0.05, or leave it out")
+    seed = _seed(seed)
     size, steps, lr = size or q.size, steps or q.steps, lr or q.lr
     param = param or q.param
+    if not isinstance(param, ParamRecipe):
+        raise InterpretError(f"param must be a vi.ParamRecipe, got {param!r}",
+                             'e.g. param=vi.ParamRecipe("pixel"), or leave it out')
     transforms = transforms if transforms is not None else q.transforms
     extra = extra if extra is not None else q.extra()
     batch_size = batch_size or q.batch_size
@@ -166,6 +174,36 @@ def feature_vis(
             history.append(hist)
     out = np.concatenate(images)
     return (out, np.concatenate(history, axis=1)) if return_history else out
+
+
+def _quality(quality) -> Quality:
+    """A render profile: a `Quality`, its name ("tiny", "draft", "final") or None (draft)."""
+    if quality is None:
+        return DEFAULT_QUALITY
+    if isinstance(quality, str):
+        if quality not in QUALITY:
+            raise InterpretError(f"unknown quality '{quality}'", f"expected one of {', '.join(QUALITY)}")
+        return QUALITY[quality]
+    if not isinstance(quality, Quality):
+        raise InterpretError(f"quality must be a vi.Quality or its name, got {quality!r}", 'e.g. quality="final"')
+    return quality
+
+
+def _check_settings(**settings) -> None:
+    """Each setting given must be a whole number from 1 (None: the profile's)."""
+    for name, value in settings.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise InterpretError(f"{name} must be a whole number from 1, got {value!r}",
+                                 "give a positive whole number, or leave it out for the profile's")
+
+
+def _seed(seed) -> int:
+    """The seed as a plain int (a numpy integer too)."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise InterpretError(f"seed must be a whole number from 0, got {seed!r}", "e.g. seed=0")
+    return int(seed)
 
 
 def feature_vis_many(
@@ -190,9 +228,14 @@ def feature_vis_many(
     `feature_vis`, whose bytes are stable. Returns one uint8 (n_k, size, size, 3) per list.
     `diversity` and `batch_size` are `feature_vis`'s, for every list; diversity compares
     images within each batch of a list, never across lists."""
+    if isinstance(requests, Objective) or any(isinstance(r, Objective) for r in requests):
+        raise InterpretError("feature_vis_many takes lists of objectives, one list per render",
+                             "wrap each list: [[vi.channel(...), ...], ...], or call feature_vis for one list")
     if len(requests) != len(seeds):
         raise InterpretError(f"{len(requests)} lists of objectives but {len(seeds)} seeds", "give one seed a list")
-    q = quality or DEFAULT_QUALITY
+    q = _quality(quality)
+    _check_settings(size=size, steps=steps, batch_size=batch_size, most=most)
+    seeds = [_seed(seed) for seed in seeds]
     size, steps = size or q.size, steps or q.steps
     extra = q.extra()
     device = _device_of(model, device)
@@ -320,7 +363,7 @@ def _optimize_stacked(model, parts: list[tuple[_Batch, int]], size, steps, lr, p
         layers |= {sorted(o.layers)[0] for o in whole.objectives if o.layers}
     memory = SPEED.memory(device)
     original, model = model, folded(model, layers)
-    if model is not original and device.type != "cpu":   # a copy of ours: weights in the input's format
+    if model is not original:                           # a copy of ours: weights in the input's format
         model.to(memory_format=memory)
     params = image_param.params
     optimizer = torch.optim.Adam(params, lr=lr)

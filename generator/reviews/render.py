@@ -64,10 +64,14 @@ def review_body(html: str, state: ArticleReviews) -> str:
 
 def banner_context(state: ArticleReviews, slug: str, title: str) -> dict:
     """`article.review`: what the review copy's banner and annotation tool need."""
+    reviews = [f for f in state.files if f.type == "review"]
+    this = [f.round for f in reviews if f.version == state.version]
     config = {
         "slug": slug,
         "title": title,
         "version": state.version,
+        # this version's round: that of its reviews so far, else the one after the last
+        "round": max(this) if this else max((f.round for f in reviews), default=0) + 1,
         "groups": [{"name": name, "criteria": list(keys)} for name, keys in CRITERIA_GROUPS],
         "recommendations": list(RECOMMENDATIONS),
     }

@@ -338,6 +338,12 @@
     document.addEventListener("keydown", onKeyDown);
     document.addEventListener("click", onClick);
     window.addEventListener("resize", function () { if (current) { position(current); } });
+    var moving = false;      // a focused link scrolled into view after its card was placed: follow it
+    window.addEventListener("scroll", function () {
+      if (!current || pinned || moving) { return; }
+      moving = true;
+      requestAnimationFrame(function () { moving = false; if (current && !pinned) { position(current); } });
+    }, { passive: true });
   }
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); }

@@ -321,7 +321,7 @@
       "---",
       "reviewer: anonymous            # or your name",
       "date: " + today,
-      "round: 1",
+      "round: " + (config.round || 1),
       "type: review",
       "version: " + yamlString(config.version),
       "recommendation:                # " + config.recommendations.join(" | "),
@@ -347,7 +347,8 @@
     var url = URL.createObjectURL(blob);
     var link = document.createElement("a");
     link.href = url;
-    link.download = "review-" + config.slug + "-" + config.version + ".md";
+    var stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);   // two reviewers' files never collide
+    link.download = "review-" + config.slug + "-" + config.version + "-" + stamp + ".md";
     document.body.appendChild(link);
     link.click();
     link.remove();
