@@ -120,7 +120,7 @@ def test_nan_is_an_error_naming_step_and_objective(model):
 
 
 def test_train_mode_is_refused():
-    with pytest.raises(vi.InterpretError, match="training mode — call model.eval()"):
+    with pytest.raises(vi.ModelError, match="model is in train mode — call model.eval()"):
         vi.feature_vis(tiny_cnn().train(), [vi.channel(LAYER, 0)], quality=TINY)
 
 

@@ -140,3 +140,22 @@ def test_too_small_image_is_refused_rather_than_upscaled():
 def test_unreadable_inputs_say_what_is_accepted(bad):
     with pytest.raises(InterpretError):
         vi.load_image(bad)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: vi.load_image("sample:chelsea", crop="center"), "crop='center' needs a size"),
+    (lambda: vi.load_image("sample:chelsea", 64, crop="centre"), "unknown crop 'centre'"),
+    (lambda: vi.load_image("sample:chelsea", 64.0), "size must be a whole number of pixels from 1, got 64.0"),
+    (lambda: vi.load_image(torch.rand(3, 0, 50)), "image (Tensor) has no pixels"),
+    (lambda: vi.load_image(torch.full((3, 40, 40), float("nan"))), "the image holds NaN values"),
+    (lambda: vi.load_image("https://example.com/a.jpg"), "'https://example.com/a.jpg' is an address"),
+])
+def test_mistakes_in_reading_an_image_are_named(call, message):
+    with pytest.raises(vi.ImageError) as err:
+        call()
+    assert err.value.message.startswith(message), err.value.message
+
+
+def test_a_bfloat16_tensor_reads_as_float32():
+    image = torch.rand(3, 40, 40).bfloat16()
+    assert vi.load_image(image).dtype == torch.float32

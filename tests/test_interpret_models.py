@@ -354,3 +354,21 @@ def test_a_model_of_others_from_a_factory_file_classifies_the_cat():
     assert vi.predict(model, "sample:chelsea", 1)[0][:2] == (285, "Egyptian cat")
     info = {layer.name: layer for layer in vi.layers(model)}
     assert info["_blocks.14"].channels == 112
+
+
+def test_a_module_the_forward_never_runs_and_a_device_this_machine_lacks_are_named(tiny):
+    class Spare(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.spare = torch.nn.Conv2d(3, 4, 3), torch.nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            return self.used(x).mean((2, 3))
+
+    with pytest.raises(vi.LayerNotFound, match="layer 'spare' is a module of the model, but its forward pass never"):
+        vi.activations(Spare().eval(), torch.rand(3, 64, 64), ["spare"])
+    with pytest.raises(vi.ModelError, match="unknown device 'cudaa'"):
+        vi.load_model("tiny", device="cudaa")
+    if not torch.cuda.is_available():
+        with pytest.raises(vi.ModelError, match="this torch sees no GPU"):
+            vi.feature_vis(tiny, [vi.channel("blocks.1", 1)], size=32, steps=1, device="cuda")

@@ -22,9 +22,14 @@ class InterpretError(ValueError):
 class LayerNotFound(InterpretError):
     """A layer name that is not a module path of the model."""
 
-    def __init__(self, name: str, known: Iterable[str]):
+    def __init__(self, name: str, known: Iterable[str], never_runs: bool = False):
         known = list(known)
         self.name = name
+        if never_runs:                    # a module of the model that its forward never calls
+            self.closest = []
+            super().__init__(f"layer '{name}' is a module of the model, but its forward pass never runs it",
+                             "pick a layer the forward pass uses (`vi.layers(model)` lists them)")
+            return
         self.closest = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
         hint = (
             "did you mean " + " or ".join(f"'{c}'" for c in self.closest) + "?"

@@ -60,5 +60,5 @@ def run_to_layers(
             handle.remove()
     missing = [name for name in wanted if name not in captured]
     if missing:
-        raise LayerNotFound(missing[0], [])  # a module that exists but never runs
+        raise LayerNotFound(missing[0], [], never_runs=True)
     return captured

@@ -11,6 +11,7 @@ evaluation view).
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 from typing import Union
 
@@ -33,10 +34,18 @@ def load_image(src: ImageSource, size: int | None = None, crop: str = "none") ->
     """Read `src` as a float tensor (3, H, W) of RGB in [0, 1], optionally resized so its
     shorter side is `size` (see `fit_image` for `crop`). See the module docstring for what
     `src` may be. Resizing an image smaller than `MIN_SIDE` is refused (`ImageError`)."""
+    if crop not in CROPS:
+        raise ImageError(f"unknown crop {crop!r}", f"use one of {', '.join(CROPS)}")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1):
+        raise ImageError(f"size must be a whole number of pixels from 1, got {size!r}", "e.g. size=224")
+    if crop != "none" and size is None:
+        raise ImageError(f"crop={crop!r} needs a size: the side of the square to keep", "e.g. size=224, crop=\"center\"")
     image = _to_tensor(src)                                   # (3, H, W)
+    if image.shape[-1] == 0 or image.shape[-2] == 0:
+        raise ImageError(f"image {_describe(src)} has no pixels (shape {tuple(image.shape)})", "give a picture")
     if size is not None:
         check_size(image, f"image {_describe(src)}")
-        image = fit_image(image, size, crop)
+        image = fit_image(image, int(size), crop)
     return image.contiguous()
 
 
@@ -84,7 +93,10 @@ def _to_tensor(src: ImageSource) -> torch.Tensor:
     if isinstance(src, np.ndarray):
         return _from_array(src, channels_last=True)
     if isinstance(src, torch.Tensor):
-        return _from_array(src.detach().cpu().numpy(), channels_last=False)
+        tensor = src.detach().cpu()
+        if tensor.is_floating_point() and tensor.dtype not in (torch.float32, torch.float64):
+            tensor = tensor.float()                            # bfloat16, float16: numpy has no bfloat16
+        return _from_array(tensor.numpy(), channels_last=False)
     raise ImageError(
         f"cannot read an image from a {type(src).__name__}", "pass a path, 'sample:NAME', "
         "a PIL image, a numpy array or a tensor"
@@ -93,6 +105,9 @@ def _to_tensor(src: ImageSource) -> torch.Tensor:
 
 def _open(src: str | Path) -> Image.Image:
     text = str(src)
+    if "://" in text:
+        raise ImageError(f"'{text}' is an address: the engine reads files, not the network",
+                         "download it first and give its path")
     path = sample_path(text[len("sample:"):]) if text.startswith("sample:") else Path(src)
     if not path.is_file():
         raise ImageError(f"image file '{path}' not found", "check the path")
@@ -130,8 +145,10 @@ def _unit_range(array: np.ndarray) -> np.ndarray:
         top = 255.0 if array.max(initial=0) <= 255 else 65535.0
         return array.astype(np.float32) / top
     if np.issubdtype(array.dtype, np.floating):
-        low, high = float(np.nanmin(array)), float(np.nanmax(array))
-        if np.isnan(array).any() or low < -1e-3 or high > 1 + 1e-3:
+        if np.isnan(array).any():
+            raise ImageError("the image holds NaN values", "give pixels as floats in [0, 1] (or uint8), without NaN")
+        low, high = float(array.min(initial=0.0)), float(array.max(initial=0.0))
+        if low < -1e-3 or high > 1 + 1e-3:
             raise ImageError(
                 f"float image values must lie in [0, 1], found {low:g} to {high:g}", ""
                 "divide 0-255 pixels by 255, or pass them as uint8"

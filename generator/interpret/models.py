@@ -212,11 +212,22 @@ def load_model(
     return _prepare(model, name_or_spec, path, device)
 
 
+def device_of(device) -> torch.device:
+    """`device` ("cpu", "cuda", "cuda:1", a torch.device) as torch names it, if this machine has it."""
+    try:
+        found = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ModelError(f"unknown device {device!r}", 'use "cpu" or "cuda" (or "cuda:N")') from None
+    if found.type == "cuda" and not torch.cuda.is_available():
+        raise ModelError(f"device {device!r}: this torch sees no GPU", 'use "cpu", or a torch built with CUDA')
+    return found
+
+
 def _prepare(model: nn.Module, model_id: str, path: Path | None, device) -> nn.Module:
     model.eval().requires_grad_(False)
     model.weights_sha256 = sha256_file(path) if path is not None else state_sha256(model)   # before a move
     if device is not None:
-        model.to(device)
+        model.to(device_of(device))
     model.input_size = int(getattr(model, "input_size", DEFAULT_INPUT_SIZE))
     model.min_size = int(getattr(model, "min_size", MIN_SIDE))
     labels = getattr(model, "labels", None)
@@ -233,6 +244,7 @@ def check_model(model: nn.Module) -> None:
             "model is in train mode", "call model.eval() before using it with the engine "
             "(load_model returns models in eval mode)"
         )
+    layers(model)   # its forward pass runs on an RGB input (once a model: kept), or a ModelError says why not
 
 
 def _device(model: nn.Module) -> torch.device:

@@ -27,6 +27,7 @@ from torch import nn
 from .errors import InterpretError
 from .fold import folded
 from .hooks import run_to_layers
+from .models import check_model, device_of
 from .objectives import Context, Objective, as_objective_list, diversity as diversity_objective, values_together
 from .param import ImageParam, ParamRecipe
 from .quality import DEFAULT_QUALITY, QUALITY, Quality
@@ -56,8 +57,7 @@ def torch_threads(n: int | None):
 def frozen(model: nn.Module):
     """Run `model` with no gradients for its weights (restored afterwards); refuse train mode,
     whose batch-norm statistics would mix the images of a batch."""
-    if model.training:
-        raise InterpretError("the model is in training mode", "call model.eval() before feature_vis")
+    check_model(model)            # eval mode, and a forward pass that runs (a ModelError says why not)
     params = [p for p in model.parameters() if p.requires_grad]
     for p in params:
         p.requires_grad_(False)
@@ -70,7 +70,7 @@ def frozen(model: nn.Module):
 
 def _device_of(model: nn.Module, device) -> torch.device:
     if device is not None:
-        return torch.device(device)
+        return device_of(device)
     first = next(model.parameters(), None)
     return first.device if first is not None else torch.device("cpu")
 
