@@ -95,5 +95,17 @@ def test_a_small_dataset_gives_several_vectors_per_image_a_large_one_about_one()
 
 def test_a_wrong_activation_shape_is_refused():
     stats = vi.UnitStats.empty("blocks.1", 5)
-    with pytest.raises(ValueError, match="5 channels"):
+    with pytest.raises(vi.ChannelOutOfRange, match="5 channels"):
         stats.add(0, np.zeros((4, 3, 3), np.float32))
+    with pytest.raises(vi.ChannelOutOfRange, match="channel 5 is out of range for layer 'blocks.1', which has 5"):
+        stats.top(5)
+
+
+def test_atlas_helpers_name_their_mistakes():
+    model = vi.load_model("tiny")
+    with pytest.raises(vi.LayerNotFound, match="did you mean 'blocks.1'"):
+        vi.tiled_logits(model, "block.1", np.zeros((2, 24)))
+    with pytest.raises(vi.ChannelOutOfRange, match=r"vectors of shape \(2, 5\) do not fit layer 'blocks.1'"):
+        vi.tiled_logits(model, "blocks.1", np.zeros((2, 5)))
+    with pytest.raises(vi.InterpretError, match="an atlas needs at least 4 activation vectors, got 2"):
+        vi.atlas_layout(np.zeros((2, 24), np.float32))

@@ -28,6 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import ChannelOutOfRange, InterpretError, LayerNotFound
+from .hooks import get_layer
+
 N_NEIGHBORS = 50
 MIN_DIST = 0.05
 CLIP = (1.0, 99.0)        # percentiles of each layout axis kept; the rest is pushed to the border
@@ -51,12 +54,13 @@ def atlas_layout(vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = N_NEI
                  min_dist: float = MIN_DIST) -> np.ndarray:
     """UMAP of `vectors` (n, C) to two dimensions with the cosine metric, each axis clipped to
     its 1st-99th percentiles and scaled to [0, 1]: (n, 2) float64. Fewer than four vectors
-    cannot be laid out (ValueError)."""
+    cannot be laid out (InterpretError)."""
     import warnings
 
     vectors = np.asarray(vectors, np.float32)
     if len(vectors) < 4:
-        raise ValueError(f"an atlas needs at least 4 activation vectors, got {len(vectors)}")
+        raise InterpretError(f"an atlas needs at least 4 activation vectors, got {len(vectors)}",
+                             "sample more positions or photos")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")             # UMAP says that a random state disables its threads
         import umap
@@ -109,12 +113,18 @@ def tiled_logits(model, layer: str, vectors, batch: int = 64):
     size): what the activation, on its own, drives the network toward. Forward passes only."""
     import torch
 
-    from .hooks import get_layer
     from .models import DEFAULT_INPUT_SIZE, layers
 
     size = int(getattr(model, "input_size", DEFAULT_INPUT_SIZE))
-    info = next(i for i in layers(model) if i.name == layer)
+    found = {i.name: i for i in layers(model)}
+    if layer not in found:
+        get_layer(model, layer)                          # an unknown name: LayerNotFound, with the closest
+        raise LayerNotFound(layer, [], never_runs=True)  # a module that gives no map
+    info = found[layer]
     vectors = torch.as_tensor(np.asarray(vectors, np.float32))
+    if vectors.dim() != 2 or vectors.shape[1] != info.channels:
+        raise ChannelOutOfRange(f"vectors of shape {tuple(vectors.shape)} do not fit layer '{layer}', which has "
+                                f"{info.channels} channels", f"give (n, {info.channels}) vectors")
     device = next(model.parameters()).device
     module = get_layer(model, layer)
     out = []

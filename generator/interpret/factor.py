@@ -56,6 +56,10 @@ class SemanticDictionary:
     magnitude: torch.Tensor  # (H, W) float32, L2 norm of the whole activation vector
     activation: torch.Tensor = field(repr=False)  # (C, H, W) the layer's activation it was read from
 
+    def __repr__(self) -> str:
+        h, w, k = self.indices.shape
+        return f"SemanticDictionary({w}x{h} positions, top {k} channels each, of {self.activation.shape[0]})"
+
 
 def semantic_dictionary(model: nn.Module, image: torch.Tensor, layer: str, k: int = 4) -> SemanticDictionary:
     """The k most active channels at each position of `layer`, and each position's
@@ -90,6 +94,11 @@ class NeuronGroups:
     layer: str
     model: nn.Module = field(repr=False, compare=False)
     image: torch.Tensor = field(repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        n, h, w = self.maps.shape
+        return (f"NeuronGroups({n} groups of the {self.factors.shape[1]} channels of {self.layer!r}, over {w}x{h} "
+                f"positions, reconstruction error {self.reconstruction_error:.3f})")
 
     def attribution_to_classes(self, classes: Sequence[Target]) -> torch.Tensor:
         """Attribution of each group to each class [n, len(classes)]: the group's factor dotted

@@ -36,6 +36,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from .errors import ChannelOutOfRange
+
 POSITIONS = 16
 """Activation vectors sampled per image (distinct positions away from the edges), before the
 layer's sample keeps `vectors` of all of them."""
@@ -124,8 +126,14 @@ class UnitStats:
 
     # --- reading --------------------------------------------------------------------------------
 
+    def _channel(self, channel: int) -> None:
+        if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)) or not 0 <= channel < self.channels:
+            raise ChannelOutOfRange(f"channel {channel!r} is out of range for layer '{self.layer}', which has "
+                                    f"{self.channels} channels", f"use 0 to {self.channels - 1}")
+
     def top(self, channel: int) -> list[tuple[float, tuple[int, ...]]]:
         """Channel's top examples: [(value, (image, y, x, rows, cols))], strongest first."""
+        self._channel(channel)
         return [(float(v), tuple(int(i) for i in w))
                 for v, w in zip(self.top_values[channel], self.top_where[channel]) if w[0] >= 0]
 
@@ -133,6 +141,7 @@ class UnitStats:
         """For each quantile q, the sampled image whose strongest value is at q among the
         sampled images: [(q, value, where)]. Typical images (q = 0.5) show what the channel
         does most of the time, not at its extreme."""
+        self._channel(channel)
         keep = self.sample_where[channel, :, 0] >= 0
         values, where = self.sample_values[channel][keep], self.sample_where[channel][keep]
         if not len(values):
@@ -199,8 +208,9 @@ def _of_images(base: UnitStats, images: list[int], activations: list, labels: li
         act = (activation.detach().float().cpu().numpy() if hasattr(activation, "detach")   # a tensor
                else np.asarray(activation, np.float32))
         if act.ndim != 3 or act.shape[0] != c:
-            raise ValueError(f"layer '{base.layer}' has {c} channels: expected an activation (C, H, W) "
-                             f"with C = {c}, got shape {tuple(act.shape)}")
+            raise ChannelOutOfRange(f"layer '{base.layer}' has {c} channels: expected an activation (C, H, W) "
+                                    f"with C = {c}, got shape {tuple(act.shape)}",
+                                    "add the activations of the layer these statistics are of")
         _, h, w = act.shape
         flat = act.reshape(c, h * w)                                        # (C, HW)
         best = flat.argmax(axis=1)                                          # (C,) first maximum
