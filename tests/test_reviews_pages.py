@@ -155,6 +155,23 @@ def test_reviews_page_lists_comments_with_links_back_to_the_text(site):
     assert '<a href="../index.html#fig-cat">Figure 1</a>' in page
 
 
+def test_a_published_article_keeps_the_paragraphs_its_reviews_point_to(site, tmp_path):
+    """Out of review, the reviews page's "¶ 2" still lands on its paragraph: the published
+    article anchors the paragraphs the reviews comment on, and only those."""
+    import shutil
+
+    root = tmp_path / "published"
+    shutil.copytree(site, root, ignore=shutil.ignore_patterns("build", ".cache"))
+    index = root / "articles" / "x" / "index.md"
+    index.write_text(index.read_text().replace("status: review", "status: published"))
+    build(BuildOptions(root=root, progress=False))
+    reviews = (root / "build" / "x" / "reviews" / "index.html").read_text()
+    anchor = re.search(r'<a href="\.\./index\.html#(p-[0-9a-f]{6})">¶ 2</a>', reviews).group(1)
+    article_page = (root / "build" / "x" / "index.html").read_text()
+    assert f'<p id="{anchor}" data-paragraph="2">' in article_page
+    assert article_page.count("data-paragraph=") == 1 and "review-banner" not in article_page
+
+
 def test_article_links_to_its_reviews_from_byline_and_appendix(site):
     page = (site / "build" / "x" / "index.html").read_text()
     assert page.count('href="reviews/index.html"') >= 2

@@ -24,9 +24,9 @@ from __future__ import annotations
 import datetime as dt
 
 from ..errors import Problems
-from .anchors import find_blocks, normalise, text_id
+from .anchors import find_blocks, mark_blocks, normalise, text_id
 from .loading import Comment, ReviewFile, load_reviews
-from .placing import FigureTarget, place_comments
+from .placing import FigureTarget, comments_by_anchor, place_comments
 from .render import (REVIEW_SCRIPT, REVIEW_STYLE, REVIEWS_URL, ArticleReviews, banner_context,
                      head_links, review_body, reviews_page_context, version_of)
 from .sanitize import review_html, sanitize
@@ -56,6 +56,9 @@ def attach_reviews(page, options, problems: Problems) -> ArticleReviews | None:
     place_comments(reviews, state.blocks, state.figures, problems)
     if review_mode:
         page.markdown.html = review_body(page.markdown.html, state)
+    else:      # the published article: the paragraphs its reviews comment on get their anchors ("¶ 4" links)
+        commented = set(comments_by_anchor(reviews))
+        page.markdown.html = mark_blocks(page.markdown.html, [b for b in state.blocks if b.anchor in commented])
     return state
 
 
