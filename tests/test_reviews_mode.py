@@ -161,3 +161,26 @@ def test_banner_on_top_and_comments_in_the_margin(project, browser_page):
     assert note["x"] > paragraph["x"] + paragraph["width"]          # beside the text, in the margin
     assert abs(note["y"] - paragraph["y"]) < 40
     browser_page.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_draft_comment_follows_its_quote_into_a_rewritten_paragraph(project, browser_page):
+    """The build's rule for review files, in the browser: a paragraph rewritten around the
+    quoted words keeps its comment (the draft is moved to the paragraph's new anchor)."""
+    page = browser_page.page
+    article_page = project / "build" / "x" / "index.html"
+    browser_page.open(article_page)
+    select_words(page, SECOND, "makes a claim")
+    page.locator(".review-comment-button").click()
+    write_comment(page, "Which claim?")
+    index = project / "articles" / "x" / "index.md"
+    index.write_text(index.read_text().replace("The second paragraph makes a claim about the cat.",
+                                                "The second paragraph, rewritten, makes a claim about the cat."))
+    build(BuildOptions(root=project, progress=False))
+    page.reload()
+    moved = text_id("The second paragraph, rewritten, makes a claim about the cat.")
+    note = page.locator(f"#{moved} + aside.review-notes .review-note-draft .review-note-text")
+    assert note.inner_text() == "Which claim?" and page.locator(".review-draft-unanchored").count() == 0
+    stored = page.evaluate("() => JSON.parse(localStorage.getItem('vellum-review:x')).comments[0].target")
+    assert stored == moved
+    browser_page.assert_clean()

@@ -3,7 +3,9 @@
    A reviewer selects words in a numbered paragraph (or presses a figure's "Comment" button)
    and writes a comment. Comments are kept in localStorage under "vellum-review:<slug>", each
    tied to the paragraph's id (made from the paragraph's own words, so it survives edits of
-   other paragraphs) or the figure's id, never to a version. "Export review" downloads a
+   other paragraphs) or the figure's id, never to a version; when its paragraph is rewritten,
+   the one paragraph that still holds its quoted words takes it, as the build does for review
+   files (reviews/placing.py). "Export review" downloads a
    Markdown file in the format of articles/<slug>/reviews/*.md (front matter with the scores
    left blank, and the comments as `anchors:`), made in the page with a Blob: it works offline
    and from file://. The page's banner carries the configuration in data-review-config. */
@@ -222,7 +224,14 @@
       if (aside.matches("aside.review-notes") && !aside.children.length) aside.remove();
     });
     unhighlight("review-highlight-draft");
-    var lost = [];
+    var lost = [], moved = false;
+    comments.forEach(function (comment) {       // a rewritten paragraph: found again by its quote
+      var target = document.getElementById(comment.target);
+      if (comment.kind !== "paragraph" || (target && body.contains(target)) || !comment.quote) return;
+      var found = relocated(comment.quote);
+      if (found) { comment.target = found.id; moved = true; }
+    });
+    if (moved) save();
     sorted().forEach(function (comment) {
       var target = document.getElementById(comment.target);
       if (!target || (comment.kind === "paragraph" && !body.contains(target))) {
@@ -235,6 +244,20 @@
     renderLost(lost);
     var n = comments.length;
     counter.textContent = n ? n + " comment" + (n === 1 ? "" : "s") + " in this browser" : "No comments yet";
+  }
+
+  /* The build's rule (reviews/placing.py): the one paragraph whose words hold the quote's. */
+  function words(text) {
+    return (text.normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}_]+/gu) || []).join(" ");
+  }
+
+  function relocated(quote) {
+    var wanted = words(quote);
+    if (!wanted) return null;
+    var matches = Array.prototype.filter.call(body.querySelectorAll("[data-paragraph]"), function (block) {
+      return words(block.textContent).indexOf(wanted) >= 0;
+    });
+    return matches.length === 1 ? matches[0] : null;
   }
 
   function renderLost(lost) {
