@@ -145,6 +145,7 @@ def test_responses_are_threaded_under_the_review_they_answer(site):
     nested = review_1[review_1.index('id="response-a1"'):]
     assert nested.index('class="review-responses"') < nested.index('id="response-a2"')
     assert "Response to Review 1" in review_1
+    assert "Reply on Review 1" in review_1 and "Response to Response" not in page   # a2 answers a1
     assert "Accept as is." not in review_1
 
 

@@ -62,10 +62,17 @@ class ReviewFile:
 
     @property
     def heading(self) -> str:
-        """"Review 2", "Response to Review 2"."""
+        """"Review 2", "Response to Review 2", and a reply to that "Reply on Review 2"."""
         if self.type == "review":
             return f"Review {self.number}"
-        return f"Response to {self.parent.heading}" if self.parent else "Response"
+        if self.parent is None:
+            return "Response"
+        if self.parent.type == "review":
+            return f"Response to {self.parent.heading}"
+        review = self.parent
+        while review.parent is not None and review.type != "review":
+            review = review.parent
+        return f"Reply on {review.heading}" if review.type == "review" else "Reply"
 
     @property
     def anonymous(self) -> bool:
