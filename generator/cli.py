@@ -65,8 +65,13 @@ def _stop_on_sigterm() -> None:
 JOURNAL_COMMANDS = ("build", "serve", "check", "new", "freeze", "verify", "reproduce", "datasets")   # need a site.yml
 
 
+def _prog() -> str:
+    """How the user called us: `vellum` or `python -m generator`."""
+    return "vellum" if Path(sys.argv[0]).name == "vellum" else "python -m generator"
+
+
 def _parser() -> argparse.ArgumentParser:
-    prog = "vellum" if Path(sys.argv[0]).name == "vellum" else "python -m generator"
+    prog = _prog()
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -217,8 +222,7 @@ def _new(args) -> int:
     from .starter import create_article
 
     path = create_article(Path.cwd(), args.slug)
-    prog = "vellum" if Path(sys.argv[0]).name == "vellum" else "python -m generator"
-    print(f"created {path} — edit it, and watch it with `{prog} serve`")
+    print(f"created {path} — edit it, and watch it with `{_prog()} serve`")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 
@@ -98,8 +99,6 @@ LISTED = 12       # the most valid names a hint lists
 def read_user_text(path, shown: str) -> str:
     """The text of a file the user wrote (UTF-8; a byte-order mark is dropped). A file that is
     not UTF-8 raises `BuildError` at the line of its first bad byte."""
-    from pathlib import Path
-
     data = Path(path).read_bytes()
     try:
         return data.decode("utf-8-sig")

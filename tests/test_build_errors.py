@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from generator.build import BuildOptions, build
 from generator.errors import BuildError
@@ -155,6 +156,17 @@ def test_a_picture_that_cannot_be_read_whole_or_is_too_large_is_refused_by_check
                                "or WebP file (save it again if it is damaged)"],
         ["figure fig-2 'src'", "'huge.png' is 10000x9000 pixels, more than the 89 million Vellum reads — shrink it: "
                                "a figure shows a few thousand pixels across at most"]]
+
+
+def test_a_thumbnail_that_is_no_picture_is_said_at_its_line_on_every_build(tmp_path):
+    text = FRONT.replace("status: draft", "status: draft\nthumbnail: card.png")
+    root = make_project(tmp_path, {"a": {"index.md": text + "Hi\n", "card.png": "not a picture"}})
+    expected = [f"{MD}:10: front matter 'thumbnail': 'card.png' is not an image Pillow can read — use a PNG, "
+                "JPEG or WebP file (save it again if it is damaged)"]
+    assert errors_of(root) == expected
+    assert errors_of(root) == expected                 # the second time from the cache, said all the same
+    Image.new("RGB", (40, 30), "#3b6ea5").save(root / "articles" / "a" / "card.png")
+    build(BuildOptions(root=root, progress=False))
 
 
 def test_files_that_are_not_utf8_are_said_at_the_line_of_the_first_bad_byte(tmp_path):

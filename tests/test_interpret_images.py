@@ -145,7 +145,7 @@ def test_unreadable_inputs_say_what_is_accepted(bad):
 @pytest.mark.parametrize("call, message", [
     (lambda: vi.load_image("sample:chelsea", crop="center"), "crop='center' needs a size"),
     (lambda: vi.load_image("sample:chelsea", 64, crop="centre"), "unknown crop 'centre'"),
-    (lambda: vi.load_image("sample:chelsea", 64.0), "size must be a whole number of pixels from 1, got 64.0"),
+    (lambda: vi.load_image("sample:chelsea", 64.0), "size must be a whole number from 1, got 64.0"),
     (lambda: vi.load_image(torch.rand(3, 0, 50)), "image (Tensor) has no pixels"),
     (lambda: vi.load_image(torch.full((3, 40, 40), float("nan"))), "the image holds NaN values"),
     (lambda: vi.load_image("https://example.com/a.jpg"), "'https://example.com/a.jpg' is an address"),

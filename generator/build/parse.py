@@ -44,7 +44,7 @@ def parse_article(article: Article, site: dict, options: BuildOptions, problems:
     from ..reviews import attach_reviews
 
     source = str(article.path.relative_to(options.root))
-    check_thumbnail(article, source, problems)
+    check_thumbnail(article, source, problems, cache)
     bib_path = _named_file(article, "bibliography", source, problems) if article.meta["bibliography"] else None
     style = citation_style(article, site)
     key = key_of({"parse": PARSE_FORMAT, "engine": __version__, "code": code_digest(".", "markdown"),
@@ -79,29 +79,40 @@ def _parse(article: Article, source: str, bib_path, style: str, options: BuildOp
             problems.errors.extend(err.problems)
             unread = True
     rendered = render_markdown(article.body, path=source, first_line=article.body_first_line,
-                               references=references, directive_kinds=set(KINDS.names()), citation_style=style)
-    if unread:
-        rendered.problems.errors = [p for p in rendered.problems.errors
-                                    if not p.message.startswith("unknown citation key")]
+                               references=references, directive_kinds=set(KINDS.names()), citation_style=style,
+                               bibliography_read=not unread)
     problems.extend(rendered.problems)
     if references:
         report_unused(references, rendered.citations, problems)
     return references, rendered, problems
 
 
-def check_thumbnail(article: Article, source: str, problems: Problems) -> None:
-    """`thumbnail:` names an image inside the article's folder (PNG, JPEG, WebP or GIF)."""
+def check_thumbnail(article: Article, source: str, problems: Problems, cache=None) -> None:
+    """`thumbnail:` names a whole picture inside the article's folder (PNG, JPEG, WebP or
+    GIF); reading it whole is kept in `cache` by its bytes' hash, not done at every build."""
     path = _named_file(article, "thumbnail", source, problems) if article.meta["thumbnail"] else None
-    if path is not None and path.suffix.lower() not in IMAGE_TYPES:
+    if path is None:
+        return
+    if path.suffix.lower() not in IMAGE_TYPES:
         problems.error(source, key_line(article, "thumbnail"), f"front matter 'thumbnail': '{path.name}' is not "
                        "an image file", "name a .png, .jpg, .webp or .gif file beside index.md")
-    elif path is not None:
-        from ..figures.inputs import check_picture
+        return
+    key = key_of({"picture-check": 1, "code": code_digest("figures"), "shown": article.meta["thumbnail"],
+                  "bytes": sha256_file(path)}) if cache is not None else None
+    wrong = remembered(cache, key, lambda: _picture_problem(path, article.meta["thumbnail"]))
+    if wrong:
+        problems.error(source, key_line(article, "thumbnail"), f"front matter 'thumbnail': {wrong[0]}", wrong[1])
 
-        try:
-            check_picture(path, article.meta["thumbnail"], "thumbnail")
-        except SpecError as err:
-            problems.error(source, key_line(article, "thumbnail"), f"front matter 'thumbnail': {err.message}", err.fix)
+
+def _picture_problem(path, shown: str) -> tuple[str, str] | None:
+    """(what is wrong, the fix) with the picture at `path`, or None."""
+    from ..figures.inputs import check_picture
+
+    try:
+        check_picture(path, shown, "thumbnail")
+    except SpecError as err:
+        return err.message, err.fix
+    return None
 
 
 def _named_file(article: Article, key: str, source: str, problems: Problems):

@@ -109,18 +109,18 @@ def model_spec(value: str, folder: Path, field: str = "model") -> str:
 
 
 def _article_model(page: ArticlePage, cards: ModelCards, problems: Problems) -> str | None:
-    """The article's model, checked once (not at every figure); None when it is wrong (the
-    problem names the front matter's `model:` line) or no figure runs a model."""
-    if not any("model" in KINDS[d.kind].options and not d.spec.get("model") for d in page.markdown.figures):
-        try:                                      # its unit references still name the model's units
-            return model_spec(page.article.meta["model"], page.article.directory)
-        except SpecError:
-            return page.article.meta["model"]
+    """The article's model as the engine loads it (a file beside the article by its path),
+    checked once, not at every figure, when a figure runs it; None when it is wrong then (the
+    problem names the front matter's `model:` line)."""
+    used = any("model" in KINDS[d.kind].options and not d.spec.get("model") for d in page.markdown.figures)
     try:
         spec = model_spec(page.article.meta["model"], page.article.directory)
-        cards.get(spec)
+        if used:
+            cards.get(spec)
         return spec
     except (SpecError, InterpretError) as err:
+        if not used:                              # only its unit references name it: they stay text
+            return page.article.meta["model"]
         problems.error(page.source, key_line(page.article, "model"), f"front matter 'model': {err.message}",
                        err.fix)
         return None

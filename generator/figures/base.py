@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from .. import schema as s
 from ..article import article_file
 from ..errors import SpecError, did_you_mean
+from .model_cards import journal_path, shown_model
 
 if TYPE_CHECKING:
     from .model_cards import ModelCard, ModelCards
@@ -77,23 +78,13 @@ class FigureContext:
     root: Path | None = None   # the journal's folder, where notebooks and readers run from
 
     def shown(self, path: Path | str) -> str:
-        """`path` as the published site names it (notebooks, provenance): relative to the
-        journal's folder when it lies inside, so a notebook runs from any reader's copy and
-        the author's own folders stay out of the site."""
-        path = Path(path)
-        if self.root is not None and path.is_absolute():
-            try:
-                return path.relative_to(self.root.resolve()).as_posix()
-            except ValueError:
-                pass
-        return path.as_posix()
+        """`path` as the published site names it (notebooks, provenance): `journal_path`."""
+        return journal_path(path, self.root)
 
     @property
     def model_shown(self) -> str:
-        """The model as the published site names it: a built-in name or `package.module:factory`
-        as written, a model from a file by its path in the journal (`articles/a/mynet.py:make`)."""
-        file, _, factory = self.model.rpartition(":")
-        return f"{self.shown(file)}:{factory}" if file.endswith(".py") else self.model
+        """The model as the published site names it: `shown_model`."""
+        return shown_model(self.model, self.root)
 
     def card(self) -> "ModelCard":
         """The card of the figure's model: its layers, labels, input size and weights."""

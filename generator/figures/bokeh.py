@@ -12,8 +12,8 @@ the chart drawn at build time (`chart_fallback.py`), or the alt text where it ha
 from __future__ import annotations
 
 import html
-import io
 import importlib.util
+import io
 import json
 import re
 import sys

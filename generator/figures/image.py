@@ -7,10 +7,9 @@ import html
 import io
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from .. import schema as s
-from ..errors import SpecError
 from .base import KINDS, FigureContext, Plan, figure_html
 from .inputs import resolve_image_source
 
@@ -33,12 +32,8 @@ class ImageFigure:
     def render(self, spec: dict, ctx: FigureContext, plan: Plan, results: list) -> str:
         path = Path(plan.data["path"])
         data = path.read_bytes()
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                width, height = img.size
-        except (UnidentifiedImageError, OSError):
-            raise SpecError(f"'{spec['src']}' is not an image Pillow can read",
-                            "use a PNG, JPEG, WebP or GIF file", field="src") from None
+        with Image.open(io.BytesIO(data)) as img:      # read whole when planned (`check_picture`)
+            width, height = img.size
         url = ctx.emit.data(path.stem, path.suffix.lstrip(".").lower(), data)
         alt = html.escape(spec.get("alt") or "", quote=True)
         inner = (f'<img src="{html.escape(url)}" alt="{alt}" width="{width}" height="{height}" '

@@ -59,15 +59,8 @@ class ModelCard:
 
     @property
     def shown_id(self) -> str:
-        """The model as messages name it: a model from a file by its path from the current
-        folder (`articles/a/mynet.py:make`), others by their id."""
-        if not self.source:
-            return self.model_id
-        try:
-            file = Path(self.source).resolve().relative_to(Path.cwd().resolve()).as_posix()
-        except ValueError:
-            file = self.source
-        return f"{file}:{self.model_id.rpartition(':')[2]}"
+        """The model as messages name it (`shown_model`, from the current folder)."""
+        return shown_model(self.model_id, Path.cwd())
 
     @property
     def job_model(self) -> str:
@@ -215,6 +208,25 @@ class ModelCard:
             labels=tuple(model.labels) if model.labels is not None else None,
             layers=tuple(i for i in vi.layers(model)),
         )
+
+
+def journal_path(path: str | Path, root: str | Path | None) -> str:
+    """`path` as the journal names it: relative to `root` (its folder) when it lies inside, so
+    what is published or printed runs from any copy and keeps the author's folders out; else
+    as given."""
+    if root is not None:
+        try:
+            return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            pass
+    return Path(path).as_posix()
+
+
+def shown_model(model: str, root: str | Path | None) -> str:
+    """A model as the journal names it: a built-in name or `package.module:factory` as written,
+    a model from a file by its `journal_path` (`articles/a/mynet.py:make`)."""
+    file, _, factory = model.rpartition(":")
+    return f"{journal_path(file, root)}:{factory}" if file.endswith(".py") else model
 
 
 def closest_classes(text: str, labels: Sequence[str], n: int = 5) -> list[int]:

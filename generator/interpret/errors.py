@@ -4,6 +4,7 @@ the build turns them into `path:line: ...` problems. Each carries what to fix as
 from __future__ import annotations
 
 import difflib
+import numbers
 from typing import Iterable
 
 
@@ -17,6 +18,14 @@ class InterpretError(ValueError):
 
     def __str__(self) -> str:
         return f"{self.message} — {self.fix}" if self.fix else self.message
+
+
+def whole(name: str, value, low: int = 0, fix: str = "", error: type = InterpretError) -> int:
+    """`value` as an int, when it is a whole number (a numpy integer too) from `low`; else
+    `error` naming `name`. Zero or 2.0 is never taken for "unset" or rounded."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise error(f"{name} must be a whole number from {low}, got {value!r}", fix or f"e.g. {name}={max(low, 3)}")
+    return int(value)
 
 
 class LayerNotFound(InterpretError):

@@ -11,7 +11,6 @@ evaluation view).
 
 from __future__ import annotations
 
-import numbers
 from pathlib import Path
 from typing import Union
 
@@ -20,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
-from .errors import ImageError
+from .errors import ImageError, whole
 from .fitting import CROPS, fitted_shape
 from .samples import SAMPLES, sample_path  # noqa: F401  (part of this module's API)
 
@@ -36,8 +35,8 @@ def load_image(src: ImageSource, size: int | None = None, crop: str = "none") ->
     `src` may be. Resizing an image smaller than `MIN_SIDE` is refused (`ImageError`)."""
     if crop not in CROPS:
         raise ImageError(f"unknown crop {crop!r}", f"use one of {', '.join(CROPS)}")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1):
-        raise ImageError(f"size must be a whole number of pixels from 1, got {size!r}", "e.g. size=224")
+    if size is not None:
+        size = whole("size", size, 1, "the side in pixels, e.g. size=224", ImageError)
     if crop != "none" and size is None:
         raise ImageError(f"crop={crop!r} needs a size: the side of the square to keep", "e.g. size=224, crop=\"center\"")
     image = _to_tensor(src)                                   # (3, H, W)
@@ -45,7 +44,7 @@ def load_image(src: ImageSource, size: int | None = None, crop: str = "none") ->
         raise ImageError(f"image {_describe(src)} has no pixels (shape {tuple(image.shape)})", "give a picture")
     if size is not None:
         check_size(image, f"image {_describe(src)}")
-        image = fit_image(image, int(size), crop)
+        image = fit_image(image, size, crop)
     return image.contiguous()
 
 

@@ -28,7 +28,7 @@ from typing import Callable, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from .errors import ChannelOutOfRange, ImageError, InterpretError, ModelError
+from .errors import ChannelOutOfRange, ImageError, InterpretError, ModelError, whole
 from .hooks import get_layer, run_to_layers
 from .images import MIN_SIDE, ImageSource, check_size, fit_image, load_image
 from .imagenet import imagenet_labels
@@ -419,8 +419,7 @@ def activations(
     time; the forward pass stops after the last requested layer. Results are on the model's
     device."""
     check_model(model)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InterpretError(f"batch_size must be a whole number from 1, got {batch_size!r}", "e.g. batch_size=32")
+    whole("batch_size", batch_size, 1, "e.g. batch_size=32")
     names = [layers] if isinstance(layers, str) else list(layers)
     for name in names:
         if name:
@@ -443,8 +442,7 @@ def predict(model: nn.Module, image: ImageSource | Sequence[ImageSource], top: i
     of a list of images or a batch (N, 3, H, W), one such list per image. Labels come from
     `model.labels` (the index as text when the model has none); `crop` as in `activations`."""
     check_model(model)
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise InterpretError(f"top must be a whole number from 1, got {top!r}", "e.g. top=5")
+    whole("top", top, 1, "e.g. top=5")
     batch, one = _batch(model, image, crop)
     with torch.no_grad():
         probs = model(batch.to(_device(model))).softmax(dim=-1)     # (N, classes)

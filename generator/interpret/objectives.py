@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
-from .errors import ChannelOutOfRange, ClassOutOfRange, InterpretError
+from .errors import ChannelOutOfRange, ClassOutOfRange, InterpretError, whole
 
 _ATOM, _PRODUCT, _SUM = 2, 1, 0  # precedence of a description, to place parentheses
 
@@ -143,7 +143,7 @@ def _batched(layer: str, batch: int | None, per_image: Callable[[torch.Tensor], 
     every image, or only to image `batch` (the others get 0). A layer other than the logits
     ("") must give maps (B, C, H, W)."""
     if batch is not None:
-        _whole("batch", batch)
+        whole("batch", batch)
 
     def fn(ctx: Context) -> torch.Tensor:
         t = _read(ctx, layer)
@@ -175,14 +175,6 @@ def _batch_arg(batch: int | None) -> str | None:
 
 
 # --- unit objectives -----------------------------------------------------------------
-
-
-def _whole(name: str, value) -> int:
-    """`value` as an index: a whole number from 0 (a numpy integer too), else an error now
-    rather than torch's IndexError when the render starts."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise InterpretError(f"{name} must be a whole number from 0, got {value!r}", f"e.g. {name}=3")
-    return int(value)
 
 
 def _position(t: torch.Tensor, layer: str, x: int | None, y: int | None) -> tuple[int, int]:
@@ -217,7 +209,7 @@ def _vector(t: torch.Tensor, layer: str, v: torch.Tensor) -> torch.Tensor:
 
 def channel(layer: str, n: int, batch: int | None = None) -> Objective:
     """The mean of channel `n` of `layer` over all positions."""
-    n = _whole("n", n)
+    n = whole("n", n)
     fn = _batched(layer, batch, lambda t: t[:, _unit(t, layer, n)].mean((-2, -1)))
     objective = Objective(fn, f"channel({_args(layer, n, _batch_arg(batch))})", [layer], _bset(batch))
     if batch is None:
@@ -259,8 +251,8 @@ def neuron(
 ) -> Objective:
     """Channel `n` of `layer` at one position, the centre unless `x`, `y` are given."""
 
-    n = _whole("n", n)
-    x, y = (None if x is None else _whole("x", x)), (None if y is None else _whole("y", y))
+    n = whole("n", n)
+    x, y = (None if x is None else whole("x", x)), (None if y is None else whole("y", y))
 
     def per_image(t: torch.Tensor) -> torch.Tensor:  # t: (B, C, H, W)
         row, column = _position(t, layer, x, y)
@@ -300,7 +292,7 @@ def direction_neuron(
 ) -> Objective:
     """`direction` at one position (the centre by default)."""
     v = torch.as_tensor(vector, dtype=torch.float32).flatten()  # (C,)
-    x, y = (None if x is None else _whole("x", x)), (None if y is None else _whole("y", y))
+    x, y = (None if x is None else whole("x", x)), (None if y is None else whole("y", y))
 
     def per_image(t: torch.Tensor) -> torch.Tensor:  # t: (B, C, H, W)
         row, column = _position(t, layer, x, y)
@@ -320,7 +312,7 @@ def direction_neuron(
 
 def class_logit(n: int, batch: int | None = None) -> Objective:
     """The logit of class `n` (runs the whole model)."""
-    n = _whole("n", n)
+    n = whole("n", n)
     fn = _batched("", batch, lambda t: t[:, _unit(t, "", n)])
     return Objective(fn, f"class_logit({_args(n, _batch_arg(batch))})", [""], _bset(batch))
 

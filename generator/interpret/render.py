@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import numbers
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -24,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import InterpretError
+from .errors import InterpretError, whole
 from .fold import folded
 from .hooks import run_to_layers
 from .models import check_model, device_of
@@ -149,7 +148,7 @@ def feature_vis(
     _check_settings(size=size, steps=steps, batch_size=batch_size, threads=threads)
     if lr is not None and not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0):
         raise InterpretError(f"lr must be a positive number, got {lr!r}", "e.g. lr=0.05, or leave it out")
-    seed = _seed(seed)
+    seed = whole("seed", seed, 0, "e.g. seed=0")
     size, steps, lr = size or q.size, steps or q.steps, lr or q.lr
     param = param or q.param
     if not isinstance(param, ParamRecipe):
@@ -192,18 +191,8 @@ def _quality(quality) -> Quality:
 def _check_settings(**settings) -> None:
     """Each setting given must be a whole number from 1 (None: the profile's)."""
     for name, value in settings.items():
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise InterpretError(f"{name} must be a whole number from 1, got {value!r}",
-                                 "give a positive whole number, or leave it out for the profile's")
-
-
-def _seed(seed) -> int:
-    """The seed as a plain int (a numpy integer too)."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise InterpretError(f"seed must be a whole number from 0, got {seed!r}", "e.g. seed=0")
-    return int(seed)
+        if value is not None:
+            whole(name, value, 1, "give a positive whole number, or leave it out for the profile's")
 
 
 def feature_vis_many(
@@ -235,7 +224,7 @@ def feature_vis_many(
         raise InterpretError(f"{len(requests)} lists of objectives but {len(seeds)} seeds", "give one seed a list")
     q = _quality(quality)
     _check_settings(size=size, steps=steps, batch_size=batch_size, most=most)
-    seeds = [_seed(seed) for seed in seeds]
+    seeds = [whole("seed", seed, 0, "e.g. seed=0") for seed in seeds]
     size, steps = size or q.size, steps or q.steps
     extra = q.extra()
     device = _device_of(model, device)

@@ -71,6 +71,8 @@ class CitationNumberer(Treeprocessor):
         if key in self.state.citations:
             return self.state.citations.index(key) + 1
         if key not in self.state.references:
+            if not self.state.bibliography_read:
+                return None
             line = self.state.source.line_of("@" + key)
             fix = self.state.suggest(key, self.state.references,
                                      "add it to the BibTeX file named by `bibliography:` in the front matter")

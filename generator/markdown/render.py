@@ -63,19 +63,23 @@ def render_markdown(
     references: Mapping[str, Any] | None = None,
     directive_kinds: Iterable[str] = (),
     citation_style: str = "numbered",
+    bibliography_read: bool = True,
 ) -> RenderedMarkdown:
     """Render an article body (the text after the front matter) to HTML.
 
     `first_line` is the file line of the body's first line, so every problem names its line
     in the file. `references` maps citation keys to `generator.bib.Reference`; directive
     kinds other than `directive_kinds` (and the built-in `aside`) are errors. Citations are
-    numbered, or with `citation_style="author-year"` read (Olah et al., 2017). Problems are
+    numbered, or with `citation_style="author-year"` read (Olah et al., 2017); when the
+    bibliography could not be read (`bibliography_read=False`, its problem said elsewhere), a
+    key missing from `references` is not reported as unknown. Problems are
     collected, not raised: the caller decides when to stop.
     """
     state = RenderState(
         path=str(path),
         source=SourceText(text, first_line),
         references=references or {},
+        bibliography_read=bibliography_read,
         directive_kinds=frozenset(directive_kinds),
         citation_style=citation_style,
     )

@@ -88,6 +88,7 @@ class RenderState:
     source: SourceText
     references: Mapping[str, Any]
     directive_kinds: frozenset[str]
+    bibliography_read: bool = True                   # False: keys missing from `references` are unread, not unknown
     problems: Problems = field(default_factory=Problems)
     figures: list[Directive] = field(default_factory=list)
     targets: dict[str, Target] = field(default_factory=dict)

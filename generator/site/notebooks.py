@@ -81,16 +81,14 @@ def _relative(path: str, root) -> str:
     sample photo's name (its file lies wherever that machine installed the package)."""
     from pathlib import Path
 
+    from ..figures.model_cards import journal_path
     from ..interpret.samples import SAMPLES, sample_path
 
     resolved = Path(path).resolve()
     for name in SAMPLES:
         if sample_path(name).resolve() == resolved:
             return _Code(f"str(vi.sample_path({name!r}))")
-    try:
-        return resolved.relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    return journal_path(path, root)
 
 
 class _Code(str):

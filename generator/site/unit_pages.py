@@ -217,9 +217,8 @@ def _histogram_svg(counts: np.ndarray, width: int = 360, height: int = 90) -> di
             h = max(1.0, height * math.log1p(float(count)) / top)
             edge_lo, edge_hi = HISTOGRAM_EDGES[lo + i], HISTOGRAM_EDGES[lo + i + 1]
             bars.append((round(i * step, 2), round(height - h, 2), round(max(step - 0.5, 0.5), 2), round(h, 2),
-                         f"{edge_lo:.2f} to {edge_hi:.2f}: {int(count):,} positions".replace("-", "\u2212")))
-    return {"bars": bars, "low": f"{HISTOGRAM_EDGES[lo]:.2f}".replace("-", "\u2212"),
-            "high": f"{HISTOGRAM_EDGES[hi]:.2f}".replace("-", "\u2212"),
+                         f"{number(edge_lo, 2)} to {number(edge_hi, 2)}: {int(count):,} positions"))
+    return {"bars": bars, "low": number(HISTOGRAM_EDGES[lo], 2), "high": number(HISTOGRAM_EDGES[hi], 2),
             "width": width, "height": height}
 
 
